@@ -1,0 +1,59 @@
+# Proeftuin: `make run` serves the demo at http://127.0.0.1:8000, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+export PROEFTUIN_SITE_NAME ?= Gemeente Veenhoven
+
+.PHONY: run test check lint fix bench install assets translations messages clean
+
+run: install assets translations
+	$(BIN)/proeftuin db upgrade
+	$(BIN)/proeftuin demo
+	$(BIN)/proeftuin serve --host $(HOST) --port $(PORT)
+
+test: install assets translations
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+check: install
+	$(BIN)/ruff check proeftuin tests benchmarks migrations
+	$(BIN)/ruff format --check proeftuin tests benchmarks migrations
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+lint: check
+
+fix: install
+	$(BIN)/ruff check --fix proeftuin tests benchmarks migrations
+	$(BIN)/ruff format proeftuin tests benchmarks migrations
+
+bench: install assets translations
+	$(BIN)/python benchmarks/allocation.py
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+assets: node_modules/.package-lock.json
+	rm -rf static/vendor && mkdir -p static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -o proeftuin/locale/messages.pot --no-location --omit-header .
+	$(BIN)/pybabel update -i proeftuin/locale/messages.pot -d proeftuin/locale --no-fuzzy-matching
+
+translations: install
+	$(BIN)/pybabel compile -d proeftuin/locale --statistics
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor instance

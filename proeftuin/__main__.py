@@ -1,0 +1,3 @@
+from proeftuin.cli import main
+
+main()

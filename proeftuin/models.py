@@ -1,0 +1,390 @@
+"""The data model (DESIGN.md §3). Constraints here are the last line of defence for the data.
+
+Money is whole euros (integers). Times are UTC and timezone-aware. Enumerations are short strings
+with CHECK constraints, so both SQLite and PostgreSQL enforce them and migrations stay plain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from proeftuin.db import Base, UTCDateTime, utcnow
+
+
+class AreaKind(StrEnum):
+    WIJK = "wijk"
+    DORP = "dorp"
+    GEBIED = "gebied"
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    MODERATOR = "moderator"
+
+
+class Phase(StrEnum):
+    CONCEPT = "concept"
+    INDIENEN = "indienen"
+    BEOORDELEN = "beoordelen"
+    STEMMEN = "stemmen"
+    GESLOTEN = "gesloten"
+    GEPUBLICEERD = "gepubliceerd"
+
+
+PHASE_ORDER = tuple(Phase)
+
+
+class BallotKind(StrEnum):
+    APPROVAL = "approval"
+    K_APPROVAL = "k_approval"
+    KNAPSACK = "knapsack"
+    POINTS = "points"
+
+
+class Rule(StrEnum):
+    OPTIMAL = "optimal"
+    GREEDY = "greedy"
+    EQUAL_SHARES = "equal_shares"
+
+
+class Eligibility(StrEnum):
+    CODES = "codes"
+    EMAIL = "email"
+    CODES_OR_EMAIL = "codes_or_email"
+
+
+class PlanStatus(StrEnum):
+    INGEDIEND = "ingediend"
+    AANPASSEN = "aanpassen"
+    OP_STEMBILJET = "op_stembiljet"
+    AFGEWEZEN = "afgewezen"
+    INGETROKKEN = "ingetrokken"
+    SAMENGEVOEGD = "samengevoegd"
+
+
+class CodeStatus(StrEnum):
+    UNUSED = "unused"
+    USED = "used"
+    REVOKED = "revoked"
+
+
+class Channel(StrEnum):
+    ONLINE = "online"
+    PAPER = "paper"
+
+
+class ResultStatus(StrEnum):
+    CONCEPT = "concept"
+    VASTGESTELD = "vastgesteld"
+    GEPUBLICEERD = "gepubliceerd"
+
+
+def _one_of(column: str, values: type[StrEnum]) -> CheckConstraint:
+    allowed = ", ".join(f"'{v.value}'" for v in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=f"{column}_valid")
+
+
+def _non_negative(column: str) -> CheckConstraint:
+    return CheckConstraint(f"{column} >= 0", name=f"{column}_non_negative")
+
+
+class Area(Base):
+    __tablename__ = "area"
+    __table_args__ = (_one_of("kind", AreaKind),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10))
+    council_name: Mapped[str] = mapped_column(String(200), default="")
+    # PC4 ranges, e.g. "9401-9405,9410"; empty means everyone in the gemeente may take part.
+    postcodes: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    rounds: Mapped[list[Round]] = relationship(back_populates="area", order_by="Round.id")
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_user"
+    __table_args__ = (_one_of("role", Role),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(10))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Raised on logout-everywhere and password change: every older session is refused.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Membership(Base):
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("staff_id", "area_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"))
+    area_id: Mapped[int] = mapped_column(ForeignKey("area.id", ondelete="CASCADE"), index=True)
+
+
+class StaffSession(Base):
+    """A signed-in staff member; the cookie carries only the id, so logout here revokes it."""
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="CASCADE"), index=True
+    )
+    session_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Resident(Base):
+    __tablename__ = "resident"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # normalised: trimmed, lower case
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    postcode: Mapped[str] = mapped_column(String(7), default="")
+    verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Round(Base):
+    __tablename__ = "round"
+    __table_args__ = (
+        _one_of("phase", Phase),
+        _one_of("ballot_kind", BallotKind),
+        _one_of("rule", Rule),
+        _one_of("eligibility", Eligibility),
+        _non_negative("budget"),
+        _non_negative("min_choices"),
+        _non_negative("support_threshold"),
+        _non_negative("points_total"),
+        CheckConstraint("max_choices IS NULL OR max_choices >= 1", name="max_choices_positive"),
+        CheckConstraint(
+            "min_spend_percent >= 0 AND min_spend_percent <= 100", name="min_spend_percent_range"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("area.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    budget: Mapped[int] = mapped_column(Integer)
+    phase: Mapped[str] = mapped_column(String(20), default=Phase.CONCEPT.value)
+    submission_starts_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    review_starts_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    voting_starts_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    voting_ends_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    ballot_kind: Mapped[str] = mapped_column(String(20), default=BallotKind.KNAPSACK.value)
+    min_choices: Mapped[int] = mapped_column(Integer, default=0)
+    max_choices: Mapped[int | None] = mapped_column(Integer)
+    min_spend_percent: Mapped[int] = mapped_column(Integer, default=0)
+    points_total: Mapped[int] = mapped_column(Integer, default=0)
+    rule: Mapped[str] = mapped_column(String(20), default=Rule.EQUAL_SHARES.value)
+    eligibility: Mapped[str] = mapped_column(String(20), default=Eligibility.CODES.value)
+    min_age: Mapped[int | None] = mapped_column(Integer)
+    support_threshold: Mapped[int] = mapped_column(Integer, default=0)
+    tie_break_seed: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    area: Mapped[Area] = relationship(back_populates="rounds")
+    plans: Mapped[list[Plan]] = relationship(back_populates="round", order_by="Plan.id")
+
+
+class Plan(Base):
+    __tablename__ = "plan"
+    __table_args__ = (
+        _one_of("status", PlanStatus),
+        _non_negative("estimated_cost"),
+        CheckConstraint(
+            "official_cost IS NULL OR official_cost >= 0", name="official_cost_non_negative"
+        ),
+        CheckConstraint(
+            "status <> 'op_stembiljet' OR official_cost IS NOT NULL",
+            name="on_ballot_has_official_cost",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(16), unique=True)  # in URLs; not guessable
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), index=True)
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("resident.id", ondelete="SET NULL"), index=True
+    )
+    author_name: Mapped[str] = mapped_column(String(100), default="")
+    title: Mapped[str] = mapped_column(String(120))
+    summary: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text, default="")  # Markdown, sanitised when rendered
+    estimated_cost: Mapped[int] = mapped_column(Integer)
+    official_cost: Mapped[int | None] = mapped_column(Integer)
+    cost_explanation: Mapped[str] = mapped_column(Text, default="")
+    location: Mapped[str] = mapped_column(String(200), default="")
+    theme: Mapped[str] = mapped_column(String(40), default="")
+    self_executed: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default=PlanStatus.INGEDIEND.value)
+    public_reason: Mapped[str] = mapped_column(Text, default="")
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id"))
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    round: Mapped[Round] = relationship(back_populates="plans")
+
+
+class Support(Base):
+    __tablename__ = "support"
+    __table_args__ = (UniqueConstraint("plan_id", "resident_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"))
+    resident_id: Mapped[int] = mapped_column(
+        ForeignKey("resident.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class VotingCode(Base):
+    """A letter code, stored only as HMAC-SHA256(pepper, normalised code)."""
+
+    __tablename__ = "voting_code"
+    __table_args__ = (_one_of("status", CodeStatus),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default=CodeStatus.UNUSED.value)
+    batch: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class Ballot(Base):
+    """One credential's ballot in a round. Deliberately no resident, IP or precise time."""
+
+    __tablename__ = "ballot"
+    __table_args__ = (
+        UniqueConstraint("round_id", "voter_key"),
+        _one_of("channel", Channel),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"))
+    voter_key: Mapped[str] = mapped_column(String(64))  # HMAC(pepper, credential)
+    receipt: Mapped[str] = mapped_column(String(32), unique=True)  # random tracker
+    channel: Mapped[str] = mapped_column(String(10))
+    cast_on: Mapped[dt.date] = mapped_column(Date)  # the day only
+    # Idempotency: a retried submission with the same token gets the same receipt.
+    submission_token: Mapped[str | None] = mapped_column(String(64))
+
+    choices: Mapped[list[BallotChoice]] = relationship(
+        back_populates="ballot", cascade="all, delete-orphan", order_by="BallotChoice.plan_id"
+    )
+
+
+class BallotChoice(Base):
+    __tablename__ = "ballot_choice"
+    __table_args__ = (
+        UniqueConstraint("ballot_id", "plan_id"),
+        CheckConstraint("points >= 1", name="points_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ballot_id: Mapped[int] = mapped_column(ForeignKey("ballot.id", ondelete="CASCADE"))
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
+    points: Mapped[int] = mapped_column(Integer, default=1)
+
+    ballot: Mapped[Ballot] = relationship(back_populates="choices")
+
+
+class Result(Base):
+    __tablename__ = "result"
+    __table_args__ = (_one_of("status", ResultStatus), _one_of("rule", Rule))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), unique=True)
+    rule: Mapped[str] = mapped_column(String(20))
+    tie_break_seed: Mapped[str] = mapped_column(String(64))
+    data: Mapped[str] = mapped_column(Text)  # JSON: selected plans, support, explanations, metrics
+    ballots_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), default=ResultStatus.CONCEPT.value)
+    computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    signed_off_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    signed_off_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEvent(Base):
+    """Who did what to which object. Never codes, e-mail addresses or ballot contents."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    action: Mapped[str] = mapped_column(String(60))
+    target_type: Mapped[str] = mapped_column(String(30), default="")
+    target_id: Mapped[int | None] = mapped_column(Integer)
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("area.id"))
+    details: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+
+
+class RateLimit(Base):
+    """Failure counters shared by every worker and host (fixed windows)."""
+
+    __tablename__ = "rate_limit"
+    __table_args__ = (UniqueConstraint("bucket", "key", "window_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(30))
+    key: Mapped[str] = mapped_column(String(64))  # hashed: no raw IPs or e-mail addresses
+    window_start: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class UsedToken(Base):
+    """Single-use sign-in links that were spent; kept until they would have expired anyway."""
+
+    __tablename__ = "used_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class OutboxMail(Base):
+    """Mail waiting to go out (and, in development, the outbox a developer reads)."""
+
+    __tablename__ = "outbox_mail"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(String(300), default="")
