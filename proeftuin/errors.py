@@ -16,8 +16,8 @@ class DomainError(Exception):
     status_code = 400
 
     def __init__(self, message: str, **params: object) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(message.format(**params) if params else message)
+        self.message = message  # the msgid, translated by the web layer before formatting
         self.params = params
 
 
