@@ -56,9 +56,12 @@ class InvalidForm(DomainError):
 
     status_code = 422
 
-    def __init__(self, errors: dict[str, str], **params: object) -> None:
-        super().__init__(_("Niet alles is goed ingevuld."), **params)
-        self.errors = errors
+    def __init__(self, errors: list[Invalid]) -> None:
+        super().__init__(_("Niet alles is goed ingevuld."))
+        self.errors = {error.field: error for error in errors}
+
+    def __str__(self) -> str:
+        return "; ".join(f"{field}: {error}" for field, error in self.errors.items())
 
 
 class TooManyAttempts(DomainError):

@@ -1,0 +1,249 @@
+"""Plans from residents: propose, edit, withdraw, and support during the indienen phase."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from proeftuin.errors import Invalid, InvalidForm, NotAllowed, NotFound, PhaseClosed
+from proeftuin.models import Phase, Plan, PlanStatus, Resident, Round, Support
+
+THEMES = {
+    "groen": "Groen en natuur",
+    "spelen": "Spelen",
+    "sport": "Sport en bewegen",
+    "ontmoeten": "Ontmoeten",
+    "verkeer": "Verkeer",
+    "veiligheid": "Veiligheid",
+    "cultuur": "Cultuur",
+    "gezondheid": "Gezondheid",
+    "overig": "Overig",
+}
+PUBLIC_STATUSES = (
+    PlanStatus.INGEDIEND,
+    PlanStatus.AANPASSEN,
+    PlanStatus.OP_STEMBILJET,
+    PlanStatus.AFGEWEZEN,
+    PlanStatus.SAMENGEVOEGD,
+)
+EDITABLE_STATUSES = (PlanStatus.INGEDIEND, PlanStatus.AANPASSEN)
+LIMITS = {"title": 120, "summary": 300, "body": 10_000, "location": 200}
+
+
+@dataclass(frozen=True)
+class PlanInput:
+    title: str
+    summary: str
+    body: str
+    estimated_cost: str  # as typed; whole euros
+    location: str
+    theme: str
+    self_executed: bool
+
+    @classmethod
+    def from_form(cls, form: Mapping[str, str]) -> PlanInput:
+        return cls(
+            title=form.get("title", ""),
+            summary=form.get("summary", ""),
+            body=form.get("body", ""),
+            estimated_cost=form.get("estimated_cost", ""),
+            location=form.get("location", ""),
+            theme=form.get("theme", ""),
+            self_executed=form.get("self_executed") in ("1", "on", "true"),
+        )
+
+
+def round_by_slug(session: Session, slug: str) -> Round:
+    round_ = session.scalar(select(Round).where(Round.slug == slug))
+    if round_ is None or round_.phase == Phase.CONCEPT:
+        raise NotFound()
+    return round_
+
+
+def public_plans(
+    session: Session, round_: Round, theme: str | None = None, shuffle_seed: str | None = None
+) -> list[Plan]:
+    """The plans the public sees. During voting the order is shuffled per visitor (stable for the
+    same seed), so a place at the top of the list gives no plan an advantage."""
+    statuses = (
+        [PlanStatus.OP_STEMBILJET]
+        if round_.phase in (Phase.STEMMEN, Phase.GESLOTEN, Phase.GEPUBLICEERD)
+        else list(PUBLIC_STATUSES)
+    )
+    query = select(Plan).where(
+        Plan.round_id == round_.id, Plan.status.in_(statuses), Plan.hidden.is_(False)
+    )
+    if theme in THEMES:
+        query = query.where(Plan.theme == theme)
+    plans = list(session.scalars(query.order_by(Plan.id)))
+    if shuffle_seed is not None and round_.phase == Phase.STEMMEN:
+        plans.sort(key=lambda p: hashlib.sha256(f"{shuffle_seed}:{p.public_id}".encode()).digest())
+    return plans
+
+
+def plan_by_public_id(session: Session, public_id: str) -> Plan:
+    plan = session.scalar(select(Plan).where(Plan.public_id == public_id))
+    if plan is None or plan.hidden or plan.status == PlanStatus.INGETROKKEN:
+        raise NotFound()
+    if plan.round.phase == Phase.CONCEPT:
+        raise NotFound()
+    return plan
+
+
+def support_counts(session: Session, round_: Round) -> dict[int, int]:
+    rows = session.execute(
+        select(Support.plan_id, func.count(Support.id))
+        .join(Plan, Plan.id == Support.plan_id)
+        .where(Plan.round_id == round_.id)
+        .group_by(Support.plan_id)
+    )
+    return {plan_id: count for plan_id, count in rows}
+
+
+def supported_by(session: Session, round_: Round, resident_id: int) -> set[int]:
+    return set(
+        session.scalars(
+            select(Support.plan_id)
+            .join(Plan, Plan.id == Support.plan_id)
+            .where(Plan.round_id == round_.id, Support.resident_id == resident_id)
+        )
+    )
+
+
+def propose(session: Session, round_slug: str, resident_id: int, data: PlanInput) -> Plan:
+    round_ = round_by_slug(session, round_slug)
+    if round_.phase != Phase.INDIENEN:
+        raise PhaseClosed("Plannen indienen kan nu niet in deze ronde.")
+    resident = _resident(session, resident_id)
+    values = _validated(data, round_)
+    plan = Plan(
+        round_id=round_.id,
+        public_id=secrets.token_urlsafe(8),
+        author_id=resident.id,
+        author_name=resident.display_name or "Een bewoner",
+        status=PlanStatus.INGEDIEND.value,
+        **values,
+    )
+    session.add(plan)
+    session.flush()
+    return plan
+
+
+def edit(session: Session, public_id: str, resident_id: int, data: PlanInput) -> Plan:
+    plan = _own_plan(session, public_id, resident_id)
+    if plan.status not in EDITABLE_STATUSES or (
+        plan.status == PlanStatus.INGEDIEND and plan.round.phase != Phase.INDIENEN
+    ):
+        raise PhaseClosed("Dit plan kan niet meer worden aangepast.")
+    for name, value in _validated(data, plan.round).items():
+        setattr(plan, name, value)
+    if plan.status == PlanStatus.AANPASSEN:
+        plan.status = PlanStatus.INGEDIEND.value  # back in the review queue
+    return plan
+
+
+def withdraw(session: Session, public_id: str, resident_id: int) -> Plan:
+    plan = _own_plan(session, public_id, resident_id)
+    if plan.round.phase not in (Phase.INDIENEN, Phase.BEOORDELEN) or plan.status not in (
+        *EDITABLE_STATUSES,
+        PlanStatus.OP_STEMBILJET,
+    ):
+        raise PhaseClosed("Dit plan kan niet meer worden ingetrokken.")
+    plan.status = PlanStatus.INGETROKKEN.value
+    return plan
+
+
+def my_plans(session: Session, resident_id: int) -> list[Plan]:
+    return list(
+        session.scalars(select(Plan).where(Plan.author_id == resident_id).order_by(Plan.id.desc()))
+    )
+
+
+def set_support(session: Session, public_id: str, resident_id: int, support: bool) -> int:
+    """Support a plan (or take the support back); returns the plan's new count."""
+    plan = plan_by_public_id(session, public_id)
+    if plan.round.phase != Phase.INDIENEN:
+        raise PhaseClosed("Steunen kan alleen zolang er plannen worden ingediend.")
+    if plan.status not in EDITABLE_STATUSES:
+        raise PhaseClosed("Dit plan kan geen steun meer krijgen.")
+    _resident(session, resident_id)
+    existing = session.scalar(
+        select(Support).where(Support.plan_id == plan.id, Support.resident_id == resident_id)
+    )
+    if support and existing is None:
+        session.add(Support(plan_id=plan.id, resident_id=resident_id))
+    elif not support and existing is not None:
+        session.execute(delete(Support).where(Support.id == existing.id))
+    session.flush()
+    return int(
+        session.scalar(select(func.count(Support.id)).where(Support.plan_id == plan.id)) or 0
+    )
+
+
+def _validated(data: PlanInput, round_: Round) -> dict[str, object]:
+    errors: list[Invalid] = []
+    title, summary = data.title.strip(), data.summary.strip()
+    if len(title) < 5:
+        errors.append(Invalid("title", "Geef uw plan een titel van minstens 5 tekens."))
+    if not summary:
+        errors.append(Invalid("summary", "Schrijf in een paar zinnen wat u wilt doen."))
+    for field, limit in LIMITS.items():
+        if len(getattr(data, field).strip()) > limit:
+            errors.append(Invalid(field, "Gebruik hoogstens {limit} tekens.", limit=limit))
+    cost = _whole_euros(data.estimated_cost)
+    if cost is None:
+        errors.append(
+            Invalid("estimated_cost", "Vul de kosten in als een heel bedrag in euro's, zoals 2500.")
+        )
+    elif cost > round_.budget:
+        errors.append(
+            Invalid(
+                "estimated_cost",
+                "Een plan kan hoogstens het hele budget kosten: € {budget}.",
+                budget=f"{round_.budget:,}".replace(",", "."),
+            )
+        )
+    if data.theme not in THEMES:
+        errors.append(Invalid("theme", "Kies een thema."))
+    if errors:
+        raise InvalidForm(errors)
+    assert cost is not None
+    return {
+        "title": title,
+        "summary": summary,
+        "body": data.body.strip(),
+        "estimated_cost": cost,
+        "location": data.location.strip(),
+        "theme": data.theme,
+        "self_executed": data.self_executed,
+    }
+
+
+def _whole_euros(typed: str) -> int | None:
+    text = typed.strip().replace("€", "").replace(" ", "").replace(".", "")
+    if text.endswith(",-"):
+        text = text[:-2]
+    if not text.isdigit() or len(text) > 12:
+        return None
+    return int(text)
+
+
+def _own_plan(session: Session, public_id: str, resident_id: int) -> Plan:
+    plan = session.scalar(select(Plan).where(Plan.public_id == public_id))
+    if plan is None:
+        raise NotFound()
+    if plan.author_id != resident_id:
+        raise NotAllowed("Alleen de indiener kan dit plan aanpassen.")
+    return plan
+
+
+def _resident(session: Session, resident_id: int) -> Resident:
+    resident = session.get(Resident, resident_id)
+    if resident is None:
+        raise NotAllowed("Log eerst in.")
+    return resident

@@ -1,0 +1,123 @@
+"""Residents sign in with their e-mail address: a single-use link, valid for 10 minutes.
+
+The answer is the same whether the address is known or not. Sends are limited per address and per IP
+(the limits count sends here, not failures: a link is a message to someone's inbox).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from proeftuin.errors import Invalid, NotFound, TooManyAttempts
+from proeftuin.models import Resident, UsedToken
+from proeftuin.services import accounts, outbox, ratelimit
+
+LINK_MINUTES = 10
+SIGN_IN_PURPOSE = "resident-sign-in"
+
+
+def _serializer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt=SIGN_IN_PURPOSE)
+
+
+def request_sign_in_link(
+    session: Session,
+    secret_key: str,
+    base_url: str,
+    email: str,
+    ip_key: str,
+    now: dt.datetime,
+    next_path: str = "/",
+) -> None:
+    """Queue a sign-in link; raises only for a malformed address or too many sends."""
+    email = accounts.validate_email(email)
+    address_key = ratelimit.hash_key(secret_key, email)
+    for limit, key in (
+        (ratelimit.MAIL_PER_ADDRESS, address_key),
+        (ratelimit.MAIL_PER_IP, ip_key),
+    ):
+        wait = ratelimit.retry_after(session, limit, key, now)
+        if wait is not None:
+            raise TooManyAttempts(wait)
+    ratelimit.record(session, ratelimit.MAIL_PER_ADDRESS, address_key, now)
+    ratelimit.record(session, ratelimit.MAIL_PER_IP, ip_key, now)
+    token = _serializer(secret_key).dumps({"email": email, "next": _safe_path(next_path)})
+    link = f"{base_url}/inloggen/link?token={token}"
+    outbox.queue(
+        session,
+        email,
+        "Uw link om in te loggen",
+        "Hallo,\n\n"
+        "U wilde inloggen bij de burgerbegroting. Klik op deze link:\n\n"
+        f"{link}\n\n"
+        f"De link werkt {LINK_MINUTES} minuten en maar één keer.\n"
+        "Heeft u dit niet gevraagd? Dan hoeft u niets te doen.\n",
+    )
+
+
+def redeem_sign_in_link(
+    session: Session, secret_key: str, token: str, now: dt.datetime
+) -> tuple[Resident, str]:
+    """The resident the link was for (created on first sign-in) and where to go next."""
+    try:
+        data = _serializer(secret_key).loads(token, max_age=LINK_MINUTES * 60)
+    except SignatureExpired:
+        raise Invalid("token", "Deze link is verlopen. Vraag een nieuwe link aan.") from None
+    except BadSignature:
+        raise Invalid("token", "Deze link klopt niet. Vraag een nieuwe link aan.") from None
+    token_hash = hashlib.sha256(token.encode()).hexdigest()
+    if session.scalar(select(UsedToken.id).where(UsedToken.token_hash == token_hash)) is not None:
+        raise Invalid("token", "Deze link is al gebruikt. Vraag een nieuwe link aan.")
+    session.execute(delete(UsedToken).where(UsedToken.expires_at < now))
+    session.add(
+        UsedToken(token_hash=token_hash, expires_at=now + dt.timedelta(minutes=LINK_MINUTES + 1))
+    )
+    email = str(data["email"])
+    resident = session.scalar(select(Resident).where(Resident.email == email))
+    if resident is None:
+        resident = Resident(email=email, verified_at=now)
+        session.add(resident)
+    elif resident.verified_at is None:
+        resident.verified_at = now
+    session.flush()
+    return resident, _safe_path(str(data.get("next", "/")))
+
+
+def get_resident(session: Session, resident_id: int) -> Resident:
+    resident = session.get(Resident, resident_id)
+    if resident is None:
+        raise NotFound()
+    return resident
+
+
+def update_profile(
+    session: Session, resident_id: int, display_name: str, postcode: str
+) -> Resident:
+    resident = get_resident(session, resident_id)
+    name = display_name.strip()
+    if not name or len(name) > 100:
+        raise Invalid("display_name", "Vul een naam in van hoogstens 100 tekens.")
+    resident.display_name = name
+    resident.postcode = normalise_postcode(postcode) if postcode.strip() else ""
+    return resident
+
+
+def normalise_postcode(postcode: str) -> str:
+    compact = postcode.replace(" ", "").upper()
+    if len(compact) != 6 or not compact[:4].isdigit() or not compact[4:].isalpha():
+        raise Invalid("postcode", "Vul een postcode in zoals 9401 AB.")
+    if compact[0] == "0":
+        raise Invalid("postcode", "Vul een postcode in zoals 9401 AB.")
+    return f"{compact[:4]} {compact[4:]}"
+
+
+def _safe_path(path: str) -> str:
+    # Only paths on this site: no scheme, no host, no protocol-relative "//evil.example".
+    if not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/"
+    return path
