@@ -124,16 +124,26 @@ def transact(
 ) -> T:
     """Run ``fn(session, ...)`` in one write transaction; commit, or roll back on any error.
 
-    Retried from the start when the database reports a conflict that a retry resolves.
+    Retried from the start when the database reports a conflict that a retry resolves. An error
+    with ``keep_changes`` set (errors.DomainError.keeping_changes) commits first, then is raised.
     """
     for attempt in range(RETRIES):
+        kept: Exception | None = None
         try:
             with db.writer() as session, session.begin():
-                return fn(session, *args, **kwargs)
+                try:
+                    return fn(session, *args, **kwargs)
+                except Exception as error:
+                    if not getattr(error, "keep_changes", False):
+                        raise
+                    kept = error  # leaving the block normally commits
         except (OperationalError, DBAPIError) as error:
             if attempt == RETRIES - 1 or not _retryable(error):
                 raise
             time.sleep(0.01 * 2**attempt)
+            continue
+        assert kept is not None
+        raise kept
     raise AssertionError("unreachable")
 
 

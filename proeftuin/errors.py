@@ -6,6 +6,8 @@ kept as the untranslated msgid; the web layer translates them in the visitor's l
 
 from __future__ import annotations
 
+from typing import Self
+
 
 def _(message: str) -> str:
     """Mark a message for extraction (babel); translation happens when it is rendered."""
@@ -14,11 +16,18 @@ def _(message: str) -> str:
 
 class DomainError(Exception):
     status_code = 400
+    # When True, the transaction commits before the error is raised: a refusal that must still
+    # leave a trace, such as a counted failed sign-in (see db.transact).
+    keep_changes = False
 
     def __init__(self, message: str, **params: object) -> None:
         super().__init__(message.format(**params) if params else message)
         self.message = message  # the msgid, translated by the web layer before formatting
         self.params = params
+
+    def keeping_changes(self) -> Self:
+        self.keep_changes = True
+        return self
 
 
 class NotFound(DomainError):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from proeftuin.errors import Invalid, NotFound, PhaseClosed
+from proeftuin.errors import Invalid, NotFound, PhaseClosed, TooManyAttempts
 from proeftuin.models import (
     Ballot,
     BallotChoice,
@@ -29,7 +29,7 @@ from proeftuin.models import (
     Round,
     VotingCode,
 )
-from proeftuin.services import ballot_rules, codes
+from proeftuin.services import ballot_rules, codes, ratelimit
 
 # A pause inside the casting transaction, for tests that must make races real; zero in production.
 TEST_CAST_DELAY_SECONDS = 0.0
@@ -68,8 +68,33 @@ def ballot_plans(session: Session, round_: Round) -> list[Plan]:
     )
 
 
-def check_code(session: Session, pepper: str, typed: str) -> tuple[Round, Credential]:
-    """The round and credential for a typed letter code, or ``Invalid`` with a clear message."""
+def check_code(
+    session: Session,
+    pepper: str,
+    typed: str,
+    ip_key: str | None = None,
+    now: dt.datetime | None = None,
+) -> tuple[Round, Credential]:
+    """The round and credential for a typed letter code, or ``Invalid`` with a clear message.
+
+    With ``ip_key``, wrong codes count as failures for that IP (they are committed even though
+    the call fails) and an IP over the limit is refused before the code is even looked at.
+    """
+    if ip_key is not None:
+        assert now is not None
+        wait = ratelimit.retry_after(session, ratelimit.CODE_FAILURES_PER_IP, ip_key, now)
+        if wait is not None:
+            raise TooManyAttempts(wait)
+    try:
+        return _credential_for(session, pepper, typed)
+    except Invalid as wrong:
+        if ip_key is None or now is None:
+            raise
+        ratelimit.record(session, ratelimit.CODE_FAILURES_PER_IP, ip_key, now)
+        raise wrong.keeping_changes() from None
+
+
+def _credential_for(session: Session, pepper: str, typed: str) -> tuple[Round, Credential]:
     code = codes.normalise(typed)
     if code is None:
         raise Invalid(

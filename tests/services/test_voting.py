@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from proeftuin.db import Database, read, transact
-from proeftuin.errors import Invalid, PhaseClosed
+from proeftuin.errors import Invalid, PhaseClosed, TooManyAttempts
 from proeftuin.models import (
     Ballot,
     BallotChoice,
@@ -199,3 +199,26 @@ def test_a_ballot_row_holds_nothing_that_identifies_the_voter() -> None:
         "points",
     }
     assert str(Ballot.__table__.columns["cast_on"].type) == "DATE"
+
+
+def test_wrong_codes_from_one_ip_are_counted_and_then_refused(db: Database) -> None:
+    _, [code, *_] = _setup(db)
+    now = dt.datetime(2027, 3, 3, 12, 0, tzinfo=dt.UTC)
+    for _ in range(10):
+        with pytest.raises(Invalid):
+            transact(db, voting.check_code, PEPPER, "AAAA-AAAA-AAAA", "ip-1", now)
+    with pytest.raises(TooManyAttempts) as blocked:
+        transact(db, voting.check_code, PEPPER, code, "ip-1", now)
+    assert blocked.value.retry_after > 0
+    round_, _ = transact(db, voting.check_code, PEPPER, code, "ip-2", now)
+    assert round_.phase == "stemmen"
+
+
+def test_valid_codes_never_count_against_an_ip(db: Database) -> None:
+    def build(session):  # type: ignore[no-untyped-def]
+        return make_codes(session, make_round(session), 30)
+
+    many = transact(db, build)
+    now = dt.datetime(2027, 3, 3, 12, 0, tzinfo=dt.UTC)
+    for code in many:
+        transact(db, voting.check_code, PEPPER, code, "community-centre", now)
