@@ -42,8 +42,10 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 assets: node_modules/.package-lock.json
-	rm -rf static/vendor && mkdir -p static/vendor
-	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/
+	rm -rf static/vendor && mkdir -p static/vendor/htmx static/vendor/nlds
+	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx/
+	cp node_modules/@utrecht/component-library-css/dist/index.css static/vendor/nlds/component-library.css
+	cp node_modules/@nl-design-system-unstable/voorbeeld-design-tokens/dist/variables.css static/vendor/nlds/design-tokens.css
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

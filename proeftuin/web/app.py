@@ -1,0 +1,81 @@
+"""The application factory: settings in, a Starlette app out.
+
+A web module adds its pages by ending in ``routes = [...]`` and being listed in ``ROUTE_MODULES``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from types import ModuleType
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+
+from proeftuin.config import Settings
+from proeftuin.db import Database, connect
+from proeftuin.web import errors, home, language
+from proeftuin.web.htmx import HTMX_CONFIG
+from proeftuin.web.language import LanguageMiddleware
+from proeftuin.web.security import (
+    BodyLimitMiddleware,
+    CSRFMiddleware,
+    SecurityHeadersMiddleware,
+    client_networks,
+)
+from proeftuin.web.templating import create_templates, resource_dir
+
+ROUTE_MODULES: tuple[ModuleType, ...] = (home, language)
+
+SESSION_COOKIE = "proeftuin_session"
+SESSION_MAX_AGE = 12 * 60 * 60  # the absolute limit; staff sessions also expire server-side
+
+
+def create_app(settings: Settings, database: Database | None = None) -> Starlette:
+    """``database``, when given, belongs to the caller (tests, the CLI) and stays open."""
+    client_networks(settings.trusted_proxies)  # a bad PROEFTUIN_TRUSTED_PROXIES fails at start
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if database is not None:
+            yield
+            return
+        app.state.database = connect(settings.database_url)
+        try:
+            yield
+        finally:
+            app.state.database.dispose()
+
+    routes: list[BaseRoute] = [route for module in ROUTE_MODULES for route in module.routes]
+    routes.append(Mount("/static", StaticFiles(directory=resource_dir("static")), name="static"))
+
+    app = Starlette(
+        routes=routes,
+        # Outermost first. Starlette's own 500 layer sits around all of these, which is why
+        # errors.server_error adds the security headers itself.
+        middleware=[
+            Middleware(SecurityHeadersMiddleware, production=settings.production),
+            Middleware(
+                SessionMiddleware,
+                secret_key=settings.secret_key,
+                session_cookie=SESSION_COOKIE,
+                max_age=SESSION_MAX_AGE,
+                same_site="lax",
+                https_only=settings.production,
+            ),
+            Middleware(LanguageMiddleware),
+            Middleware(
+                BodyLimitMiddleware, max_bytes=settings.max_body_bytes, refuse=errors.refuse
+            ),
+            Middleware(CSRFMiddleware, base_url=settings.base_url, refuse=errors.refuse),
+        ],
+        exception_handlers=errors.EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.templates = create_templates(settings, {"htmx_config": HTMX_CONFIG})
+    return app

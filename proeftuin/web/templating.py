@@ -1,0 +1,143 @@
+"""Jinja2: autoescaped, translated (gettext in the visitor's language), with our filters.
+
+Every template gets ``request``, ``lang`` ("nl" | "en"), ``site_name``, ``current_path``, ``here``,
+``csrf_token()`` and ``csrf_field()`` (the hidden form field), and the filters ``euro``, ``date``
+and ``phase_label``. Imported macros see only the globals: import a macro ``with context`` when
+it needs the request (``csrf_field()`` does); translations work in macros either way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import jinja2
+from jinja2.runtime import Context
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.templating import Jinja2Templates
+
+from proeftuin import i18n
+from proeftuin.config import Settings
+from proeftuin.web.labels import phase_label
+from proeftuin.web.language import language
+from proeftuin.web.security import CSRF_FIELD, csrf_token
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+
+def resource_dir(name: str) -> Path:
+    """``templates`` or ``static``: packaged as ``proeftuin/_<name>`` in a wheel, else the
+    folder at the top of the checkout."""
+    packaged = PACKAGE_DIR / f"_{name}"
+    return packaged if packaged.is_dir() else PACKAGE_DIR.parent / name
+
+
+def create_templates(
+    settings: Settings, extra_globals: Mapping[str, Any] | None = None
+) -> Jinja2Templates:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(resource_dir("templates")),
+        autoescape=True,
+        # A missing variable is a bug: fail loudly everywhere but in front of residents.
+        undefined=jinja2.Undefined if settings.production else jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        _gettext, _ngettext, newstyle=True
+    )
+    env.filters.update(euro=_euro, date=_date, phase_label=_phase_label)
+    env.globals.update(
+        site_name=settings.site_name,
+        csrf_field=_csrf_field,
+        url_for=_url_for,
+        **(extra_globals or {}),
+    )
+    return Jinja2Templates(env=env, context_processors=[_request_context])
+
+
+def render(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.TemplateResponse(
+        request, template, dict(context or {}), status_code=status_code, headers=headers
+    )
+
+
+def _request_context(request: Request) -> dict[str, Any]:
+    return {
+        "lang": language(request),
+        "current_path": request.url.path,
+        "here": _here(request),
+        "csrf_token": lambda: csrf_token(request),
+    }
+
+
+def _here(request: Request) -> str:
+    """This page's path and query without ``lang``, to come back to after switching language
+    (after a POST there is no page to come back to: the front page then)."""
+    if request.method not in ("GET", "HEAD"):
+        return "/"
+    query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "lang"])
+    return f"{request.url.path}?{query}" if query else request.url.path
+
+
+def _language(context: Context) -> str:
+    # Templates rendered for a request carry ``lang``; imported macros fall back to the request's
+    # language held by i18n, which the language middleware sets.
+    lang = context.get("lang")
+    return lang if isinstance(lang, str) and lang in i18n.LANGUAGES else i18n.current_language.get()
+
+
+@jinja2.pass_context
+def _gettext(context: Context, message: str) -> str:
+    return i18n.translations(_language(context)).gettext(message)
+
+
+@jinja2.pass_context
+def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+    return i18n.translations(_language(context)).ngettext(singular, plural, n)
+
+
+@jinja2.pass_context
+def _euro(context: Context, amount: int) -> str:
+    return i18n.format_euro(amount, _language(context))
+
+
+@jinja2.pass_context
+def _date(context: Context, value: dt.date) -> str:
+    return i18n.format_date(value, _language(context))
+
+
+@jinja2.pass_context
+def _phase_label(context: Context, phase: str) -> str:
+    return i18n.gettext(phase_label(phase), _language(context))
+
+
+@jinja2.pass_context
+def _url_for(context: Context, name: str, /, **path_params: Any) -> str:
+    """A path on this site ("/taal"), not a full URL: behind a proxy the Host we see may not be
+    the public one. Full URLs (mails, letters) start from ``settings.base_url``."""
+    request: Request = context["request"]
+    return request.url_for(name, **path_params).path
+
+
+@jinja2.pass_context
+def _csrf_field(context: Context) -> Markup:
+    request = context.get("request")
+    if request is None:
+        raise RuntimeError("csrf_field() needs the request: import this macro 'with context'")
+    return Markup('<input type="hidden" name="{}" value="{}">').format(
+        CSRF_FIELD, csrf_token(request)
+    )
