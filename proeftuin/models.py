@@ -207,6 +207,8 @@ class Round(Base):
     eligibility: Mapped[str] = mapped_column(String(20), default=Eligibility.CODES.value)
     min_age: Mapped[int | None] = mapped_column(Integer)
     support_threshold: Mapped[int] = mapped_column(Integer, default=0)
+    # Paper ballots are stored only when a second staff member confirms the entry (vier-ogen).
+    paper_check: Mapped[bool] = mapped_column(Boolean, default=False)
     tie_break_seed: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

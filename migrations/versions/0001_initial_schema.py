@@ -153,6 +153,7 @@ def upgrade() -> None:
         sa.Column("eligibility", sa.String(length=20), nullable=False),
         sa.Column("min_age", sa.Integer(), nullable=True),
         sa.Column("support_threshold", sa.Integer(), nullable=False),
+        sa.Column("paper_check", sa.Boolean(), nullable=False),
         sa.Column("tie_break_seed", sa.String(length=64), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),

@@ -136,8 +136,10 @@ def propose(session: Session, round_slug: str, resident_id: int, data: PlanInput
 
 def edit(session: Session, public_id: str, resident_id: int, data: PlanInput) -> Plan:
     plan = _own_plan(session, public_id, resident_id)
+    phase = plan.round.phase
     if plan.status not in EDITABLE_STATUSES or (
-        plan.status == PlanStatus.INGEDIEND and plan.round.phase != Phase.INDIENEN
+        phase != Phase.INDIENEN
+        and not (plan.status == PlanStatus.AANPASSEN and phase == Phase.BEOORDELEN)
     ):
         raise PhaseClosed("Dit plan kan niet meer worden aangepast.")
     for name, value in _validated(data, plan.round).items():

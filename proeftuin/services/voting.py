@@ -23,6 +23,7 @@ from proeftuin.models import (
     BallotChoice,
     Channel,
     CodeStatus,
+    Eligibility,
     Phase,
     Plan,
     PlanStatus,
@@ -112,6 +113,8 @@ def _credential_for(session: Session, pepper: str, typed: str) -> tuple[Round, C
     assert round_ is not None
     if round_.phase != Phase.STEMMEN:
         raise PhaseClosed("Stemmen kan nu niet in deze ronde.")
+    if round_.eligibility == Eligibility.EMAIL:
+        raise Invalid("code", "In deze ronde stemt u met uw e-mailadres, niet met een code.")
     key = codes.voter_key(pepper, round_.id, f"code:{row.id}")
     return round_, Credential(round_id=round_.id, voter_key=key, code_id=row.id)
 

@@ -1,0 +1,89 @@
+"""Turnout while voting runs: how many take part, per day and per channel.
+
+Never a tally (DESIGN.md §4.6): nothing here counts anything per plan, so no one, moderators
+included, can see how plans are doing before the round closes. The figures come from the ballot
+and code tables only; ``BallotChoice`` is not read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from fractions import Fraction
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from proeftuin.models import Ballot, Channel, CodeStatus, VotingCode
+from proeftuin.services import codes, rounds
+from proeftuin.services.permissions import Actor
+
+
+@dataclass(frozen=True)
+class DayCount:
+    day: dt.date
+    count: int
+
+
+@dataclass(frozen=True)
+class Turnout:
+    phase: str
+    ballots: int
+    online: int
+    paper: int
+    ballots_per_day: tuple[DayCount, ...]  # by the day of each credential's latest ballot
+    codes_issued: int
+    codes_used: int
+    codes_revoked: int
+    codes_used_per_day: tuple[DayCount, ...]  # by the day each code was first used
+
+    @property
+    def share_of_codes_used(self) -> Fraction:
+        """Used codes as a share of the codes that can still be used or were used."""
+        valid = self.codes_issued - self.codes_revoked
+        return Fraction(self.codes_used, valid) if valid else Fraction(0)
+
+    @property
+    def percent_of_codes_used(self) -> int:
+        return round(self.share_of_codes_used * 100)
+
+
+def turnout(session: Session, actor: Actor, round_id: int) -> Turnout:
+    round_ = rounds.get_round(session, actor, round_id)
+    by_channel: dict[str, int] = dict(
+        session.execute(
+            select(Ballot.channel, func.count(Ballot.id))
+            .where(Ballot.round_id == round_.id)
+            .group_by(Ballot.channel)
+        ).all()
+    )
+    per_day = session.execute(
+        select(Ballot.cast_on, func.count(Ballot.id))
+        .where(Ballot.round_id == round_.id)
+        .group_by(Ballot.cast_on)
+        .order_by(Ballot.cast_on)
+    )
+    codes_per_day = session.execute(
+        select(VotingCode.used_on, func.count(VotingCode.id))
+        .where(
+            VotingCode.round_id == round_.id,
+            VotingCode.status == CodeStatus.USED,
+            VotingCode.used_on.is_not(None),
+        )
+        .group_by(VotingCode.used_on)
+        .order_by(VotingCode.used_on)
+    )
+    counts = codes.counts_for(session, round_.id)
+    online = by_channel.get(Channel.ONLINE.value, 0)
+    paper = by_channel.get(Channel.PAPER.value, 0)
+    return Turnout(
+        phase=round_.phase,
+        ballots=online + paper,
+        online=online,
+        paper=paper,
+        ballots_per_day=tuple(DayCount(day, n) for day, n in per_day),
+        codes_issued=counts.issued,
+        codes_used=counts.used,
+        codes_revoked=counts.revoked,
+        codes_used_per_day=tuple(DayCount(day, n) for day, n in codes_per_day if day is not None),
+    )

@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import datetime as dt
+import xml.etree.ElementTree as ET
+
+import pytest
+from sqlalchemy.orm import Session
+
+from proeftuin.db import Database, read, transact
+from proeftuin.errors import NotAllowed
+from proeftuin.services import codes, letters
+from proeftuin.services.permissions import Actor
+from tests.services.factories import make_round, make_staff
+
+SVG = ""  # inline SVG in HTML needs no namespace
+
+
+def _setup(db: Database) -> tuple[int, Actor, Actor]:
+    def build(session: Session) -> tuple[int, Actor, Actor]:
+        round_ = make_round(
+            session,
+            budget=50_000,
+            voting_starts_at=dt.datetime(2027, 3, 1, 8, 0, tzinfo=dt.UTC),
+            voting_ends_at=dt.datetime(2027, 3, 17, 21, 0, tzinfo=dt.UTC),
+        )
+        other = make_round(session, costs=())
+        return (
+            round_.id,
+            make_staff(session, "moderator", [round_.area_id]),
+            make_staff(session, "moderator", [other.area_id]),
+        )
+
+    return transact(db, build)
+
+
+def _letters(db: Database, actor: Actor, round_id: int, plain: list[str]) -> list[letters.Letter]:
+    return read(
+        db,
+        letters.letters_for_round,
+        actor,
+        round_id,
+        plain,
+        "https://stem.veenhoven.nl/",
+        "Gemeente Veenhoven",
+    )
+
+
+def test_a_letter_has_everything_a_resident_needs(db: Database) -> None:
+    round_id, moderator, _ = _setup(db)
+    plain = [codes.generate_code() for _ in range(2)]
+    first, second = _letters(db, moderator, round_id, plain)
+    shown = codes.display(plain[0])
+    assert (first.gemeente, first.area, first.round_title, first.code) == (
+        "Gemeente Veenhoven",
+        "Noord",
+        "Buurtbudget Noord",
+        shown,
+    )
+    assert first.url == f"https://stem.veenhoven.nl/stem?code={shown}"
+    assert second.code == codes.display(plain[1]) and second.url != first.url
+    text = " ".join(first.instructions)
+    assert f"stem.veenhoven.nl/stem en typ uw code: {shown}" in text
+    assert "50.000 euro voor Noord" in text
+    # Dutch local time: 1 March 09:00 and 17 March 22:00 (UTC+1).
+    assert "Stemmen kan vanaf 1 maart 2027 om 09:00 uur." in first.instructions
+    assert "Stem op tijd: het kan tot 17 maart 2027 om 22:00 uur." in first.instructions
+
+
+def test_instructions_are_short_sentences(db: Database) -> None:
+    round_id, moderator, _ = _setup(db)
+    [letter] = _letters(db, moderator, round_id, [codes.generate_code()])
+    assert 5 <= len(letter.instructions) <= 10
+    for sentence in letter.instructions:
+        assert sentence.endswith(".")
+        for part in sentence.split(". "):
+            assert len(part.split()) <= 15, part  # B1: short sentences
+
+
+def test_the_qr_code_is_inline_svg_with_a_name_for_screen_readers(db: Database) -> None:
+    round_id, moderator, _ = _setup(db)
+    one, two = _letters(db, moderator, round_id, [codes.generate_code() for _ in range(2)])
+    assert one.qr_svg.startswith("<svg ") and "<?xml" not in one.qr_svg
+    root = ET.fromstring(one.qr_svg)
+    assert root.tag == f"{SVG}svg"
+    assert root.get("role") == "img"
+    assert root.get("width") == "30.0mm"
+    assert root.find(f"{SVG}title").text == letters.QR_TITLE
+    assert root.find(f"{SVG}path") is not None
+    assert one.qr_svg != two.qr_svg  # each code its own QR
+
+
+def test_the_qr_code_encodes_the_voting_url() -> None:
+    import segno
+
+    url = letters.voting_url("https://stem.veenhoven.nl", "ABCD-EFGH-JKMN")
+    svg = letters.qr_svg(url)
+    expected = segno.make(url, error="m", micro=False)
+    other = segno.make(url + "X", error="m", micro=False)
+    path = ET.fromstring(svg).find(f"{SVG}path").get("d")
+    assert path == _path(expected) and path != _path(other)
+
+
+def _path(qr: object) -> str:
+    svg = qr.svg_inline(lineclass=None)  # type: ignore[attr-defined]
+    return ET.fromstring(svg).find(f"{SVG}path").get("d")
+
+
+def test_letters_only_for_rounds_of_the_moderators_areas(db: Database) -> None:
+    round_id, _, stranger = _setup(db)
+    with pytest.raises(NotAllowed):
+        _letters(db, stranger, round_id, [codes.generate_code()])
+
+
+def test_something_that_is_not_a_code_gets_no_letter(db: Database) -> None:
+    round_id, moderator, _ = _setup(db)
+    with pytest.raises(ValueError):
+        _letters(db, moderator, round_id, ["geen-code"])
