@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import NoReturn
 
 import click
 
 from proeftuin import migrate
+from proeftuin.allocation import pabulib, report
+from proeftuin.allocation.ties import TieBreak
 from proeftuin.config import ConfigError, Settings, load_settings
 from proeftuin.db import connect, transact
 from proeftuin.errors import DomainError
 from proeftuin.models import Role
-from proeftuin.services import accounts, demo
+from proeftuin.services import accounts, codes, demo
 
 
 def _settings() -> Settings:
@@ -81,7 +84,7 @@ def demo_command() -> None:
         f"Vote in the demo round at {settings.base_url}/stem with one of these letter codes:"
     )
     for code in summary.codes:
-        click.echo(f"  {demo.codes.display(code)}")
+        click.echo(f"  {codes.display(code)}")
 
 
 @main.command("create-admin")
@@ -99,3 +102,56 @@ def create_admin(email: str, name: str, password: str) -> None:
     finally:
         database.dispose()
     click.echo(f"Admin {email} created.")
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--rule", type=click.Choice(report.RULES), default="equal-shares", show_default=True)
+@click.option(
+    "--utility",
+    type=click.Choice(report.UTILITIES),
+    default="cost",
+    show_default=True,
+    help="Equal shares: utility of a supporter (cost of the plan, or one per plan).",
+)
+@click.option(
+    "--completion",
+    type=click.Choice(report.COMPLETIONS),
+    default="add1-greedy",
+    show_default=True,
+    help="Equal shares: how left-over budget is spent.",
+)
+@click.option(
+    "--tie-break",
+    type=click.Choice([t.value for t in TieBreak]),
+    default=TieBreak.LOTTERY.value,
+    show_default=True,
+)
+@click.option("--seed", default="", help="Seed of the tie-break lottery (published with results).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def allocate(
+    file: str,
+    rule: str,
+    utility: str,
+    completion: str,
+    tie_break: str,
+    seed: str,
+    as_json: bool,
+) -> None:
+    """Run an allocation rule on a Pabulib FILE and say which plans are funded, and why."""
+    try:
+        election = pabulib.read_pb(file)
+    except (pabulib.PabulibError, OSError, UnicodeDecodeError) as error:
+        _fail(f"{file}: {error}", code=2)
+    outcome = report.allocate(
+        election,
+        rule,
+        utility=utility,
+        completion=completion,
+        tie_break=TieBreak(tie_break),
+        seed=seed,
+    )
+    if as_json:
+        click.echo(json.dumps(report.report_json(election, outcome), indent=2, ensure_ascii=False))
+    else:
+        click.echo(report.format_report(election, outcome))

@@ -97,3 +97,52 @@ def test_production_without_secret_key_exits_non_zero_with_a_clear_message(
     assert done.returncode != 0
     assert "PROEFTUIN_SECRET_KEY" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+PB = Path(__file__).parent / "data" / "pabulib"
+
+
+def test_allocate_prints_json_that_agrees_with_the_reference(tmp_path: Path) -> None:
+    import json
+
+    expected = json.loads((PB / "expected.json").read_text())["Netherlands_Assen_2024.pb"]
+    result = CliRunner().invoke(
+        main,
+        [
+            "allocate",
+            str(PB / "Netherlands_Assen_2024.pb"),
+            "--rule",
+            "equal-shares",
+            "--utility",
+            "cost",
+            "--completion",
+            "add1",
+            "--tie-break",
+            "pabutools",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert sorted(data["selected"]) == expected["mes_cost_add1"]["selected"]
+    assert data["welfare"] == sum(p["support"] for p in data["projects"] if p["funded"])
+    assert {"rule", "budget", "selected", "total_cost", "projects", "metrics"} <= set(data)
+
+
+def test_allocate_prints_a_readable_table() -> None:
+    result = CliRunner().invoke(
+        main, ["allocate", str(PB / "Poland_Czestochowa_2020_Grabowka.pb"), "--rule", "greedy"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Funded:" in result.output
+
+
+def test_allocate_on_a_malformed_file_exits_2_naming_the_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pb"
+    bad.write_text(
+        "META\nkey;value\nbudget;100\nPROJECTS\nproject_id;cost\n1;veel\nVOTES\nvoter_id;vote\n"
+    )
+    result = CliRunner().invoke(main, ["allocate", str(bad)])
+    assert result.exit_code == 2
+    assert "line 6" in result.output
+    assert "Traceback" not in result.output
