@@ -1,0 +1,413 @@
+"""What residents read: an area with its rounds, a round with its timeline and plans, one plan,
+and the plans a resident wrote. Read-only views as plain dataclasses, so a page never touches the
+database after the transaction is over.
+
+Who may change a plan is decided by ``services.plans``; ``can_edit`` and ``can_withdraw`` here
+follow the same rules, only to show or hide the buttons.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from proeftuin.errors import NotAllowed, NotFound, PhaseClosed, _
+from proeftuin.models import PHASE_ORDER, Area, Phase, Plan, PlanStatus, Resident, Round
+from proeftuin.services import plans
+from proeftuin.services.plans import EDITABLE_STATUSES, THEMES, PlanInput
+
+# The same msgids as services.plans, so the words and their translation are shared.
+CANNOT_PROPOSE = _("Plannen indienen kan nu niet in deze ronde.")
+CANNOT_EDIT = _("Dit plan kan niet meer worden aangepast.")
+CANNOT_WITHDRAW = _("Dit plan kan niet meer worden ingetrokken.")
+ONLY_THE_AUTHOR = _("Alleen de indiener kan dit plan aanpassen.")
+
+# Words residents read for the codes of plans.THEMES and PlanStatus (msgids, translated when shown).
+THEME_LABELS = {
+    "groen": _("Groen en natuur"),
+    "spelen": _("Spelen"),
+    "sport": _("Sport en bewegen"),
+    "ontmoeten": _("Ontmoeten"),
+    "verkeer": _("Verkeer"),
+    "veiligheid": _("Veiligheid"),
+    "cultuur": _("Cultuur"),
+    "gezondheid": _("Gezondheid"),
+    "overig": _("Overig"),
+}
+STATUS_LABELS = {
+    PlanStatus.INGEDIEND.value: _("Ingediend"),
+    PlanStatus.AANPASSEN.value: _("Aanpassing gevraagd"),
+    PlanStatus.OP_STEMBILJET.value: _("Op het stembiljet"),
+    PlanStatus.AFGEWEZEN.value: _("Afgewezen"),
+    PlanStatus.INGETROKKEN.value: _("Ingetrokken"),
+    PlanStatus.SAMENGEVOEGD.value: _("Samengevoegd met een ander plan"),
+}
+TIMELINE_LABELS = {
+    Phase.INDIENEN.value: _("Plannen indienen"),
+    Phase.BEOORDELEN.value: _("Plannen bekijken"),
+    Phase.STEMMEN.value: _("Stemmen"),
+    Phase.GESLOTEN.value: _("Stemmen tellen"),
+    Phase.GEPUBLICEERD.value: _("Uitslag"),
+}
+TIMELINE = (Phase.INDIENEN, Phase.BEOORDELEN, Phase.STEMMEN, Phase.GESLOTEN, Phase.GEPUBLICEERD)
+WITHDRAWABLE_PHASES = (Phase.INDIENEN, Phase.BEOORDELEN)
+WITHDRAWABLE_STATUSES = (*EDITABLE_STATUSES, PlanStatus.OP_STEMBILJET)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One phase on a round's timeline; ``state`` is "done", "current" or "upcoming"."""
+
+    phase: Phase
+    starts_at: dt.datetime | None
+    ends_at: dt.datetime | None
+    state: str
+
+
+@dataclass(frozen=True)
+class RoundBrief:
+    slug: str
+    title: str
+    phase: Phase
+    budget: int
+    area_slug: str
+    area_name: str
+
+
+@dataclass(frozen=True)
+class AreaView:
+    slug: str
+    name: str
+    kind: str
+    council_name: str
+    rounds: tuple[RoundBrief, ...]
+
+
+@dataclass(frozen=True)
+class PlanCard:
+    public_id: str
+    title: str
+    summary: str
+    cost: int
+    cost_is_official: bool
+    theme: str
+    status: str
+    location: str
+    self_executed: bool
+    support_count: int
+    supported: bool
+
+
+@dataclass(frozen=True)
+class RoundView:
+    round: RoundBrief
+    description: str
+    council_name: str
+    support_threshold: int
+    submission_starts_at: dt.datetime | None
+    review_starts_at: dt.datetime | None
+    voting_starts_at: dt.datetime | None
+    voting_ends_at: dt.datetime | None
+    timeline: tuple[Step, ...]
+    plans: tuple[PlanCard, ...]
+    theme: str  # the chosen filter, or "" for all
+    themes: tuple[str, ...]  # the themes that have plans in this round, in THEMES order
+    shuffled: bool  # the order differs per visitor (voting)
+
+    @property
+    def supporting_open(self) -> bool:
+        return self.round.phase == Phase.INDIENEN
+
+
+@dataclass(frozen=True)
+class PlanView:
+    round: RoundBrief
+    support_threshold: int
+    public_id: str
+    title: str
+    summary: str
+    body: str
+    estimated_cost: int
+    official_cost: int | None
+    cost_explanation: str
+    location: str
+    theme: str
+    self_executed: bool
+    status: str
+    public_reason: str
+    author_name: str
+    merged_into: tuple[str, str] | None  # (public_id, title) of the plan it became part of
+    support_count: int
+    supported: bool
+    is_author: bool
+    can_edit: bool
+    can_withdraw: bool
+
+    @property
+    def cost(self) -> int:
+        return self.estimated_cost if self.official_cost is None else self.official_cost
+
+    @property
+    def can_support(self) -> bool:
+        return self.round.phase == Phase.INDIENEN and self.status in EDITABLE_STATUSES
+
+
+@dataclass(frozen=True)
+class AuthorPlan:
+    """A plan as its author edits it: the form's starting values and what may still be done."""
+
+    round: RoundBrief
+    public_id: str
+    title: str
+    status: str
+    public_reason: str
+    values: PlanInput
+    can_edit: bool
+    can_withdraw: bool
+
+
+@dataclass(frozen=True)
+class MyPlan:
+    round: RoundBrief
+    public_id: str
+    title: str
+    status: str
+    public_reason: str
+    visible: bool  # has a public page
+    can_edit: bool
+    can_withdraw: bool
+
+
+@dataclass(frozen=True)
+class ResidentView:
+    email: str
+    display_name: str
+    postcode: str
+
+
+def can_edit(plan: Plan) -> bool:
+    """As ``plans.edit``: until review starts, and again when the council asked for changes."""
+    if plan.status == PlanStatus.AANPASSEN:
+        return True
+    return plan.status == PlanStatus.INGEDIEND and plan.round.phase == Phase.INDIENEN
+
+
+def can_withdraw(plan: Plan) -> bool:
+    """As ``plans.withdraw``: until voting starts."""
+    return plan.round.phase in WITHDRAWABLE_PHASES and plan.status in WITHDRAWABLE_STATUSES
+
+
+def area_view(session: Session, slug: str) -> AreaView:
+    area = session.scalar(select(Area).where(Area.slug == slug).options(selectinload(Area.rounds)))
+    if area is None:
+        raise NotFound()
+    rounds = sorted(area.rounds, key=lambda r: r.id, reverse=True)
+    return AreaView(
+        slug=area.slug,
+        name=area.name,
+        kind=area.kind,
+        council_name=area.council_name,
+        rounds=tuple(_brief(r) for r in rounds if r.phase != Phase.CONCEPT),
+    )
+
+
+def round_view(
+    session: Session,
+    slug: str,
+    *,
+    theme: str = "",
+    shuffle_seed: str | None = None,
+    resident_id: int | None = None,
+) -> RoundView:
+    """A public round (concept rounds are 404) with the plans the public sees, optionally of one
+    theme. During voting they come in the order of ``shuffle_seed``, one per visitor."""
+    round_ = plans.round_by_slug(session, slug)
+    chosen = theme if theme in THEMES else ""
+    every = plans.public_plans(session, round_)
+    shown = plans.public_plans(session, round_, chosen or None, shuffle_seed)
+    counts = plans.support_counts(session, round_)
+    mine = plans.supported_by(session, round_, resident_id) if resident_id is not None else set()
+    present = {p.theme for p in every}
+    return RoundView(
+        round=_brief(round_),
+        description=round_.description,
+        council_name=round_.area.council_name,
+        support_threshold=round_.support_threshold,
+        submission_starts_at=round_.submission_starts_at,
+        review_starts_at=round_.review_starts_at,
+        voting_starts_at=round_.voting_starts_at,
+        voting_ends_at=round_.voting_ends_at,
+        timeline=timeline(round_),
+        plans=tuple(_card(p, counts.get(p.id, 0), p.id in mine) for p in shown),
+        theme=chosen,
+        themes=tuple(t for t in THEMES if t in present),
+        shuffled=shuffle_seed is not None and round_.phase == Phase.STEMMEN,
+    )
+
+
+def timeline(round_: Round) -> tuple[Step, ...]:
+    current = PHASE_ORDER.index(Phase(round_.phase))
+    bounds = {
+        Phase.INDIENEN: (round_.submission_starts_at, round_.review_starts_at),
+        Phase.BEOORDELEN: (round_.review_starts_at, round_.voting_starts_at),
+        Phase.STEMMEN: (round_.voting_starts_at, round_.voting_ends_at),
+        Phase.GESLOTEN: (round_.voting_ends_at, None),
+        Phase.GEPUBLICEERD: (None, None),
+    }
+    steps = []
+    for phase in TIMELINE:
+        index = PHASE_ORDER.index(phase)
+        state = "done" if index < current else "current" if index == current else "upcoming"
+        starts_at, ends_at = bounds[phase]
+        steps.append(Step(phase, starts_at, ends_at, state))
+    return tuple(steps)
+
+
+def plan_view(session: Session, public_id: str, resident_id: int | None = None) -> PlanView:
+    plan = plans.plan_by_public_id(session, public_id)
+    round_ = plan.round
+    count = plans.support_counts(session, round_).get(plan.id, 0)
+    supported = resident_id is not None and plan.id in plans.supported_by(
+        session, round_, resident_id
+    )
+    is_author = resident_id is not None and plan.author_id == resident_id
+    merged_into = None
+    if plan.merged_into_id is not None:
+        target = session.get(Plan, plan.merged_into_id)
+        if target is not None and not target.hidden and target.status != PlanStatus.INGETROKKEN:
+            merged_into = (target.public_id, target.title)
+    return PlanView(
+        round=_brief(round_),
+        support_threshold=round_.support_threshold,
+        public_id=plan.public_id,
+        title=plan.title,
+        summary=plan.summary,
+        body=plan.body,
+        estimated_cost=plan.estimated_cost,
+        official_cost=plan.official_cost,
+        cost_explanation=plan.cost_explanation,
+        location=plan.location,
+        theme=plan.theme,
+        self_executed=plan.self_executed,
+        status=plan.status,
+        public_reason=plan.public_reason,
+        author_name=plan.author_name,
+        merged_into=merged_into,
+        support_count=count,
+        supported=supported,
+        is_author=is_author,
+        can_edit=is_author and can_edit(plan),
+        can_withdraw=is_author and can_withdraw(plan),
+    )
+
+
+def support_view(session: Session, public_id: str, resident_id: int | None) -> PlanView:
+    """The plan after a change of support (the count and the button are shown again)."""
+    return plan_view(session, public_id, resident_id)
+
+
+def proposal_round(session: Session, slug: str) -> RoundBrief:
+    """The round a new plan goes into; refused when plans cannot be proposed now."""
+    round_ = plans.round_by_slug(session, slug)
+    if round_.phase != Phase.INDIENEN:
+        raise PhaseClosed(CANNOT_PROPOSE)
+    return _brief(round_)
+
+
+def author_plan(session: Session, public_id: str, resident_id: int) -> AuthorPlan:
+    """The author's own plan, whatever its status (withdrawn and hidden plans too)."""
+    plan = session.scalar(select(Plan).where(Plan.public_id == public_id))
+    if plan is None:
+        raise NotFound()
+    if plan.author_id != resident_id:
+        raise NotAllowed(ONLY_THE_AUTHOR)
+    return AuthorPlan(
+        round=_brief(plan.round),
+        public_id=plan.public_id,
+        title=plan.title,
+        status=plan.status,
+        public_reason=plan.public_reason,
+        values=PlanInput(
+            title=plan.title,
+            summary=plan.summary,
+            body=plan.body,
+            estimated_cost=str(plan.estimated_cost),
+            location=plan.location,
+            theme=plan.theme,
+            self_executed=plan.self_executed,
+        ),
+        can_edit=can_edit(plan),
+        can_withdraw=can_withdraw(plan),
+    )
+
+
+def editable_plan(session: Session, public_id: str, resident_id: int) -> AuthorPlan:
+    plan = author_plan(session, public_id, resident_id)
+    if not plan.can_edit:
+        raise PhaseClosed(CANNOT_EDIT)
+    return plan
+
+
+def withdrawable_plan(session: Session, public_id: str, resident_id: int) -> AuthorPlan:
+    plan = author_plan(session, public_id, resident_id)
+    if not plan.can_withdraw:
+        raise PhaseClosed(CANNOT_WITHDRAW)
+    return plan
+
+
+def my_plans(session: Session, resident_id: int) -> list[MyPlan]:
+    return [
+        MyPlan(
+            round=_brief(plan.round),
+            public_id=plan.public_id,
+            title=plan.title,
+            status=plan.status,
+            public_reason=plan.public_reason,
+            visible=not plan.hidden
+            and plan.status != PlanStatus.INGETROKKEN
+            and plan.round.phase != Phase.CONCEPT,
+            can_edit=can_edit(plan),
+            can_withdraw=can_withdraw(plan),
+        )
+        for plan in plans.my_plans(session, resident_id)
+    ]
+
+
+def resident_view(session: Session, resident_id: int) -> ResidentView | None:
+    """The signed-in resident, or None when the account no longer exists."""
+    resident = session.get(Resident, resident_id)
+    if resident is None:
+        return None
+    return ResidentView(
+        email=resident.email, display_name=resident.display_name, postcode=resident.postcode
+    )
+
+
+def _brief(round_: Round) -> RoundBrief:
+    return RoundBrief(
+        slug=round_.slug,
+        title=round_.title,
+        phase=Phase(round_.phase),
+        budget=round_.budget,
+        area_slug=round_.area.slug,
+        area_name=round_.area.name,
+    )
+
+
+def _card(plan: Plan, support_count: int, supported: bool) -> PlanCard:
+    return PlanCard(
+        public_id=plan.public_id,
+        title=plan.title,
+        summary=plan.summary,
+        cost=plan.estimated_cost if plan.official_cost is None else plan.official_cost,
+        cost_is_official=plan.official_cost is not None,
+        theme=plan.theme,
+        status=plan.status,
+        location=plan.location,
+        self_executed=plan.self_executed,
+        support_count=support_count,
+        supported=supported,
+    )
