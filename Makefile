@@ -51,7 +51,8 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
 messages: install
-	$(BIN)/pybabel extract -F babel.cfg -o proeftuin/locale/messages.pot --no-location --omit-header .
+	$(BIN)/pybabel extract -F babel.cfg -o proeftuin/locale/messages.pot --no-location --omit-header \
+		$$($(BIN)/python -c 'from proeftuin.i18n import EXTRACT_KEYWORDS as k; print(*("-k " + w for w in k))') .
 	$(BIN)/pybabel update -i proeftuin/locale/messages.pot -d proeftuin/locale --no-fuzzy-matching
 
 translations: install

@@ -32,6 +32,17 @@ TIMEZONE = ZoneInfo("Europe/Amsterdam")
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "messages"
 
+# What `pybabel extract` reads as a message besides gettext calls: the domain errors' messages,
+# so the services can raise plain Dutch text and still be translated (Makefile and tests use this).
+EXTRACT_KEYWORDS = (
+    "N_",
+    "Invalid:2",
+    "PhaseClosed",
+    "NotAllowed",
+    "NotFound",
+    "DomainError",
+)
+
 current_language: ContextVar[str] = ContextVar("current_language", default=DEFAULT_LANGUAGE)
 
 

@@ -82,6 +82,7 @@ def test_the_english_catalog_is_complete(tmp_path: Path) -> None:
             str(pot),
             "--no-location",
             "--omit-header",
+            *(f"-k{keyword}" for keyword in i18n.EXTRACT_KEYWORDS),
             str(ROOT),
         ]
     )
