@@ -22,14 +22,18 @@ def staff_session_token(conn: HTTPConnection) -> str | None:
     return token if isinstance(token, str) and token else None
 
 
-def start_staff_session(conn: HTTPConnection, token: str) -> None:
+def start_signed_in_session(conn: HTTPConnection, key: str, value: object) -> None:
     """After a successful sign-in: a fresh session (against fixation) that keeps the language."""
     language = conn.session.get(LANGUAGE_KEY)
     conn.session.clear()
     if language:
         conn.session[LANGUAGE_KEY] = language
-    conn.session[STAFF_SESSION_KEY] = token
+    conn.session[key] = value
     rotate_csrf_token(conn)
+
+
+def start_staff_session(conn: HTTPConnection, token: str) -> None:
+    start_signed_in_session(conn, STAFF_SESSION_KEY, token)
 
 
 def end_staff_session(conn: HTTPConnection) -> None:

@@ -15,7 +15,6 @@ from starlette.routing import Route
 
 from proeftuin import db, i18n
 from proeftuin.errors import InvalidForm
-from proeftuin.i18n import N_
 from proeftuin.services import browse, plans
 from proeftuin.services.plans import PlanInput
 from proeftuin.web.browse import labels
@@ -28,21 +27,6 @@ from proeftuin.web.templating import render
 
 # Messages services.plans raises, listed here so that `make messages` finds them (the service
 # does not mark them for translation).
-SERVICE_MESSAGES = (
-    N_("Plannen indienen kan nu niet in deze ronde."),
-    N_("Dit plan kan niet meer worden aangepast."),
-    N_("Dit plan kan niet meer worden ingetrokken."),
-    N_("Steunen kan alleen zolang er plannen worden ingediend."),
-    N_("Dit plan kan geen steun meer krijgen."),
-    N_("Geef uw plan een titel van minstens 5 tekens."),
-    N_("Schrijf in een paar zinnen wat u wilt doen."),
-    N_("Gebruik hoogstens {limit} tekens."),
-    N_("Vul de kosten in als een heel bedrag in euro's, zoals 2500."),
-    N_("Een plan kan hoogstens het hele budget kosten: € {budget}."),
-    N_("Kies een thema."),
-    N_("Alleen de indiener kan dit plan aanpassen."),
-    N_("Log eerst in."),
-)
 EMPTY = PlanInput("", "", "", "", "", "", False)
 
 

@@ -21,10 +21,9 @@ from starlette.routing import Route
 from proeftuin import db, i18n, mail
 from proeftuin.db import utcnow
 from proeftuin.errors import Invalid
-from proeftuin.i18n import N_
 from proeftuin.services import browse, outbox, ratelimit, residents
+from proeftuin.web.auth import start_signed_in_session
 from proeftuin.web.htmx import hx_redirect
-from proeftuin.web.language import SESSION_KEY as LANGUAGE_KEY
 from proeftuin.web.language import language
 from proeftuin.web.security import client_ip, local_path, rotate_csrf_token
 from proeftuin.web.state import get_database, get_settings
@@ -37,14 +36,6 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 # Messages the residents and accounts services raise, listed here so that `make messages` finds
 # them (the services do not mark them for translation).
-SERVICE_MESSAGES = (
-    N_("Vul een geldig e-mailadres in, zoals naam@voorbeeld.nl."),
-    N_("Deze link is verlopen. Vraag een nieuwe link aan."),
-    N_("Deze link klopt niet. Vraag een nieuwe link aan."),
-    N_("Deze link is al gebruikt. Vraag een nieuwe link aan."),
-    N_("Vul een naam in van hoogstens 100 tekens."),
-    N_("Vul een postcode in zoals 9401 AB."),
-)
 
 
 # -- The session -----------------------------------------------------------------------------
@@ -59,12 +50,7 @@ def resident_id(conn: HTTPConnection) -> int | None:
 
 
 def start_resident_session(conn: HTTPConnection, resident: int) -> None:
-    language_choice = conn.session.get(LANGUAGE_KEY)
-    conn.session.clear()
-    if language_choice:
-        conn.session[LANGUAGE_KEY] = language_choice
-    conn.session[RESIDENT_KEY] = resident
-    rotate_csrf_token(conn)
+    start_signed_in_session(conn, RESIDENT_KEY, resident)
 
 
 def end_resident_session(conn: HTTPConnection) -> None:
