@@ -18,26 +18,26 @@ from proeftuin.allocation.ballots import (
     validate_points,
 )
 from proeftuin.allocation.election import Project
-from proeftuin.errors import Invalid
+from proeftuin.errors import Invalid, _
 from proeftuin.models import Plan, Round
 
 MAX_SELECTIONS = 500  # far above any real ballot; refuses absurd forms before any work is done
 
 MESSAGES = {
-    "unknown_project": "Een gekozen plan staat niet op dit stembiljet. Laad de pagina opnieuw.",
-    "duplicate_choice": "U heeft een plan twee keer gekozen.",
-    "too_few_choices": "Kies minstens {limit} plannen. U koos er {count}.",
-    "too_many_choices": "Kies hoogstens {limit} plannen. U koos er {count}.",
-    "over_budget": (
+    "unknown_project": _("Een gekozen plan staat niet op dit stembiljet. Laad de pagina opnieuw."),
+    "duplicate_choice": _("U heeft een plan twee keer gekozen."),
+    "too_few_choices": _("U koos {count} plannen. Het minimum is {limit}."),
+    "too_many_choices": _("U koos {count} plannen. Het maximum is {limit}."),
+    "over_budget": _(
         "Uw keuze kost € {total_cost}. Dat is meer dan het budget van € {budget}. "
         "Haal een plan weg."
     ),
-    "under_minimum_spend": (
+    "under_minimum_spend": _(
         "Uw keuze kost € {total_cost}. Kies plannen voor minstens € {minimum} "
         "({percent}% van het budget)."
     ),
-    "negative_points": "Punten kunnen niet negatief zijn.",
-    "too_many_points": "U gaf {total} punten. U kunt hoogstens {limit} punten verdelen.",
+    "negative_points": _("Punten kunnen niet negatief zijn."),
+    "too_many_points": _("U gaf {total} punten. U kunt hoogstens {limit} punten verdelen."),
 }
 
 

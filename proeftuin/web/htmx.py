@@ -28,6 +28,8 @@ HTMX_CONFIG: dict[str, Any] = {
     "includeIndicatorStyles": False,
     "selfRequestsOnly": True,
     "historyCacheSize": 0,
+    # Never carry inline styles across a swap: the CSP forbids them.
+    "attributesToSettle": ["class", "width", "height"],
     "refreshOnHistoryMiss": True,
     "responseHandling": [
         {"code": "204", "swap": False},

@@ -70,32 +70,6 @@ DUPLICATE = N_("U heeft een plan twee keer gekozen.")
 TOO_MANY = N_("Dit stembiljet heeft te veel keuzes.")
 EMPTY_CODE = N_("Vul de code in die op uw brief staat.")
 
-# Messages the voting services raise without marking them, listed so `make messages` finds them.
-SERVICE_MESSAGES = (
-    N_("Deze code klopt niet. Een code heeft 12 tekens, bijvoorbeeld ABCD-EFGH-JKMN."),
-    N_("Deze code klopt niet. Controleer de code op uw brief."),
-    N_("Deze code is ingetrokken. Neem contact op met de gemeente."),
-    N_("Stemmen kan nu niet in deze ronde."),
-    N_("Stemmen kan niet meer: de ronde is gesloten."),
-    N_("Met deze code is al op papier gestemd. Online stemmen kan niet meer."),
-    # ballot_rules.MESSAGES, word for word (a test keeps the two lists equal):
-    N_("Een gekozen plan staat niet op dit stembiljet. Laad de pagina opnieuw."),
-    N_("U heeft een plan twee keer gekozen."),
-    N_("Kies minstens {limit} plannen. U koos er {count}."),
-    N_("Kies hoogstens {limit} plannen. U koos er {count}."),
-    N_(
-        "Uw keuze kost € {total_cost}. Dat is meer dan het budget van € {budget}. "
-        "Haal een plan weg."
-    ),
-    N_(
-        "Uw keuze kost € {total_cost}. Kies plannen voor minstens € {minimum} "
-        "({percent}% van het budget)."
-    ),
-    N_("Punten kunnen niet negatief zijn."),
-    N_("U gaf {total} punten. U kunt hoogstens {limit} punten verdelen."),
-    N_("Dit stembiljet heeft te veel keuzes."),
-)
-
 
 class PassRefused(Exception):
     def __init__(self, reason: str) -> None:
