@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -24,6 +26,7 @@ from proeftuin.db import Base, Database, connect
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BACKENDS = ("sqlite", "postgresql")
+_STARTED = pytest.StashKey[float]()
 
 
 def postgres_admin_url() -> str:
@@ -132,3 +135,22 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         instance_path=tmp_path / "instance",
         base_url="http://testserver",
     )
+
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_STARTED] = time.time()
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    # Under pytest-xdist the workers take the screenshots and tests/browser/conftest.py's own
+    # summary never runs on the controller: say here where they are.
+    if not config.getoption("numprocesses", None) or not SCREENSHOTS.is_dir():
+        return
+    started = config.stash.get(_STARTED, 0.0)
+    fresh = [p for p in SCREENSHOTS.rglob("*.png") if p.stat().st_mtime >= started]
+    if fresh:
+        terminalreporter.write_sep("-", "browser screenshots")
+        terminalreporter.write_line(f"{len(fresh)} screenshot(s) in {SCREENSHOTS}")
