@@ -11,13 +11,13 @@ with the exact decimal ("2532645.83", or "1/3" when no decimal is exact); shares
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict
 from fractions import Fraction
-from typing import Any
+from typing import Any, get_args
 
 from proeftuin.allocation.election import Election, Explanation, Outcome
+from proeftuin.allocation.equal_shares import Completion, Utility, equal_shares
 from proeftuin.allocation.greedy import greedy
 from proeftuin.allocation.metrics import Metrics, metrics
 from proeftuin.allocation.optimal import optimal
@@ -25,8 +25,8 @@ from proeftuin.allocation.pabulib import format_decimal
 from proeftuin.allocation.ties import TieBreak
 
 RULES = ("greedy", "greedy-per-euro", "optimal", "equal-shares")
-UTILITIES = ("cost", "count")
-COMPLETIONS = ("add1-greedy", "add1", "greedy", "none", "exhaust1pct")
+UTILITIES: tuple[Utility, ...] = get_args(Utility)
+COMPLETIONS: tuple[Completion, ...] = get_args(Completion)
 
 
 def allocate(
@@ -50,12 +50,12 @@ def allocate(
         return greedy(election, per_euro=True, tie_break=tie_break, seed=seed)
     if rule == "optimal":
         return optimal(election, tie_break=tie_break, seed=seed)
-    # Imported here: equal_shares is written separately and the other rules must not depend on it.
-    equal_shares: Callable[..., Outcome] = importlib.import_module(
-        "proeftuin.allocation.equal_shares"
-    ).equal_shares
     return equal_shares(
-        election, utility=utility, completion=completion, tie_break=tie_break, seed=seed
+        election,
+        utility=utility,
+        completion=completion,
+        tie_break=tie_break,
+        seed=seed,
     )
 
 

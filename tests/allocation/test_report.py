@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import json
-import sys
-import types
 from fractions import Fraction
 from typing import Any
 
@@ -56,29 +54,24 @@ def test_greedy_and_optimal_are_dispatched_with_tie_break_and_seed() -> None:
     )
 
 
-def test_equal_shares_gets_every_option(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[dict[str, Any]] = []
-    fake = types.ModuleType("proeftuin.allocation.equal_shares")
-
-    def equal_shares(election: Election, **options: Any) -> Outcome:
-        calls.append(options)
-        return Outcome(rule="equal-shares", selected=(), explanations={})
-
-    fake.equal_shares = equal_shares  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "proeftuin.allocation.equal_shares", fake)
+def test_equal_shares_gets_every_option() -> None:
     election = load_pb("Netherlands_Assen_2024.pb")
-    outcome = allocate(
-        election,
-        "equal-shares",
-        utility="count",
-        completion="none",
-        tie_break=TieBreak.PABUTOOLS,
-        seed="7",
-    )
-    assert outcome.rule == "equal-shares"
-    assert calls == [
-        {"utility": "count", "completion": "none", "tie_break": TieBreak.PABUTOOLS, "seed": "7"}
-    ]
+    expected = EXPECTED["Netherlands_Assen_2024.pb"]
+    for utility, completion, key in (
+        ("count", "none", "mes_card"),
+        ("cost", "add1", "mes_cost_add1"),
+        ("cost", "greedy", "mes_cost_greedy"),
+    ):
+        outcome = allocate(
+            election,
+            "equal-shares",
+            utility=utility,
+            completion=completion,
+            tie_break=TieBreak.PABUTOOLS,
+            seed="7",
+        )
+        assert outcome.rule == "equal_shares"
+        assert sorted(outcome.selected) == expected[key]["selected"], key
 
 
 @pytest.mark.parametrize(

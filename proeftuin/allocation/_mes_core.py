@@ -1,0 +1,977 @@
+"""The engine behind :mod:`proeftuin.allocation.equal_shares`: runs of the Method of Equal Shares
+at given per-voter budgets, fast and exactly equal to pabutools 1.2.3.
+
+Speed:
+
+* identical ballots are merged into weighted *rows* up front (a row's voters always hold the same
+  budget: they support the same plans with the same points);
+* a plan's ρ is only recomputed when one of its supporters paid since it was last computed, and
+  only if its last ρ (a lower bound: budgets never grow within a run) could still beat the best
+  plan of the round — the shortcut pabutools takes too;
+* budgets are float64 arrays and every ρ carries an error bound;
+* :class:`MesBatch` runs many per-voter budgets side by side (Add1's consecutive runs), sharing
+  numpy's per-call overhead; :meth:`MesRun.verify` proves that a whole range of per-voter
+  budgets gives one outcome, so Add1 can skip it.
+
+Exactness comes from not trusting floats where they could flip a decision. Every comparison
+whose float margin is inside the error bound (near-ties between two ρ, supporters' money almost
+equal to a cost, a voter whose budget almost equals their share) is decided again with
+``Fraction``. Exact budgets are never stored: a voter who never had to pay everything still holds
+``b − Σ ρ_w·u_w`` over the plans w they supported, and a voter who once paid everything holds 0,
+so the exact money of any group of voters follows from the exact ρ of earlier rounds, which are
+themselves computed only when needed (most runs need none beyond trivial ``cost / Σu`` ones).
+:class:`MesBatch` does not do fractions: a column that would need them is redone by :class:`MesRun`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from proeftuin.allocation.election import Election, VoteType
+
+Utility = Literal["cost", "count"]
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+# Generous bound on the relative rounding error of one float operation (a few ulp).
+ROUND = 1e-15
+NEVER = np.iinfo(np.int64).max
+# A supporter whose budget/utility exceeds ρ by this factor is certainly not among those who pay
+# everything, whatever the float error.
+ROBUST = 1e-7
+SMALLEST = 5e-324  # a positive budget too small for a float still must not read as "paid all"
+
+
+@dataclass(frozen=True, eq=False)
+class Supporters:
+    """The rows supporting one plan, with their weights and utilities for it."""
+
+    rows: IntArray
+    mult: IntArray  # voters per row
+    points: IntArray  # s: the row's points for the plan (1 unless points ballots)
+    mult_f: FloatArray
+    util_f: FloatArray  # u = s·κ as float
+    weighted_util_f: FloatArray  # m·u
+    voters: int  # Σ m
+    weighted_points: IntArray  # m·s
+    total_points: int  # Σ m·s
+    total_util_f: float  # Σ m·u
+    max_util_f: float
+
+
+@dataclass(frozen=True, eq=False)
+class CandidateEntries:
+    """The supporters of all candidates back to back (candidate order), for whole-election sums."""
+
+    projects: IntArray  # the candidates, in order
+    starts: IntArray  # where each candidate's supporters begin
+    rows: IntArray
+    mult_f: FloatArray
+    util_f: FloatArray
+
+
+@dataclass(frozen=True, eq=False)
+class MesProfile:
+    """An election prepared for Equal Shares with one utility: merged ballots, per-plan supporters.
+
+    ``kappa`` is what one point is worth to a voter: the plan's cost (cost utility, so a voter
+    pays the same share ρ of every plan's cost) or 1 (count utility).
+    """
+
+    voter_count: int
+    budget: Fraction
+    project_ids: tuple[str, ...]
+    costs: tuple[Fraction, ...]
+    cost_f: FloatArray
+    kappa: tuple[Fraction, ...]
+    row_mult: IntArray
+    row_indptr: IntArray
+    row_projects: IntArray
+    row_points: IntArray
+    supporters: tuple[Supporters, ...]
+    candidates: IntArray  # supported, positive cost: the plans MES weighs
+    free: IntArray  # supported, zero cost, count utility: funded before MES starts
+    neighbours: tuple[IntArray, ...]  # plans sharing at least one supporter row, per plan
+    entries: CandidateEntries
+
+    @property
+    def project_count(self) -> int:
+        return len(self.costs)
+
+    @property
+    def row_count(self) -> int:
+        return len(self.row_mult)
+
+    @property
+    def candidate_cost(self) -> Fraction:
+        return sum((self.costs[p] for p in self.candidates.tolist()), Fraction(0))
+
+    def entries_of(self, rows: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+        """(project, points, row multiplicity) of every ballot entry of ``rows``."""
+        starts = self.row_indptr[rows]
+        lengths = self.row_indptr[rows + 1] - starts
+        total = int(lengths.sum())
+        offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+        idx = offsets + np.arange(total, dtype=np.int64)
+        return self.row_projects[idx], self.row_points[idx], np.repeat(self.row_mult[rows], lengths)
+
+
+def build_profile(election: Election, utility: Utility) -> MesProfile:
+    costs = tuple(project.cost for project in election.projects)
+    kappa = tuple(cost if utility == "cost" else Fraction(1) for cost in costs)
+    voter_count = len(election.ballots)
+    mult, indptr, projects, points = _merge_identical_ballots(election)
+    supporters = _supporters_per_project(
+        len(costs), mult, indptr, projects, points, [float(k) for k in kappa]
+    )
+    # pabutools weighs a plan only if someone gets utility from it: with cost utility a free plan
+    # is worth nothing to anyone, so it is not funded up front (the greedy completion may take it).
+    supported = np.array(
+        [s.voters > 0 and k > 0 for s, k in zip(supporters, kappa, strict=True)], dtype=np.bool_
+    )
+    positive = np.array([cost > 0 for cost in costs], dtype=np.bool_)
+    return MesProfile(
+        voter_count=voter_count,
+        budget=election.budget,
+        project_ids=tuple(project.id for project in election.projects),
+        costs=costs,
+        cost_f=np.array([float(c) for c in costs], dtype=np.float64),
+        kappa=kappa,
+        row_mult=mult,
+        row_indptr=indptr,
+        row_projects=projects,
+        row_points=points,
+        supporters=supporters,
+        candidates=np.flatnonzero(supported & positive).astype(np.int64),
+        free=np.flatnonzero(supported & ~positive).astype(np.int64),
+        neighbours=_neighbours(len(costs), mult, indptr, projects),
+        entries=_candidate_entries(supporters, np.flatnonzero(supported & positive)),
+    )
+
+
+def _merge_identical_ballots(election: Election) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    """Distinct ballots (support only: points > 0) as CSR rows, with how many voters cast each."""
+    matrix = election.matrix
+    voters = matrix.voter_count
+    if voters == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, np.zeros(1, dtype=np.int64), empty, empty
+    keep = matrix.points > 0
+    lengths = np.diff(matrix.indptr)
+    voter_of = np.repeat(np.arange(voters, dtype=np.int64), lengths)[keep]
+    projects = matrix.projects[keep]
+    points = (
+        matrix.points[keep]
+        if election.vote_type is VoteType.POINTS
+        else np.ones(len(projects), dtype=np.int64)
+    )
+    # Entries are grouped by voter already; sorting each ballot by project makes equal ballots
+    # equal rows (one integer sort is much faster than a lexsort).
+    order = np.argsort(voter_of * (int(projects.max(initial=0)) + 1) + projects, kind="stable")
+    voter_of, projects, points = voter_of[order], projects[order], points[order]
+    codes = projects * (int(points.max(initial=0)) + 1) + points
+    row_len = np.bincount(voter_of, minlength=voters)
+    width = max(int(row_len.max(initial=0)), 1)
+    starts = np.zeros(voters + 1, dtype=np.int64)
+    np.cumsum(row_len, out=starts[1:])
+    column = np.arange(len(codes), dtype=np.int64) - starts[voter_of]
+    padded = np.full((voters, width), -1, dtype=np.int64)
+    padded[voter_of, column] = codes
+    first, mult = _group_identical_rows(padded, codes, starts, row_len)
+    # Each distinct ballot keeps the (sorted) entries of the first voter who cast it.
+    lengths_first = row_len[first]
+    indptr = np.zeros(len(first) + 1, dtype=np.int64)
+    np.cumsum(lengths_first, out=indptr[1:])
+    take = _entry_positions(starts, first)
+    return mult, indptr, projects[take], points[take]
+
+
+def _group_identical_rows(
+    padded: IntArray, codes: IntArray, starts: IntArray, row_len: IntArray
+) -> tuple[IntArray, IntArray]:
+    """First voter and number of voters of each distinct row of ``padded``.
+
+    Sorting the rows themselves is slow, so each row is hashed to one 64-bit number (a sum of
+    fixed random numbers per entry, wrapping), the numbers are grouped, and the grouping is
+    checked against the rows; on a collision the rows are sorted after all.
+    """
+    salt = np.random.default_rng(0x5EED).integers(
+        1, 2**63, size=int(codes.max(initial=0)) + 1, dtype=np.uint64
+    )
+    key = np.zeros(len(padded), dtype=np.uint64)
+    filled = np.flatnonzero(row_len)
+    if filled.size:
+        key[filled] = np.add.reduceat(salt[codes], starts[filled])
+    key += row_len.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    _, first, inverse, mult = np.unique(
+        key, return_index=True, return_inverse=True, return_counts=True
+    )
+    if not np.array_equal(padded, padded[first[inverse]]):
+        rows = np.ascontiguousarray(padded).view(np.dtype((np.void, 8 * padded.shape[1])))
+        _, first, mult = np.unique(rows.ravel(), return_index=True, return_counts=True)
+    return first.astype(np.int64), mult.astype(np.int64)
+
+
+def _entry_positions(starts: IntArray, voters: IntArray) -> IntArray:
+    lengths = starts[voters + 1] - starts[voters]
+    total = int(lengths.sum())
+    offsets = np.repeat(starts[voters] - np.cumsum(lengths) + lengths, lengths)
+    return offsets + np.arange(total, dtype=np.int64)
+
+
+def _supporters_per_project(
+    project_count: int,
+    mult: IntArray,
+    indptr: IntArray,
+    projects: IntArray,
+    points: IntArray,
+    kappa_f: Sequence[float],
+) -> tuple[Supporters, ...]:
+    row_of_entry = np.repeat(np.arange(len(mult), dtype=np.int64), np.diff(indptr))
+    order = np.argsort(projects, kind="stable")
+    bounds = np.searchsorted(projects[order], np.arange(project_count + 1))
+    result = []
+    for p in range(project_count):
+        entries = order[bounds[p] : bounds[p + 1]]
+        rows = row_of_entry[entries]
+        row_mult = mult[rows]
+        pts = points[entries]
+        util = pts.astype(np.float64) * kappa_f[p]
+        mult_f = row_mult.astype(np.float64)
+        result.append(
+            Supporters(
+                rows=rows,
+                mult=row_mult,
+                points=pts,
+                mult_f=mult_f,
+                util_f=util,
+                weighted_util_f=mult_f * util,
+                voters=int(row_mult.sum()),
+                weighted_points=row_mult * pts,
+                total_points=int((row_mult * pts).sum()),
+                total_util_f=float((mult_f * util).sum()),
+                max_util_f=float(util.max(initial=0.0)),
+            )
+        )
+    return tuple(result)
+
+
+def _candidate_entries(
+    supporters: tuple[Supporters, ...], candidates: npt.NDArray[np.intp]
+) -> CandidateEntries:
+    chosen = [supporters[p] for p in candidates.tolist()]
+    lengths = np.array([len(sup.rows) for sup in chosen], dtype=np.int64)
+    starts = np.zeros(len(chosen), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+
+    def joined(parts: list[npt.NDArray[np.generic]], dtype: type[np.generic]) -> npt.NDArray[Any]:
+        return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
+
+    return CandidateEntries(
+        projects=candidates.astype(np.int64),
+        starts=starts,
+        rows=joined([sup.rows for sup in chosen], np.int64),
+        mult_f=joined([sup.mult_f for sup in chosen], np.float64),
+        util_f=joined([sup.util_f for sup in chosen], np.float64),
+    )
+
+
+def _neighbours(
+    project_count: int, mult: IntArray, indptr: IntArray, projects: IntArray
+) -> tuple[IntArray, ...]:
+    rows = np.repeat(np.arange(len(mult), dtype=np.int64), np.diff(indptr))
+    incidence = sp.csr_matrix(
+        (np.ones(len(rows), dtype=np.float64), (rows, projects)),
+        shape=(len(mult), project_count),
+    )
+    shared = (incidence.T @ incidence).tocsr()
+    return tuple(
+        shared.indices[shared.indptr[p] : shared.indptr[p + 1]].astype(np.int64)
+        for p in range(project_count)
+    )
+
+
+@dataclass(eq=False)
+class Round:
+    """One plan funded by one run: its float ρ and what is needed to know ρ exactly later."""
+
+    project: int
+    rho: float
+    poor_rows: IntArray  # rows that paid everything they had (not already empty before)
+    rich_points: int  # Σ m·s over supporters who paid ρ·u
+    err: float  # bound on |rho − exact ρ|
+    rho_exact: Fraction | None = None
+
+
+@dataclass(eq=False)
+class RunResult:
+    per_voter: Fraction
+    selected: list[int]  # MES winners in funding order (free plans not included)
+    rounds: list[Round]
+    # Only when recorded: budgets per row before each round, after the last, and the run itself
+    # (for exact money when a float comparison is too close to call).
+    budgets_before: list[FloatArray] = field(default_factory=list)
+    final_budgets: FloatArray | None = None
+    engine: MesRun | None = None
+    # Only when tracked: an estimate (no guarantee) of how far the per-voter budget can rise
+    # before the outcome changes; worth checking with ``verify_same_outcome``.
+    reach: float = 0.0
+
+
+class MesRun:
+    """One run of MES at per-voter budget ``per_voter``; ``ranks`` breaks ties (lower wins).
+
+    ``record`` keeps every round's budgets (for explanations); ``track`` estimates how far the
+    per-voter budget could rise before the outcome changes (``RunResult.reach``).
+    """
+
+    def __init__(
+        self,
+        profile: MesProfile,
+        per_voter: Fraction,
+        ranks: IntArray,
+        *,
+        record: bool = False,
+        track: bool = False,
+    ) -> None:
+        self.profile = profile
+        self.per_voter = per_voter
+        self.per_voter_f = float(per_voter)
+        self.ranks = ranks
+        self.record = record
+        self.track = track
+        rows, projects = profile.row_count, profile.project_count
+        # A row's budget is 0.0 exactly when its voters have paid everything (capped).
+        self.budgets = np.full(rows, self.per_voter_f, dtype=np.float64)
+        self.budget_err = np.full(rows, ROUND * self.per_voter_f, dtype=np.float64)
+        self.capped_round = np.full(rows, NEVER, dtype=np.int64)
+        self.round_of = np.full(projects, NEVER, dtype=np.int64)
+        self.rounds: list[Round] = []
+        self.rho = np.zeros(projects, dtype=np.float64)
+        self.err = np.zeros(projects, dtype=np.float64)
+        self.lower = np.zeros(projects, dtype=np.float64)  # lower bound on ρ, ordering key
+        self.fresh = np.zeros(projects, dtype=np.bool_)  # rho is current (no supporter paid since)
+        self.alive = np.zeros(projects, dtype=np.bool_)
+        self.exact_cache: dict[int, Fraction] = {}
+        self.snapshots: list[FloatArray] = []
+        self.seen: list[int] = []  # plans whose ρ was looked at in the current round
+        # d budget / d per-voter budget per row along this run's decisions (for ``reach``).
+        self.slope = np.ones(rows, dtype=np.float64) if track else np.zeros(0, dtype=np.float64)
+        self.reach = float("inf")
+
+    # -- the run -------------------------------------------------------------------------------
+
+    def run(self) -> RunResult:
+        self._start()
+        selected: list[int] = []
+        while (winner := self._pick_winner()) is not None:
+            self._fund(winner)
+            selected.append(winner)
+        if self.track:
+            self.reach = min(self.reach, self._affordability_estimate(set(selected)))
+        return RunResult(
+            per_voter=self.per_voter,
+            selected=selected,
+            rounds=self.rounds,
+            budgets_before=self.snapshots,
+            final_budgets=self.budgets.copy() if self.record else None,
+            engine=self,
+            reach=self.reach if self.track else 0.0,
+        )
+
+    def _start(self) -> None:
+        """Initial ρ of every candidate while nobody has paid: cost / Σu if all can pay it."""
+        profile = self.profile
+        b = self.per_voter_f
+        for p in profile.candidates.tolist():
+            sup = profile.supporters[p]
+            cost = float(profile.cost_f[p])
+            money = b * sup.voters
+            tol = 8 * ROUND * (money + cost)
+            if money < cost - tol or (money <= cost + tol and not self._exact_affordable(p)):
+                continue
+            self.alive[p] = True
+            rho0 = cost / sup.total_util_f
+            self.rho[p] = rho0
+            self.err[p] = tol / sup.total_util_f
+            self.lower[p] = rho0 - self.err[p]
+            # If everyone can pay ρ0·u, ρ0 is the answer; otherwise it is a lower bound to refine.
+            self.fresh[p] = b >= rho0 * sup.max_util_f * (1 + ROBUST)
+
+    def _pick_winner(self) -> int | None:
+        """The plan with the least ρ (pabutools' shortcut: a stale ρ is a lower bound)."""
+        alive = np.flatnonzero(self.alive)
+        order = alive[np.argsort(self.lower[alive], kind="stable")]
+        lower, rho, err = self.lower, self.rho, self.err
+        upper = np.inf
+        seen: list[int] = []
+        for p in order.tolist():
+            if lower[p] > upper:
+                break
+            if not self.fresh[p] and not self._refresh(p):
+                continue
+            seen.append(p)
+            upper = min(upper, rho[p] + err[p])
+        self.seen = seen
+        contenders = [p for p in seen if lower[p] <= upper]
+        if len(contenders) <= 1:
+            return contenders[0] if contenders else None
+        return self._break_near_tie(contenders)
+
+    def _refresh(self, p: int) -> bool:
+        """Recompute ρ of ``p`` from current budgets; drop it (False) if it became unaffordable."""
+        found = self._evaluate(p)
+        if found is None:
+            self.alive[p] = False
+            return False
+        self.rho[p], self.err[p] = found
+        self.lower[p] = found[0] - found[1]
+        self.fresh[p] = True
+        return True
+
+    def _evaluate(self, p: int) -> tuple[float, float] | None:
+        """(ρ, error bound) of ``p`` from the current budgets, or None if it is unaffordable."""
+        sup = self.profile.supporters[p]
+        cost = float(self.profile.cost_f[p])
+        budgets = self.budgets[sup.rows]
+        carried = self.budget_err[sup.rows] * sup.mult_f
+        money = float(budgets @ sup.mult_f)
+        rounding = (len(sup.rows) + 8) * ROUND * (self.per_voter_f * sup.voters + cost)
+        tol = float(carried.sum()) + rounding
+        if money < cost - tol or (money <= cost + tol and not self._exact_affordable(p)):
+            return None
+        ratio = budgets / sup.util_f
+        rho0 = cost / sup.total_util_f
+        if ratio.min() >= rho0 * (1 + ROBUST):
+            return rho0, rounding / sup.total_util_f
+        weighted_money = budgets * sup.mult_f
+        rho = _rho_by_fixpoint(cost, rho0, ratio, weighted_money, sup.weighted_util_f)
+        if rho is None:
+            rho = _rho_by_scan(cost, ratio, weighted_money, sup.weighted_util_f)
+        return rho, _rho_error(rounding, rho, ratio, sup.weighted_util_f, carried)
+
+    def _classify(
+        self, p: int, rho: float, err: float
+    ) -> tuple[BoolArray, BoolArray, BoolArray, FloatArray, FloatArray]:
+        """Supporters of ``p`` who certainly pay all they have left, who might, who certainly do
+        not (rows already empty are in none), what the latter keep, and its error bound."""
+        sup = self.profile.supporters[p]
+        budgets = self.budgets[sup.rows]
+        left = budgets - rho * sup.util_f
+        tol = self.budget_err[sup.rows] + err * sup.util_f + ROUND * self.per_voter_f
+        poor = (left < -tol) & (budgets > 0)
+        rich = left > tol
+        unclear = ~(poor | rich) & (budgets > 0)
+        return poor, unclear, rich, left, tol
+
+    def _break_near_tie(self, contenders: list[int]) -> int:
+        exact = {p: self.exact_rho_now(p) for p in contenders}
+        best = min(exact.values())
+        tied = [p for p in contenders if exact[p] == best]
+        return min(tied, key=lambda p: int(self.ranks[p]))
+
+    def _fund(self, w: int) -> None:
+        """Fund ``w``: each supporter pays min(money left, ρ·u)."""
+        profile = self.profile
+        sup = profile.supporters[w]
+        now = len(self.rounds)
+        if self.record:
+            self.snapshots.append(self.budgets.copy())
+        rho_exact = self.exact_cache.get(w)
+        rho, err = float(self.rho[w]), float(self.err[w])
+        if rho_exact is not None:
+            rho, err = float(rho_exact), ROUND * float(rho_exact)
+        poor, unclear, rich, left, tol = self._classify(w, rho, err)
+        new_budgets = np.where(rich, left, 0.0)
+        new_errors = np.where(rich, tol, 0.0)
+        if unclear.any():
+            rho_exact = self.exact_rho_now(w)
+            for i in np.flatnonzero(unclear).tolist():
+                row = int(sup.rows[i])
+                share = rho_exact * profile.kappa[w] * int(sup.points[i])
+                exact_left = self._exact_row_budget(row, now) - share
+                if exact_left > 0:
+                    rich[i] = True
+                    new_budgets[i] = max(float(exact_left), SMALLEST)
+                    new_errors[i] = ROUND * new_budgets[i]
+                else:
+                    poor[i] = True
+        if self.track:
+            self._track_round(w, rho, poor, rich)
+        self.budgets[sup.rows] = new_budgets
+        self.budget_err[sup.rows] = new_errors
+        self.capped_round[sup.rows[poor]] = now
+        self.rounds.append(
+            Round(
+                project=w,
+                rho=rho,
+                poor_rows=sup.rows[poor],
+                rich_points=int(sup.weighted_points[rich].sum()),
+                err=err,
+                rho_exact=rho_exact,
+            )
+        )
+        self.round_of[w] = now
+        self.alive[w] = False
+        touched = profile.neighbours[w]
+        self.fresh[touched] = False
+        if self.exact_cache:
+            for p in touched.tolist():
+                self.exact_cache.pop(p, None)
+
+    # -- how far the per-voter budget can rise without changing the outcome ----------------------
+    #
+    # Fix the sequence of winners and raise the per-voter budget b: by induction over the rounds
+    # every budget can only grow and every ρ only fall (more money lowers the price, and what is
+    # left, max(0, budget − ρ·u), grows). So if, with the budgets of per-voter budget b + T, every
+    # other plan's ρ in every round is still above the winner's ρ at b (equal only where the tie
+    # goes to the winner), and every plan left unaffordable at the end still is, then at every
+    # budget in [b, b + T] each round has the same winner: the outcome is the same. ``verify``
+    # checks exactly that in one run along the fixed sequence. ``track`` only estimates a T worth
+    # checking: the money a plan could collect at the winner's price grows at most as fast as the
+    # budgets of its supporters who cannot pay that price, at their current rates of growth.
+
+    def _track_round(self, w: int, rho: float, poor: BoolArray, rich: BoolArray) -> None:
+        profile = self.profile
+        for p in self.seen:
+            if p != w:
+                self.reach = min(self.reach, self._overtake_estimate(p, rho))
+        sup = profile.supporters[w]
+        slope = self.slope[sup.rows]
+        rich_util = float(sup.weighted_util_f[rich].sum())
+        rho_slope = -float((sup.mult_f * slope)[poor].sum()) / rich_util
+        self.slope[sup.rows] = np.where(rich, slope - rho_slope * sup.util_f, 0.0)
+
+    def _overtake_estimate(self, p: int, rho: float) -> float:
+        sup = self.profile.supporters[p]
+        budgets = self.budgets[sup.rows]
+        share = rho * sup.util_f
+        short = budgets < share
+        collected = float(np.minimum(budgets, share) @ sup.mult_f)
+        growth = float((self.slope[sup.rows] * sup.mult_f)[short].sum())
+        margin = max(float(self.profile.cost_f[p]) - collected, 0.0)
+        return margin / growth if growth > 0 else float("inf")
+
+    def _affordability_estimate(self, selected: set[int]) -> float:
+        """Estimated rise of b before a plan MES left unfunded becomes affordable."""
+        entries = self.profile.entries
+        if len(entries.starts) == 0:
+            return float("inf")
+        money = np.add.reduceat(entries.mult_f * self.budgets[entries.rows], entries.starts)
+        growth = np.add.reduceat(entries.mult_f * self.slope[entries.rows], entries.starts)
+        unfunded = np.array([p not in selected for p in entries.projects.tolist()], dtype=bool)
+        margin = np.maximum(self.profile.cost_f[entries.projects] - money, 0.0)[unfunded]
+        growth = growth[unfunded]
+        rising = growth > 0
+        return float((margin[rising] / growth[rising]).min()) if rising.any() else float("inf")
+
+    def verify(self, base: RunResult) -> bool:
+        """Whether every per-voter budget from ``base.per_voter`` (lower) up to this run's gives
+        the same outcome as ``base``; see the comment above. False may also mean "not sure"."""
+        assert base.engine is not None
+        self._start()
+        for r, rnd in enumerate(base.rounds):
+            if not self._others_stay_dearer(rnd, r, base.engine):
+                return False
+            w = rnd.project
+            if not self.fresh[w] and not self._refresh(w):
+                return False  # cannot happen in exact arithmetic: more money keeps w affordable
+            self._fund(w)
+        return not any(self._refresh(p) for p in np.flatnonzero(self.alive).tolist())
+
+    def _others_stay_dearer(self, rnd: Round, r: int, base: MesRun) -> bool:
+        w = rnd.project
+        ceiling = rnd.rho + rnd.err
+        for p in np.flatnonzero(self.alive).tolist():
+            if p == w or self.lower[p] > ceiling:
+                continue
+            if not self.fresh[p] and not self._refresh(p):
+                continue
+            if self.rho[p] - self.err[p] > ceiling:
+                continue
+            if self.rho[p] + self.err[p] < rnd.rho - rnd.err:
+                return False
+            theirs, ours = self.exact_rho_now(p), base.exact_round_rho(r)
+            if theirs < ours or (theirs == ours and self.ranks[p] < self.ranks[w]):
+                return False
+        return True
+
+    # -- exact arithmetic, on demand -----------------------------------------------------------
+
+    def exact_rho_now(self, p: int) -> Fraction:
+        """ρ of ``p`` from the current (exact) budgets, using the float ρ to find who is poor."""
+        cached = self.exact_cache.get(p)
+        if cached is not None:
+            return cached
+        profile = self.profile
+        sup = profile.supporters[p]
+        now = len(self.rounds)
+        poor, unclear, rich, _, _ = self._classify(p, float(self.rho[p]), float(self.err[p]))
+        poor_money = self.exact_money(sup.rows[poor], now)
+        rich_points = int(sup.weighted_points[rich | unclear].sum())
+        pending = [
+            (int(sup.mult[i]), int(sup.points[i]), self._exact_row_budget(int(sup.rows[i]), now))
+            for i in np.flatnonzero(unclear).tolist()
+        ]
+        cost, kappa = profile.costs[p], profile.kappa[p]
+        # pabutools' poor/rich iteration, exactly, on the few supporters the floats left open.
+        while True:
+            if rich_points == 0:
+                raise ArithmeticError(f"plan {p}: no supporter left to pay at the exact ρ")
+            rho = (cost - poor_money) / (kappa * rich_points)
+            short = [(m, s, b) for m, s, b in pending if b < rho * kappa * s]
+            if not short:
+                break
+            for m, s, b in short:
+                poor_money += m * b
+                rich_points -= m * s
+            pending = [item for item in pending if item not in short]
+        self.exact_cache[p] = rho
+        return rho
+
+    def _exact_affordable(self, p: int) -> bool:
+        sup = self.profile.supporters[p]
+        return self.exact_money(sup.rows, len(self.rounds)) >= self.profile.costs[p]
+
+    def _exact_row_budget(self, row: int, before: int) -> Fraction:
+        rows = np.array([row], dtype=np.int64)
+        return self.exact_money(rows, before) / int(self.profile.row_mult[row])
+
+    def exact_money(self, rows: IntArray, before: int) -> Fraction:
+        """Exact Σ m·budget of ``rows`` just before round ``before``."""
+        rows = rows[self.capped_round[rows] >= before]
+        if rows.size == 0:
+            return Fraction(0)
+        profile = self.profile
+        money = self.per_voter * int(profile.row_mult[rows].sum())
+        projects, points, mult = profile.entries_of(rows)
+        paid = self.round_of[projects] < before
+        if not paid.any():
+            return money
+        # A row that never paid everything paid exactly ρ_w·u for every plan w it supported.
+        weights = np.zeros(profile.project_count, dtype=np.int64)
+        np.add.at(weights, projects[paid], points[paid] * mult[paid])
+        for w in np.flatnonzero(weights).tolist():
+            rho = self.exact_round_rho(int(self.round_of[w]))
+            money -= rho * profile.kappa[w] * int(weights[w])
+        return money
+
+    def exact_round_rho(self, r: int) -> Fraction:
+        """Exact ρ of the plan funded in round ``r``."""
+        rnd = self.rounds[r]
+        if rnd.rho_exact is None:
+            p = rnd.project
+            poor_money = self.exact_money(rnd.poor_rows, r)
+            rnd.rho_exact = (self.profile.costs[p] - poor_money) / (
+                self.profile.kappa[p] * rnd.rich_points
+            )
+        return rnd.rho_exact
+
+
+def _rho_by_fixpoint(
+    cost: float, rho0: float, ratio: FloatArray, money: FloatArray, weighted_util: FloatArray
+) -> float | None:
+    """ρ = (cost − money of those who cannot pay ρ·u) / utility of the others, by iteration.
+
+    Each pass moves the supporters who cannot afford the current ρ to "pays everything"; ρ only
+    grows, so this stops at the same ρ as pabutools' sorted scan. A few vectorised passes are
+    cheaper than sorting; give up (None) if it takes too many.
+    """
+    poor = ratio < rho0
+    for _ in range(8):
+        rich_util = float(weighted_util @ ~poor)
+        if rich_util <= 0:
+            return None
+        rho = (cost - float(money @ poor)) / rich_util
+        now_poor = ratio < rho
+        if np.array_equal(now_poor, poor):
+            return rho
+        poor = now_poor
+    return None
+
+
+def _rho_by_scan(
+    cost: float, ratio: FloatArray, money: FloatArray, weighted_util: FloatArray
+) -> float:
+    """pabutools' scan: supporters by budget/utility; the poorest pay everything they have, and
+    the first one who can pay ρ·u fixes ρ for everyone richer."""
+    order = np.argsort(ratio, kind="stable")
+    sorted_ratio = ratio[order]
+    poor_before = np.concatenate(([0.0], np.cumsum(money[order])[:-1]))
+    rich_util = np.cumsum(weighted_util[order][::-1])[::-1]
+    candidates = (cost - poor_before) / rich_util
+    fits = candidates <= sorted_ratio
+    k = int(np.argmax(fits)) if fits.any() else len(fits) - 1
+    return float(candidates[k])
+
+
+def _rho_error(
+    rounding: float,
+    rho: float,
+    ratio: FloatArray,
+    weighted_util: FloatArray,
+    carried: FloatArray,
+) -> float:
+    """Bound on |float ρ − exact ρ|.
+
+    The money a plan can collect at price x is Σ min(budget, x·u); near ρ it is off by at most
+    the budget errors of those who pay everything (``carried``; the others pay x·u whatever their
+    exact budget) plus ``rounding``, and it grows at least as fast as the utility of those who can
+    still pay more, so ρ is off by at most that error over that utility. Supporters too close to
+    ρ to be sure of count as paying everything; if that leaves too little utility, trust nothing
+    (inf): every decision about this plan is then taken exactly.
+    """
+    robust = ratio > rho * (1 + ROBUST)
+    slope = float(weighted_util @ robust)
+    if slope <= 0:
+        return float("inf")
+    err = (rounding + float(carried @ ~robust)) / slope
+    return err if err <= rho * ROBUST / 2 else float("inf")
+
+
+def run_mes(
+    profile: MesProfile,
+    per_voter: Fraction,
+    ranks: IntArray,
+    *,
+    record: bool = False,
+    track: bool = False,
+) -> RunResult:
+    return MesRun(profile, per_voter, ranks, record=record, track=track).run()
+
+
+def verify_same_outcome(
+    profile: MesProfile, base: RunResult, per_voter: Fraction, ranks: IntArray
+) -> bool:
+    """Whether every per-voter budget from ``base.per_voter`` up to ``per_voter`` gives the same
+    MES outcome as ``base`` (a sufficient test: False may be returned when it does)."""
+    return MesRun(profile, per_voter, ranks).verify(base)
+
+
+class MesBatch:
+    """MES at several per-voter budgets at once, one column each, for Add1's consecutive runs.
+
+    Runs at nearby budgets take mostly the same steps, so doing them side by side shares the
+    per-step overhead. Floats only: a column that meets a decision its floats cannot settle
+    (a near-tie that is not between two plans everyone can still pay, money almost equal to a cost,
+    a supporter whose money almost equals the share) stops and is reported as ``None``, for the
+    exact :class:`MesRun` to redo. Decisions taken are the ones :class:`MesRun` takes.
+    """
+
+    def __init__(self, profile: MesProfile, budgets: Sequence[Fraction], ranks: IntArray) -> None:
+        self.profile = profile
+        self.ranks = ranks
+        self.columns = len(budgets)
+        b = np.array([float(x) for x in budgets], dtype=np.float64)
+        self.per_voter_f = b
+        self.top = float(b.max(initial=0.0))
+        shape = (profile.row_count, self.columns)
+        self.budgets = np.repeat(b[None, :], profile.row_count, axis=0).reshape(shape)
+        self.budget_err = ROUND * self.budgets
+        projects = (profile.project_count, self.columns)
+        self.rho = np.zeros(projects, dtype=np.float64)
+        self.err = np.zeros(projects, dtype=np.float64)
+        self.lower = np.full(projects, np.inf, dtype=np.float64)
+        self.fresh = np.zeros(projects, dtype=np.bool_)
+        self.alive = np.zeros(projects, dtype=np.bool_)
+        self.active = np.ones(self.columns, dtype=np.bool_)  # still running
+        self.failed = np.zeros(self.columns, dtype=np.bool_)
+        self.selected: list[list[int]] = [[] for _ in range(self.columns)]
+
+    def run(self) -> list[list[int] | None]:
+        self._start()
+        while self.active.any():
+            winners = self._pick_winners()
+            for w in np.unique(winners[winners >= 0]).tolist():
+                self._fund(w, np.flatnonzero(winners == w))
+        return [None if self.failed[c] else self.selected[c] for c in range(self.columns)]
+
+    def _fail(self, columns: npt.NDArray[np.intp]) -> None:
+        self.failed[columns] = True
+        self.active[columns] = False
+
+    def _start(self) -> None:
+        profile = self.profile
+        b = self.per_voter_f
+        for p in profile.candidates.tolist():
+            sup = profile.supporters[p]
+            cost = float(profile.cost_f[p])
+            money = b * sup.voters
+            tol = 8 * ROUND * (money + cost)
+            self._fail(np.flatnonzero(np.abs(money - cost) <= tol))
+            affordable = money > cost + tol
+            rho0 = cost / sup.total_util_f
+            self.alive[p] = affordable
+            self.rho[p] = rho0
+            self.err[p] = tol / sup.total_util_f
+            self.lower[p] = np.where(affordable, rho0 - self.err[p], np.inf)
+            self.fresh[p] = b >= rho0 * sup.max_util_f * (1 + ROBUST)
+
+    def _pick_winners(self) -> npt.NDArray[np.intp]:
+        """Each active column's winner this round (−1: the column is done).
+
+        As :meth:`MesRun._pick_winner`, all columns at once: while some column has a plan whose
+        stale ρ (a lower bound) could still beat its best current ρ, recompute the most promising
+        such plan of each column.
+        """
+        while True:
+            live = self.alive & self.active[None, :]
+            upper = np.where(live & self.fresh, self.rho + self.err, np.inf).min(axis=0)
+            due = live & ~self.fresh & (self.lower <= upper[None, :])
+            waiting = due.any(axis=0)
+            if not waiting.any():
+                break
+            first = np.where(due, self.lower, np.inf).argmin(axis=0)
+            for p in np.unique(first[waiting]).tolist():
+                self._refresh(p, np.flatnonzero(due[p]))
+        contenders = live & self.fresh & (self.lower <= upper[None, :])
+        winners = np.full(self.columns, -1, dtype=np.intp)
+        counts = contenders.sum(axis=0)
+        active = self.active.copy()
+        self.active[active & (counts == 0)] = False
+        single = active & (counts == 1)
+        winners[single] = np.argmax(contenders[:, single], axis=0)
+        for c in np.flatnonzero(active & (counts > 1)).tolist():
+            winners[c] = self._break_simple_tie(np.flatnonzero(contenders[:, c]).tolist(), c)
+        return winners
+
+    def _refresh(self, p: int, columns: npt.NDArray[np.intp]) -> None:
+        sup = self.profile.supporters[p]
+        cost = float(self.profile.cost_f[p])
+        every = columns.size == self.columns
+        budgets = _take(self.budgets, sup.rows, columns, every)
+        carried = _take(self.budget_err, sup.rows, columns, every) * sup.mult_f[:, None]
+        money = sup.mult_f @ budgets
+        rounding = (len(sup.rows) + 8) * ROUND * (self.top * sup.voters + cost)
+        tol = carried.sum(axis=0) + rounding
+        affordable = money > cost + tol
+        if not affordable.all():
+            self._fail(columns[np.abs(money - cost) <= tol])
+            self.alive[p, columns[~affordable]] = False
+            columns, budgets, carried = (
+                columns[affordable],
+                budgets[:, affordable],
+                carried[:, affordable],
+            )
+            if columns.size == 0:
+                return
+        ratio = budgets / sup.util_f[:, None]
+        rho = _rho_columns(cost, ratio, budgets * sup.mult_f[:, None], sup)
+        robust = ratio > rho[None, :] * (1 + ROBUST)
+        slope = sup.weighted_util_f @ robust
+        err = (rounding + (carried * ~robust).sum(axis=0)) / np.maximum(slope, SMALLEST)
+        err = np.where((slope > 0) & (err <= rho * ROBUST / 2), err, np.inf)
+        self.rho[p, columns] = rho
+        self.err[p, columns] = err
+        self.lower[p, columns] = rho - err
+        self.fresh[p, columns] = True
+
+    def _break_simple_tie(self, contenders: list[int], c: int) -> int:
+        """Exact tie-break when every contender's live supporters all pay the full share
+        (then ρ = cost / Σ utility of those still holding money); otherwise give the column up."""
+        exact: dict[int, Fraction] = {}
+        for p in contenders:
+            sup = self.profile.supporters[p]
+            budgets = self.budgets[sup.rows, c]
+            live = budgets > 0
+            ratio = budgets[live] / sup.util_f[live]
+            if not np.isfinite(self.err[p, c]) or ratio.min(initial=np.inf) < self.rho[p, c] * (
+                1 + ROBUST
+            ):
+                self._fail(np.array([c]))
+                return -1
+            points = int(sup.weighted_points[live].sum())
+            exact[p] = self.profile.costs[p] / (self.profile.kappa[p] * points)
+        best = min(exact.values())
+        return min((p for p in contenders if exact[p] == best), key=lambda p: int(self.ranks[p]))
+
+    def _fund(self, w: int, columns: npt.NDArray[np.intp]) -> None:
+        columns = columns[self.active[columns]]
+        if columns.size == 0:
+            return
+        profile = self.profile
+        sup = profile.supporters[w]
+        every = columns.size == self.columns
+        budgets = _take(self.budgets, sup.rows, columns, every)
+        rho, err = self.rho[w, columns], self.err[w, columns]
+        left = budgets - rho[None, :] * sup.util_f[:, None]
+        tol = (
+            _take(self.budget_err, sup.rows, columns, every)
+            + err[None, :] * sup.util_f[:, None]
+            + ROUND * self.top
+        )
+        rich = left > tol
+        unclear = ((left >= -tol) & ~rich & (budgets > 0)).any(axis=0)
+        if unclear.any():  # floats cannot tell whether these supporters pay all they have
+            self._fail(columns[unclear])
+            keep = ~unclear
+            columns, left, tol, rich = columns[keep], left[:, keep], tol[:, keep], rich[:, keep]
+            every = False
+            if columns.size == 0:
+                return
+        _put(self.budgets, sup.rows, columns, every, np.where(rich, left, 0.0))
+        _put(self.budget_err, sup.rows, columns, every, np.where(rich, tol, 0.0))
+        if every:
+            self.fresh[profile.neighbours[w]] = False
+        else:
+            self.fresh[profile.neighbours[w][:, None], columns[None, :]] = False
+        self.alive[w, columns] = False
+        for c in columns.tolist():
+            self.selected[c].append(w)
+
+
+def _take(
+    array: FloatArray, rows: IntArray, columns: npt.NDArray[np.intp], every: bool
+) -> FloatArray:
+    # Rows are contiguous in memory: taking whole rows first is much cheaper than a 2-D fancy index.
+    return array[rows] if every else array[rows][:, columns]
+
+
+def _put(
+    array: FloatArray,
+    rows: IntArray,
+    columns: npt.NDArray[np.intp],
+    every: bool,
+    values: FloatArray,
+) -> None:
+    if every:
+        array[rows] = values
+    else:
+        whole = array[rows]
+        whole[:, columns] = values
+        array[rows] = whole
+
+
+def _rho_columns(cost: float, ratio: FloatArray, money: FloatArray, sup: Supporters) -> FloatArray:
+    """ρ per column, as :func:`_rho_by_fixpoint` (or the scan for a column it leaves open)."""
+    rho0 = cost / sup.total_util_f
+    poor = ratio < rho0
+    weighted_util = sup.weighted_util_f
+    rho: FloatArray = np.full(ratio.shape[1], rho0)
+    for _ in range(8):
+        rich_util = weighted_util @ ~poor
+        if (rich_util <= 0).any():
+            break
+        rho = (cost - (money * poor).sum(axis=0)) / rich_util
+        now_poor = ratio < rho[None, :]
+        if np.array_equal(now_poor, poor):
+            return rho
+        poor = now_poor
+    for c in range(ratio.shape[1]):
+        rho[c] = _rho_by_scan(cost, ratio[:, c], money[:, c], weighted_util)
+    return rho
+
+
+def run_mes_batch(
+    profile: MesProfile, budgets: Sequence[Fraction], ranks: IntArray
+) -> list[list[int] | None]:
+    """MES winners in order at each per-voter budget (None: redo that one with :func:`run_mes`)."""
+    return MesBatch(profile, budgets, ranks).run()
