@@ -17,7 +17,17 @@ from starlette.staticfiles import StaticFiles
 
 from proeftuin.config import Settings
 from proeftuin.db import Database, connect
-from proeftuin.web import browse, errors, home, language, plans, residents, voting
+from proeftuin.web import (
+    accounts,
+    browse,
+    errors,
+    home,
+    language,
+    plans,
+    residents,
+    staff_admin,
+    voting,
+)
 from proeftuin.web.htmx import HTMX_CONFIG
 from proeftuin.web.language import LanguageMiddleware
 from proeftuin.web.security import (
@@ -28,7 +38,16 @@ from proeftuin.web.security import (
 )
 from proeftuin.web.templating import create_templates, resource_dir
 
-ROUTE_MODULES: tuple[ModuleType, ...] = (home, language, browse, plans, residents, voting)
+ROUTE_MODULES: tuple[ModuleType, ...] = (
+    home,
+    language,
+    accounts,
+    staff_admin,
+    voting,
+    browse,
+    plans,
+    residents,
+)
 
 SESSION_COOKIE = "proeftuin_session"
 SESSION_MAX_AGE = 12 * 60 * 60  # the absolute limit; staff sessions also expire server-side

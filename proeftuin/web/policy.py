@@ -18,6 +18,7 @@ from starlette.routing import Route
 from proeftuin import db
 from proeftuin.db import utcnow
 from proeftuin.errors import NotAllowed
+from proeftuin.i18n import N_, TIMEZONE
 from proeftuin.services import staff_sessions
 from proeftuin.services.permissions import Actor
 from proeftuin.web.auth import end_staff_session, staff_session_token
@@ -25,6 +26,10 @@ from proeftuin.web.htmx import hx_redirect, is_htmx
 from proeftuin.web.state import get_database
 
 LOGIN_PATH = "/beheer/inloggen"
+TOTP_SETUP_PATH = "/beheer/tweestapsverificatie"
+# Set at sign-in when an admin in production has no second factor yet: until it is set up, only
+# routes built with ``during_totp_setup=True`` (the set-up page, sign-out) are reachable.
+TOTP_SETUP_KEY = "staff_totp_setup"
 
 
 class Policy(StrEnum):
@@ -42,19 +47,30 @@ def staff_route(
     policy: Policy,
     name: str,
     methods: Sequence[str] = ("GET",),
+    during_totp_setup: bool = False,
 ) -> Route:
     async def guarded(request: Request) -> Response:
         token = staff_session_token(request)
         if token is None:
             return _to_login(request)
+        now = utcnow()
         try:
-            actor = await db.run(get_database(request), staff_sessions.check, token, utcnow())
+            actor = await db.run(get_database(request), staff_sessions.check, token, now)
         except NotAllowed:
             end_staff_session(request)
             return _to_login(request)
+        if request.session.get(TOTP_SETUP_KEY) and not during_totp_setup:
+            if request.method != "GET" and not is_htmx(request):
+                raise NotAllowed(N_("Stel eerst de tweestapsverificatie in."))
+            return hx_redirect(request, TOTP_SETUP_PATH)
         if policy is Policy.ADMIN and not actor.is_admin:
             raise NotAllowed("Alleen een beheerder van de gemeente kan dit doen.")
         request.state.actor = actor
+        # For the session notice in the layout; the last activity may be stored up to a minute
+        # late (staff_sessions.TOUCH_EVERY), so err on the early side.
+        request.state.session_until = (
+            now + staff_sessions.IDLE - staff_sessions.TOUCH_EVERY
+        ).astimezone(TIMEZONE)
         return await endpoint(request)
 
     route = Route(path, guarded, methods=list(methods), name=name)
