@@ -1,0 +1,480 @@
+"""Rounds and the review queue under /beheer/rondes (issue 5, items 3 and 4).
+
+A round is named by its slug and a plan by its public id; services.round_admin checks the area
+and that the plan belongs to the round. Every action is a plain form POST answered with 303 (or
+the form again with 422); the plan decisions also work in place with htmx.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from proeftuin import db, i18n
+from proeftuin.errors import DomainError, Invalid, InvalidForm
+from proeftuin.i18n import N_, TIMEZONE
+from proeftuin.models import BallotKind, Eligibility, Phase, PlanStatus, Rule
+from proeftuin.services import moderation, round_admin, rounds
+from proeftuin.services.rounds import RoundInput
+from proeftuin.web.accounts import form_errors, read_form
+from proeftuin.web.htmx import hx_redirect, is_htmx, render_page
+from proeftuin.web.language import language
+from proeftuin.web.markdown import render_markdown
+from proeftuin.web.policy import Policy, current_actor, staff_route
+from proeftuin.web.state import get_database, get_settings
+from proeftuin.web.templating import render
+
+ROUNDS = "/beheer/rondes"
+ROUND = "/beheer/rondes/{slug}"
+PLAN = "/beheer/rondes/{slug}/plannen/{public_id}"
+
+BALLOT_KINDS = {
+    BallotKind.KNAPSACK: (
+        N_("Binnen het budget"),
+        N_("Kiezers kiezen plannen tot het budget op is."),
+    ),
+    BallotKind.APPROVAL: (
+        N_("Alle goede plannen"),
+        N_("Kiezers kiezen alle plannen die zij goed vinden, zonder op het geld te letten."),
+    ),
+    BallotKind.K_APPROVAL: (
+        N_("Een vast aantal plannen"),
+        N_("Kiezers kiezen hoogstens het aantal plannen dat u hieronder invult."),
+    ),
+    BallotKind.POINTS: (
+        N_("Punten verdelen"),
+        N_("Kiezers verdelen punten over de plannen die zij willen."),
+    ),
+}
+RULES = {
+    Rule.EQUAL_SHARES: (
+        N_("Gelijke delen"),
+        N_(
+            "Elke kiezer krijgt een even groot deel van het budget. Zo krijgen ook kleinere "
+            "groepen bewoners een plan (Method of Equal Shares)."
+        ),
+    ),
+    Rule.GREEDY: (
+        N_("Meeste stemmen eerst"),
+        N_("Het plan met de meeste stemmen krijgt eerst geld, dan het volgende, zolang het past."),
+    ),
+    Rule.OPTIMAL: (
+        N_("Zoveel mogelijk stemmen"),
+        N_("De plannen die samen de meeste stemmen hebben en samen binnen het budget passen."),
+    ),
+}
+ELIGIBILITIES = {
+    Eligibility.CODES: (
+        N_("Met de code uit de brief"),
+        N_("Het veiligst: elke bewoner krijgt per post een brief met een eigen code."),
+    ),
+    Eligibility.EMAIL: (
+        N_("Met een bevestigd e-mailadres"),
+        N_("Minder veilig: iemand kan meer e-mailadressen hebben. De postcode moet kloppen."),
+    ),
+    Eligibility.CODES_OR_EMAIL: (
+        N_("Met de code of met een e-mailadres"),
+        N_("Bewoners kiezen zelf. Met een code kan niet ook nog per e-mail worden gestemd."),
+    ),
+}
+STATUS_NAMES = {
+    PlanStatus.INGEDIEND: N_("Te beoordelen"),
+    PlanStatus.AANPASSEN: N_("Wacht op aanpassing"),
+    PlanStatus.OP_STEMBILJET: N_("Op het stembiljet"),
+    PlanStatus.AFGEWEZEN: N_("Afgewezen"),
+    PlanStatus.SAMENGEVOEGD: N_("Samengevoegd"),
+    PlanStatus.INGETROKKEN: N_("Ingetrokken"),
+}
+# What happens when a round enters a phase: said on the confirmation page before the step.
+PHASE_CONSEQUENCES = {
+    Phase.INDIENEN: N_("Bewoners kunnen plannen indienen en steunen."),
+    Phase.BEOORDELEN: N_("Bewoners kunnen geen nieuwe plannen meer indienen."),
+    Phase.STEMMEN: N_(
+        "Het stemmen begint. Het budget, de regels van het stembiljet en de plannen op het "
+        "stembiljet liggen daarna vast. Alleen een beheerder kan de ronde dan nog terugzetten, "
+        "en dan vervallen alle stemmen."
+    ),
+    Phase.GESLOTEN: N_(
+        "Het stemmen stopt. Niemand kan daarna nog stemmen, ook niet op papier. "
+        "Daarna kan de uitslag worden berekend."
+    ),
+    Phase.GEPUBLICEERD: N_("De uitslag wordt openbaar. Dit kan niet meer terug."),
+}
+NOTICES = {
+    "aangemaakt": N_(
+        "De ronde is aangemaakt. Ze staat in de fase concept: bewoners zien haar nog niet."
+    ),
+    "gewijzigd": N_("De ronde is gewijzigd."),
+    "fase": N_("De ronde is naar de volgende fase gegaan."),
+    "teruggezet": N_("De ronde is teruggezet naar beoordelen. Alle stemmen zijn vervallen."),
+    "accept": N_("Het plan staat op het stembiljet."),
+    "ask_changes": N_(
+        "De indiener is gevraagd het plan aan te passen en heeft een e-mail gekregen."
+    ),
+    "reject": N_("Het plan is afgewezen. De indiener heeft een e-mail gekregen."),
+    "merge": N_("Het plan is samengevoegd."),
+    "hide": N_("Het plan is verborgen. Bewoners zien de tekst niet meer."),
+    "unhide": N_("Het plan is weer zichtbaar."),
+}
+
+
+def _slug(request: Request) -> str:
+    return str(request.path_params["slug"])
+
+
+def _notice(request: Request) -> str | None:
+    return NOTICES.get(request.query_params.get("melding", ""))
+
+
+def _t(request: Request, error: DomainError | None) -> str | None:
+    if error is None:
+        return None
+    return i18n.gettext(error.message, language(request), **error.params)
+
+
+def moment_formatter(request: Request) -> Callable[[dt.datetime], str]:
+    """For templates: a date and time in Dutch local time, "3 maart 2027, 09:00"."""
+    lang = language(request)
+
+    def moment(value: dt.datetime) -> str:
+        return f"{i18n.format_date(value, lang)}, {value.astimezone(TIMEZONE):%H:%M}"
+
+    return moment
+
+
+def _round_url(slug: str, notice: str = "") -> str:
+    path = ROUND.format(slug=slug)
+    return f"{path}?{urlencode({'melding': notice})}" if notice else path
+
+
+def _options(request: Request, names: dict[Any, tuple[str, str]]) -> list[tuple[str, str, str]]:
+    """Radio buttons: (value, label, hint), translated."""
+    lang = language(request)
+    return [
+        (str(value), i18n.gettext(label, lang), i18n.gettext(hint, lang))
+        for value, (label, hint) in names.items()
+    ]
+
+
+# -- Rounds ----------------------------------------------------------------------------------
+
+
+async def round_list(request: Request) -> Response:
+    found = await db.run_read(get_database(request), round_admin.round_list, current_actor(request))
+    return render(request, "moderation/rounds.html", {"rounds": found})
+
+
+async def round_new(request: Request) -> Response:
+    return await _round_form(request, None, RoundInput(), paper_check=False)
+
+
+async def round_create(request: Request) -> Response:
+    form = await read_form(request)
+    data, paper_check = RoundInput.from_form(form), form.get("paper_check") == "1"
+    try:
+        round_ = await db.run(
+            get_database(request),
+            round_admin.create_round,
+            current_actor(request),
+            data,
+            paper_check,
+        )
+    except (Invalid, InvalidForm) as error:
+        return await _round_form(request, None, data, paper_check, form_errors(request, error))
+    return hx_redirect(request, _round_url(round_.slug, "aangemaakt"))
+
+
+async def round_edit(request: Request) -> Response:
+    form = await db.run_read(
+        get_database(request), round_admin.round_form, current_actor(request), _slug(request)
+    )
+    assert form.round is not None
+    data = RoundInput.from_round(form.round)
+    return await _round_form(request, _slug(request), data, form.round.paper_check)
+
+
+async def round_update(request: Request) -> Response:
+    form = await read_form(request)
+    data, paper_check = RoundInput.from_form(form), form.get("paper_check") == "1"
+    slug = _slug(request)
+    try:
+        await db.run(
+            get_database(request),
+            round_admin.update_round,
+            current_actor(request),
+            slug,
+            data,
+            paper_check,
+        )
+    except (Invalid, InvalidForm) as error:
+        return await _round_form(request, slug, data, paper_check, form_errors(request, error))
+    return hx_redirect(request, _round_url(slug, "gewijzigd"))
+
+
+async def _round_form(
+    request: Request,
+    slug: str | None,
+    data: RoundInput,
+    paper_check: bool,
+    errors: dict[str, str] | None = None,
+) -> Response:
+    form = await db.run_read(
+        get_database(request), round_admin.round_form, current_actor(request), slug
+    )
+    context = {
+        "round": form.round,
+        "frozen": form.round is not None and rounds.is_frozen(form.round),
+        "frozen_fields": rounds.FROZEN_FIELDS,
+        "areas": form.areas,
+        "data": data,
+        "paper_check": paper_check,
+        "errors": errors or {},
+        "ballot_kinds": _options(request, BALLOT_KINDS),
+        "rules": _options(request, RULES),
+        "eligibilities": _options(request, ELIGIBILITIES),
+    }
+    return render(request, "moderation/round_form.html", context, 422 if errors else 200)
+
+
+async def round_detail(request: Request) -> Response:
+    page = await db.run_read(
+        get_database(request), round_admin.round_page, current_actor(request), _slug(request)
+    )
+    context = {
+        "page": page,
+        "round": page.round,
+        "notice": _notice(request),
+        "ballot_kinds": BALLOT_KINDS,
+        "rules": RULES,
+        "eligibilities": ELIGIBILITIES,
+        "status_names": STATUS_NAMES,
+        "actor": current_actor(request),
+        "problem": _t(request, page.problem),
+        "moment": moment_formatter(request),
+    }
+    return render(request, "moderation/round.html", context)
+
+
+async def phase_confirm(request: Request) -> Response:
+    return await _phase_page(request)
+
+
+async def phase_advance(request: Request) -> Response:
+    form = await read_form(request)
+    slug = _slug(request)
+    try:
+        await db.run(
+            get_database(request),
+            round_admin.advance,
+            current_actor(request),
+            slug,
+            form.get("naar", ""),
+        )
+    except Invalid as error:
+        return await _phase_page(request, form_errors(request, error), 422)
+    return hx_redirect(request, _round_url(slug, "fase"))
+
+
+async def _phase_page(
+    request: Request, errors: dict[str, str] | None = None, status_code: int = 200
+) -> Response:
+    page = await db.run_read(
+        get_database(request), round_admin.round_page, current_actor(request), _slug(request)
+    )
+    context = {
+        "page": page,
+        "round": page.round,
+        "errors": errors or {},
+        "problem": _t(request, page.problem),
+        "consequences": PHASE_CONSEQUENCES,
+    }
+    return render(request, "moderation/phase.html", context, status_code)
+
+
+async def reset_form(request: Request) -> Response:
+    return await _reset_page(request, "")
+
+
+async def reset(request: Request) -> Response:
+    form = await read_form(request)
+    slug = _slug(request)
+    reason = form.get("reason", "")
+    try:
+        await db.run(get_database(request), round_admin.reset, current_actor(request), slug, reason)
+    except Invalid as error:
+        return await _reset_page(request, reason, form_errors(request, error), 422)
+    return hx_redirect(request, _round_url(slug, "teruggezet"))
+
+
+async def _reset_page(
+    request: Request, reason: str, errors: dict[str, str] | None = None, status_code: int = 200
+) -> Response:
+    page = await db.run_read(
+        get_database(request), round_admin.round_page, current_actor(request), _slug(request)
+    )
+    context = {"page": page, "round": page.round, "reason": reason, "errors": errors or {}}
+    return render(request, "moderation/reset.html", context, status_code)
+
+
+# -- The review queue ------------------------------------------------------------------------
+
+
+async def review_queue(request: Request) -> Response:
+    found = await db.run_read(
+        get_database(request), round_admin.queue, current_actor(request), _slug(request)
+    )
+    context = {
+        "queue": found,
+        "round": found.round,
+        "status_names": STATUS_NAMES,
+        "order": list(STATUS_NAMES),
+    }
+    return render(request, "moderation/queue.html", context)
+
+
+async def plan_detail(request: Request) -> Response:
+    return await _plan_page(request, notice=_notice(request))
+
+
+async def _plan_page(
+    request: Request,
+    *,
+    notice: str | None = None,
+    failed: str = "",
+    errors: dict[str, str] | None = None,
+    typed: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    review = await db.run_read(
+        get_database(request),
+        round_admin.plan_review,
+        current_actor(request),
+        _slug(request),
+        str(request.path_params["public_id"]),
+    )
+    plan = review.plan
+    status = PlanStatus(plan.status)
+    errors = dict(errors or {})
+    context = {
+        "review": review,
+        "round": review.round,
+        "plan": plan,
+        "body": render_markdown(plan.body),
+        "status_names": STATUS_NAMES,
+        "notice": notice,
+        "swapped": is_htmx(request),
+        "failed": failed,
+        "general_error": errors.pop("", None),
+        "errors": errors,
+        "typed": typed or {},
+        "reviewable": review.round.phase in moderation.REVIEW_PHASES,
+        "frozen": rounds.is_frozen(review.round),
+        "can": {
+            "accept": status in moderation.CAN_ACCEPT and not plan.hidden,
+            "ask_changes": status in moderation.CAN_ASK_CHANGES,
+            "reject": status in moderation.CAN_REJECT,
+            "merge": status in moderation.CAN_BE_MERGED and bool(review.merge_targets),
+        },
+        "merge_options": [(p.public_id, p.title) for p in review.merge_targets],
+    }
+    return render_page(
+        request, "moderation/plan.html", "moderation/_decisions.html", context, status_code
+    )
+
+
+def _plan_url(request: Request, name: str, public_id: str) -> str:
+    """The author's link in the mail: a full URL on the public address."""
+    path = request.app.url_path_for(name, public_id=public_id)
+    return get_settings(request).base_url.rstrip("/") + str(path)
+
+
+Decision = Callable[..., object]  # round_admin.accept and friends: (session, actor, slug, id, ...)
+
+
+async def _decide(
+    request: Request, action: str, call: Decision, fields: tuple[str, ...], mail_link: str = ""
+) -> Response:
+    """One decision on a plan: the fragment again for htmx, else back to the plan page.
+    ``mail_link`` names the public page the author's mail links to."""
+    form = await read_form(request)
+    slug, public_id = _slug(request), str(request.path_params["public_id"])
+    values = [form.get(name, "") for name in fields]
+    if mail_link:
+        values.append(_plan_url(request, mail_link, public_id))
+    try:
+        await db.run(get_database(request), call, current_actor(request), slug, public_id, *values)
+    except (Invalid, InvalidForm) as error:
+        return await _plan_page(
+            request, failed=action, errors=form_errors(request, error), typed=form, status_code=422
+        )
+    if is_htmx(request):
+        return await _plan_page(request, notice=NOTICES[action])
+    path = PLAN.format(slug=slug, public_id=public_id)
+    return hx_redirect(request, f"{path}?{urlencode({'melding': action})}")
+
+
+async def accept(request: Request) -> Response:
+    fields = ("official_cost", "cost_explanation")
+    return await _decide(request, "accept", round_admin.accept, fields)
+
+
+async def ask_changes(request: Request) -> Response:
+    call = round_admin.ask_changes
+    return await _decide(request, "ask_changes", call, ("reason",), mail_link="edit_plan")
+
+
+async def reject(request: Request) -> Response:
+    call = round_admin.reject
+    return await _decide(request, "reject", call, ("public_reason",), mail_link="plan_page")
+
+
+async def merge(request: Request) -> Response:
+    fields = ("into_id", "public_reason")
+    return await _decide(request, "merge", round_admin.merge, fields, mail_link="plan_page")
+
+
+async def hide(request: Request) -> Response:
+    return await _decide(request, "hide", round_admin.hide, ("reason",))
+
+
+async def unhide(request: Request) -> Response:
+    return await _decide(request, "unhide", round_admin.unhide, ())
+
+
+STAFF, ADMIN = Policy.STAFF, Policy.ADMIN
+POST = ("POST",)
+
+routes = [
+    staff_route(ROUNDS, round_list, policy=STAFF, name="staff_rounds"),
+    staff_route(ROUNDS, round_create, policy=STAFF, name="staff_round_create", methods=POST),
+    # Not /beheer/rondes/nieuw: a round titled "Nieuw" would get that slug.
+    staff_route("/beheer/nieuwe-ronde", round_new, policy=STAFF, name="staff_round_new"),
+    staff_route(ROUND, round_detail, policy=STAFF, name="staff_round"),
+    staff_route(f"{ROUND}/wijzigen", round_edit, policy=STAFF, name="staff_round_edit"),
+    staff_route(
+        f"{ROUND}/wijzigen", round_update, policy=STAFF, name="staff_round_update", methods=POST
+    ),
+    staff_route(f"{ROUND}/fase", phase_confirm, policy=STAFF, name="staff_round_phase"),
+    staff_route(
+        f"{ROUND}/fase", phase_advance, policy=STAFF, name="staff_round_advance", methods=POST
+    ),
+    staff_route(f"{ROUND}/terugzetten", reset_form, policy=ADMIN, name="staff_round_reset_form"),
+    staff_route(
+        f"{ROUND}/terugzetten", reset, policy=ADMIN, name="staff_round_reset", methods=POST
+    ),
+    staff_route(f"{ROUND}/plannen", review_queue, policy=STAFF, name="staff_review_queue"),
+    staff_route(PLAN, plan_detail, policy=STAFF, name="staff_plan"),
+    staff_route(f"{PLAN}/accepteren", accept, policy=STAFF, name="staff_plan_accept", methods=POST),
+    staff_route(
+        f"{PLAN}/aanpassen", ask_changes, policy=STAFF, name="staff_plan_ask_changes", methods=POST
+    ),
+    staff_route(f"{PLAN}/afwijzen", reject, policy=STAFF, name="staff_plan_reject", methods=POST),
+    staff_route(f"{PLAN}/samenvoegen", merge, policy=STAFF, name="staff_plan_merge", methods=POST),
+    staff_route(f"{PLAN}/verbergen", hide, policy=STAFF, name="staff_plan_hide", methods=POST),
+    staff_route(f"{PLAN}/zichtbaar", unhide, policy=STAFF, name="staff_plan_unhide", methods=POST),
+]

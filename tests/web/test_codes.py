@@ -1,0 +1,518 @@
+"""Letter codes, printable letters, paper ballots and turnout under /beheer/rondes/{slug}, through
+the app, on both databases."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+
+import pyotp
+import pytest
+from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from proeftuin.config import Settings
+from proeftuin.db import Base, Database, read, transact
+from proeftuin.errors import Invalid
+from proeftuin.models import (
+    AuditEvent,
+    Ballot,
+    BallotChoice,
+    Channel,
+    Phase,
+    RateLimit,
+    StaffUser,
+    VotingCode,
+)
+from proeftuin.services import codes, voting
+from tests.web.test_accounts import (
+    HTMX,
+    PASSWORD,
+    add_staff,
+    assert_no_inline_code,
+    cheap_hashing,
+    post,
+)
+from tests.web.test_moderation import (
+    World,
+    actions,
+    add_plan_round,
+    count,
+    make_world,
+    staff_client,
+)
+
+CODE = re.compile(r"\b[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}\b")
+TODAY = dt.date(2027, 5, 3)
+
+
+@pytest.fixture(autouse=True)
+def _cheap(monkeypatch: pytest.MonkeyPatch) -> None:
+    cheap_hashing(monkeypatch)
+
+
+@pytest.fixture
+def world(db: Database) -> World:
+    return make_world(db)
+
+
+@pytest.fixture
+def mod_a(app: Starlette, world: World) -> Iterator[TestClient]:
+    client = staff_client(app, "mod-a@gemeente.nl")
+    yield client
+    client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def mod_b(app: Starlette, world: World) -> Iterator[TestClient]:
+    client = staff_client(app, "mod-b@gemeente.nl")
+    yield client
+    client.__exit__(None, None, None)
+
+
+EXAMPLE = "ABCD-EFGH-JKMN"  # the example in the hints
+
+
+def shown_codes(html: str) -> list[str]:
+    return sorted(set(CODE.findall(html)) - {EXAMPLE})
+
+
+def everything_stored(db: Database) -> str:
+    """Every row of every table, as text: to look for what must never be stored."""
+
+    def dump(session: Session) -> str:
+        rows = []
+        for table in Base.metadata.sorted_tables:
+            rows += [repr(tuple(r)) for r in session.execute(select(table))]
+        return "\n".join(rows)
+
+    return read(db, dump)
+
+
+def generate(client: TestClient, slug: str, number: int | str):  # type: ignore[no-untyped-def]
+    return post(client, f"/beheer/rondes/{slug}/codes", {"count": str(number)})
+
+
+# -- generating codes: shown once, never stored ----------------------------------------------------
+
+
+def test_codes_page_shows_counts_and_the_forms(
+    db: Database, world: World, mod_a: TestClient, settings: Settings
+) -> None:
+    add_plan_round(db, world.area_a, "noord", Phase.INDIENEN, codes=3, pepper=settings.code_pepper)
+    response = mod_a.get("/beheer/rondes/noord/codes")
+    assert response.headers["cache-control"] == "no-store"
+    html = response.text
+    assert re.search(r"<dt>Gemaakt</dt><dd>3</dd>", html)
+    assert 'action="/beheer/rondes/noord/codes"' in html
+    assert 'action="/beheer/rondes/noord/codes/intrekken"' in html
+    assert "U ziet de codes maar één keer" in html
+    assert shown_codes(html) == []
+    assert_no_inline_code(html)
+
+
+def test_generated_codes_are_shown_once_as_letters_and_never_stored(
+    db: Database, world: World, mod_a: TestClient, settings: Settings
+) -> None:
+    add_plan_round(db, world.area_a, "noord", Phase.INDIENEN)
+    response = generate(mod_a, "noord", 3)
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    html = response.text
+    assert "U ziet deze codes maar één keer." in html
+    assert html.count('<article class="letter"') == 3
+    assert html.count("<svg") >= 3 and "QR-code: scan om te stemmen" in html
+    assert "Gemeente Proeftuin" in html and "Ronde noord" in html and "Noord" in html
+    assert "Scan de QR-code met de camera van uw telefoon." in html
+    assert 'href="/static/css/print.css"' in html
+    assert_no_inline_code(html)
+    plain = [c for c in shown_codes(html) if c in html.split('name="codes" value="')[1]]
+    assert len(plain) == 3
+    assert f"http://testserver/stem?code={plain[0]}" in html
+
+    stored = read(db, lambda s: set(s.scalars(select(VotingCode.code_hash))))
+    normalised = [codes.normalise(c) or "" for c in plain]
+    assert stored == {codes.code_hash(settings.code_pepper, c) for c in normalised}
+    dump = everything_stored(db)
+    for code in plain + normalised:
+        assert code not in dump
+    assert actions(db) == ["codes.generate"]
+    # ... and nowhere to be seen afterwards.
+    assert shown_codes(mod_a.get("/beheer/rondes/noord/codes").text) == []
+    assert shown_codes(mod_a.get("/beheer/rondes/noord").text) == []
+
+
+def test_the_csv_has_one_code_per_row_in_4_4_4(
+    db: Database, world: World, mod_a: TestClient
+) -> None:
+    add_plan_round(db, world.area_a, "noord", Phase.INDIENEN)
+    html = generate(mod_a, "noord", 4).text
+    field = re.search(r'name="codes" value="([^"]*)"', html)
+    assert field
+    response = post(mod_a, "/beheer/rondes/noord/codes/csv", {"codes": field.group(1)})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert response.headers["cache-control"] == "no-store"
+    assert re.fullmatch(
+        r'attachment; filename="codes-noord-\d{4}-\d{2}-\d{2}\.csv"',
+        response.headers["content-disposition"],
+    )
+    lines = response.text.splitlines()
+    assert lines[0] == "code"
+    assert len(lines) == 5
+    assert all(CODE.fullmatch(line) for line in lines[1:])
+    assert sorted(lines[1:]) == sorted(field.group(1).split())
+    assert count(db, VotingCode.id) == 4  # the download made no new codes
+
+
+def test_the_csv_only_repeats_codes_of_this_round(
+    db: Database, world: World, mod_a: TestClient, settings: Settings
+) -> None:
+    add_plan_round(db, world.area_a, "noord", Phase.INDIENEN, codes=1, pepper=settings.code_pepper)
+    other = add_plan_round(
+        db, world.area_a, "ander", Phase.INDIENEN, codes=1, pepper=settings.code_pepper
+    )
+    url = "/beheer/rondes/noord/codes/csv"
+    made_up = post(mod_a, url, {"codes": EXAMPLE})
+    assert made_up.status_code == 422
+    assert "Deze codes horen niet (allemaal) bij deze ronde." in made_up.text
+    assert post(mod_a, url, {"codes": codes.display(other[0])}).status_code == 422
+    assert post(mod_a, url, {"codes": "geen code"}).status_code == 422
+    assert post(mod_a, url, {}).status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("0", "Kies een aantal van 1 tot en met 100.000."),
+        ("veel", "Kies een aantal van 1 tot en met 100.000."),
+        ("1001", "Maak hier hoogstens 1.000 codes tegelijk."),
+    ],
+)
+def test_a_wrong_number_of_codes_is_refused(
+    db: Database, world: World, mod_a: TestClient, typed: str, message: str
+) -> None:
+    add_plan_round(db, world.area_a, "noord", Phase.INDIENEN)
+    response = generate(mod_a, "noord", typed)
+    assert response.status_code == 422
+    assert message in response.text
+    assert f'value="{typed}"' in response.text
+    assert count(db, VotingCode.id) == 0
+
+
+def test_no_codes_for_closed_or_email_rounds(db: Database, world: World, mod_a: TestClient) -> None:
+    add_plan_round(db, world.area_a, "dicht", Phase.GESLOTEN)
+    add_plan_round(db, world.area_a, "email", Phase.INDIENEN, eligibility="email")
+    assert "Codes maken of intrekken kan niet meer." in mod_a.get("/beheer/rondes/dicht/codes").text
+    closed = generate(mod_a, "dicht", 2)
+    assert closed.status_code == 422
+    assert "Deze ronde is gesloten. Er kunnen geen codes meer bij." in closed.text
+    email = generate(mod_a, "email", 2)
+    assert "Codes zijn hier niet nodig." in email.text
+    assert count(db, VotingCode.id) == 0
+
+
+def test_revoking_a_code(db: Database, world: World, mod_a: TestClient, settings: Settings) -> None:
+    plain = add_plan_round(
+        db, world.area_a, "noord", Phase.STEMMEN, codes=2, pepper=settings.code_pepper
+    )
+    url = "/beheer/rondes/noord/codes/intrekken"
+    typed = codes.display(plain[0]).lower().replace("-", " ")
+    response = post(mod_a, url, {"code": typed})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/beheer/rondes/noord/codes?melding=ingetrokken"
+    page = mod_a.get(response.headers["location"]).text
+    assert "De code is ingetrokken." in page
+    assert re.search(r"<dt>Ingetrokken</dt><dd>1</dd>", page)
+    again = post(mod_a, url, {"code": plain[0]})
+    assert again.status_code == 422
+    assert "Deze code is al ingetrokken." in again.text
+    wrong = post(mod_a, url, {"code": "123"})
+    assert "Een code heeft 12 tekens" in wrong.text
+    assert actions(db) == ["code.revoke"]
+    assert plain[0] not in everything_stored(db)
+
+
+# -- paper ballots ---------------------------------------------------------------------------------
+
+
+def paper_round(
+    db: Database, world: World, settings: Settings, **round_settings: object
+) -> list[str]:
+    return add_plan_round(
+        db,
+        world.area_a,
+        "noord",
+        Phase.STEMMEN,
+        codes=3,
+        pepper=settings.code_pepper,
+        **round_settings,
+    )
+
+
+def enter(client: TestClient, code: str, *plans: str, htmx: bool = False, **extra: str):  # type: ignore[no-untyped-def]
+    form = {"code": code, **{f"keuze.noord-{p}": "1" for p in plans}, **extra}
+    return post(client, "/beheer/rondes/noord/papier", form, htmx=htmx)
+
+
+def paper_ballots(db: Database) -> list[tuple[str, list[str]]]:
+    def load(session: Session) -> list[tuple[str, list[str]]]:
+        out = []
+        for ballot in session.scalars(select(Ballot).order_by(Ballot.id)):
+            plans = session.execute(
+                text(
+                    "SELECT plan.public_id FROM ballot_choice JOIN plan ON plan.id = "
+                    "ballot_choice.plan_id WHERE ballot_choice.ballot_id = :b ORDER BY 1"
+                ),
+                {"b": ballot.id},
+            )
+            out.append((ballot.channel, [p for (p,) in plans]))
+        return out
+
+    return read(db, load)
+
+
+def test_the_paper_ballot_form_and_its_total(
+    db: Database, world: World, mod_a: TestClient, settings: Settings
+) -> None:
+    paper_round(db, world, settings)
+    response = mod_a.get("/beheer/rondes/noord/papier")
+    assert response.headers["cache-control"] == "no-store"
+    html = response.text
+    assert 'name="keuze.noord-speeltuin"' in html and 'name="code"' in html
+    assert 'hx-post="/beheer/rondes/noord/papier/totaal"' in html
+    assert 'name="controle_wachtwoord"' not in html  # this round has no second-person check
+    assert_no_inline_code(html)
+    chosen = {"keuze.noord-speeltuin": "1", "keuze.noord-bankjes": "1"}
+    fragment = post(mod_a, "/beheer/rondes/noord/papier/totaal", chosen, htmx=True)
+    assert fragment.status_code == 200
+    assert fragment.text.lstrip().startswith('<p class="utrecht-paragraph moderation-total__line">')
+    assert "€\xa07.000" in fragment.text
+    over = post(
+        mod_a,
+        "/beheer/rondes/noord/papier/totaal",
+        chosen | {"keuze.noord-fietspad": "1"},
+        htmx=True,
+    )
+    assert "Dat is meer dan het budget" in over.text
+    # Without JavaScript the same button gives the whole form back, with the ticks kept.
+    page = post(mod_a, "/beheer/rondes/noord/papier/totaal", chosen | {"code": "ABCD"})
+    assert "<html" in page.text and "€\xa07.000" in page.text
+    assert 'id="keuze-noord-speeltuin" name="keuze.noord-speeltuin" value="1" checked' in page.text
+    assert 'value="ABCD"' in page.text
+
+
+def test_a_paper_ballot_counts_and_is_marked_as_paper(
+    db: Database, world: World, mod_a: TestClient, settings: Settings
+) -> None:
+    plain = paper_round(db, world, settings)
+    response = enter(mod_a, codes.display(plain[0]), "speeltuin", "bankjes")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/beheer/rondes/noord/papier?melding=opgeslagen"
+    assert "Het papieren stembiljet is opgeslagen" in mod_a.get(response.headers["location"]).text
+    assert paper_ballots(db) == [("paper", ["noord-bankjes", "noord-speeltuin"])]
+    status = read(db, lambda s: sorted(s.scalars(select(VotingCode.status))))
+    assert status == ["unused", "unused", "used"]
+    assert actions(db) == ["paper.enter"]
+    # The same code again, on paper or online: refused.
+    again = enter(mod_a, plain[0], "bankjes")
+    assert again.status_code == 422
+    assert "Voor deze code is al een papieren stembiljet ingevoerd." in again.text
+
+    def online(session: Session) -> None:
+        _, credential = voting.check_code(session, settings.code_pepper, plain[0])
+        voting.cast(session, credential, {"noord-bankjes": 1}, today=TODAY)
+
+    with pytest.raises(Invalid, match="al op papier gestemd"):
+        transact(db, online)
+    assert paper_ballots(db) == [("paper", ["noord-bankjes", "noord-speeltuin"])]
+
+
+def test_a_code_that_voted_online_cannot_vote_on_paper(
+    db: Database, world: World, mod_a: TestClient, settings: Settings
+) -> None:
+    plain = paper_round(db, world, settings)
+
+    def online(session: Session) -> None:
+        _, credential = voting.check_code(session, settings.code_pepper, plain[0])
+        voting.cast(session, credential, {"noord-fietspad": 1}, channel=Channel.ONLINE, today=TODAY)
+
+    transact(db, online)
+    response = enter(mod_a, plain[0], "speeltuin")
+    assert response.status_code == 422
+    assert "Deze code heeft al online gestemd." in response.text
+    assert 'aria-describedby="code-hint code-error" aria-invalid="true"' in response.text
+    assert paper_ballots(db) == [("online", ["noord-fietspad"])]
+
+
+def test_a_paper_ballot_that_breaks_the_rules_is_refused(
+    db: Database, world: World, mod_a: TestClient, settings: Settings
+) -> None:
+    plain = paper_round(db, world, settings)
+    over = enter(mod_a, plain[0], "speeltuin", "bankjes", "fietspad")
+    assert over.status_code == 422
+    assert "Dat is meer dan het budget" in over.text
+    assert 'name="keuze.noord-fietspad" value="1" checked' in over.text  # kept
+    wrong = enter(mod_a, EXAMPLE, "bankjes")
+    assert "Deze code klopt niet." in wrong.text
+    assert count(db, Ballot.id) == 0
+    assert count(db, RateLimit.id) == 0  # staff typing is not a resident guessing
+
+
+def test_paper_ballots_only_while_voting(
+    db: Database, world: World, mod_a: TestClient, settings: Settings
+) -> None:
+    plain = add_plan_round(
+        db, world.area_a, "noord", Phase.BEOORDELEN, codes=1, pepper=settings.code_pepper
+    )
+    assert "alleen zolang het stemmen loopt" in mod_a.get("/beheer/rondes/noord/papier").text
+    response = enter(mod_a, plain[0], "bankjes")
+    assert response.status_code == 422
+    assert count(db, Ballot.id) == 0
+
+
+def test_the_second_person_check(
+    db: Database, world: World, mod_a: TestClient, settings: Settings
+) -> None:
+    plain = paper_round(db, world, settings, paper_check=True)
+    checker_id = add_staff(db, "tweede@gemeente.nl", area_ids=[world.area_a], name="Tessa")
+    form = mod_a.get("/beheer/rondes/noord/papier").text
+    assert 'name="controle_wachtwoord"' in form and 'type="password"' in form
+
+    missing = enter(mod_a, plain[0], "bankjes")
+    assert missing.status_code == 422
+    assert "Vul het e-mailadres van de tweede medewerker in." in missing.text
+    myself = enter(
+        mod_a, plain[0], "bankjes", controle_email="mod-a@gemeente.nl", controle_wachtwoord=PASSWORD
+    )
+    assert "Een andere medewerker moet het stembiljet controleren." in myself.text
+    wrong = enter(
+        mod_a,
+        plain[0],
+        "bankjes",
+        controle_email="tweede@gemeente.nl",
+        controle_wachtwoord="raden-123",
+    )
+    assert wrong.status_code == 422
+    assert "Het e-mailadres of het wachtwoord klopt niet." in wrong.text
+    assert 'value="tweede@gemeente.nl"' in wrong.text and "raden-123" not in wrong.text
+    assert count(db, RateLimit.id) > 0  # counted like a failed sign-in
+    outsider = add_staff(db, "zuid2@gemeente.nl", area_ids=[world.area_b])
+    other_area = enter(
+        mod_a, plain[0], "bankjes", controle_email="zuid2@gemeente.nl", controle_wachtwoord=PASSWORD
+    )
+    assert "Deze medewerker kan stembiljetten van deze ronde niet controleren." in other_area.text
+    assert outsider and count(db, Ballot.id) == 0
+
+    ok = enter(
+        mod_a,
+        plain[0],
+        "bankjes",
+        controle_email="tweede@gemeente.nl",
+        controle_wachtwoord=PASSWORD,
+    )
+    assert ok.status_code == 303, ok.text
+    assert paper_ballots(db) == [("paper", ["noord-bankjes"])]
+    details = read(
+        db,
+        lambda s: s.scalar(select(AuditEvent.details).where(AuditEvent.action == "paper.enter")),
+    )
+    assert f'"checked_by": {checker_id}' in details
+    assert PASSWORD not in everything_stored(db)
+
+
+def test_a_checker_with_a_second_factor_types_its_code(
+    db: Database, world: World, mod_a: TestClient, settings: Settings
+) -> None:
+    plain = paper_round(db, world, settings, paper_check=True)
+    add_staff(db, "tweede@gemeente.nl", area_ids=[world.area_a])
+    secret = pyotp.random_base32()
+    transact(
+        db,
+        lambda s: s.execute(
+            update(StaffUser)
+            .where(StaffUser.email == "tweede@gemeente.nl")
+            .values(totp_secret=secret)
+        ),
+    )
+    checker = {"controle_email": "tweede@gemeente.nl", "controle_wachtwoord": PASSWORD}
+    without = enter(mod_a, plain[0], "bankjes", **checker)
+    assert without.status_code == 422
+    assert "De code uit uw app klopt niet." in without.text
+    assert 'id="controle_code-error"' in without.text
+    ok = enter(mod_a, plain[0], "bankjes", **checker, controle_code=pyotp.TOTP(secret).now())
+    assert ok.status_code == 303
+    assert count(db, Ballot.id) == 1
+
+
+# -- turnout, without a tally ----------------------------------------------------------------------
+
+
+def test_turnout_per_day_without_any_count_per_plan(
+    db: Database, world: World, mod_a: TestClient, settings: Settings
+) -> None:
+    plain = paper_round(db, world, settings)
+
+    def vote(session: Session) -> None:
+        for code, day, channel in (
+            (plain[0], dt.date(2027, 5, 2), Channel.ONLINE),
+            (plain[1], dt.date(2027, 5, 3), Channel.ONLINE),
+            (plain[2], dt.date(2027, 5, 3), Channel.PAPER),
+        ):
+            _, credential = voting.check_code(session, settings.code_pepper, code)
+            voting.cast(session, credential, {"noord-bankjes": 1}, channel=channel, today=day)
+
+    transact(db, vote)
+    response = mod_a.get("/beheer/rondes/noord/opkomst")
+    html = response.text
+    assert re.search(r"<dt>Stemmen</dt><dd>3</dd>", html)
+    assert re.search(r"<dt>Online</dt><dd>2</dd>", html)
+    assert re.search(r"<dt>Op papier</dt><dd>1</dd>", html)
+    assert "3 van 3 (100%)" in html
+    assert "2 mei 2027" in html and "3 mei 2027" in html
+    assert '<svg class="moderation-chart__svg" role="img" aria-labelledby="grafiek-titel"' in html
+    assert "ziet niemand voordat het stemmen voorbij is" in html
+    # No tally: not a plan named, so nothing can be counted per plan.
+    for plan in ("speeltuin", "bankjes", "fietspad"):
+        assert plan not in html
+    assert_no_inline_code(html)
+    assert count(db, BallotChoice.id) == 3  # the choices exist; the page just never reads them
+
+
+def test_turnout_before_anyone_voted(db: Database, world: World, mod_a: TestClient) -> None:
+    add_plan_round(db, world.area_a, "noord", Phase.STEMMEN)
+    html = mod_a.get("/beheer/rondes/noord/opkomst").text
+    assert "Er is nog niet gestemd." in html
+    assert "<svg" not in html
+
+
+# -- another area's codes, letters, paper ballots and turnout --------------------------------------
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_moderator_of_another_area_gets_nothing(
+    db: Database, world: World, mod_b: TestClient, settings: Settings, htmx: bool
+) -> None:
+    plain = paper_round(db, world, settings)
+    headers = HTMX if htmx else {}
+    for page in ("codes", "papier", "opkomst"):
+        response = mod_b.get(f"/beheer/rondes/noord/{page}", headers=headers)
+        assert response.status_code == 403, page
+        assert "Ronde noord" not in response.text
+    for action, form in (
+        ("codes", {"count": "5"}),
+        ("codes/csv", {"codes": codes.display(plain[0])}),
+        ("codes/intrekken", {"code": plain[0]}),
+        ("papier", {"code": plain[1], "keuze.noord-bankjes": "1"}),
+        ("papier/totaal", {"keuze.noord-bankjes": "1"}),
+    ):
+        response = post(mod_b, f"/beheer/rondes/noord/{action}", form, htmx=htmx)
+        assert response.status_code == 403, action
+        assert "Ronde noord" not in response.text and "Plan noord" not in response.text
+        assert shown_codes(response.text) == []
+    assert count(db, VotingCode.id) == 3
+    assert count(db, Ballot.id) == 0
+    assert actions(db) == []
