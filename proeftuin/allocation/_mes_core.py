@@ -65,6 +65,8 @@ class Supporters:
     total_points: int  # Σ m·s
     total_util_f: float  # Σ m·u
     max_util_f: float
+    uniform: bool  # every supporter has the same utility (approval ballots)
+    single: bool  # one voter per row
 
 
 @dataclass(frozen=True, eq=False)
@@ -259,6 +261,8 @@ def _supporters_per_project(
                 total_points=int((row_mult * pts).sum()),
                 total_util_f=float((mult_f * util).sum()),
                 max_util_f=float(util.max(initial=0.0)),
+                uniform=bool((util == util[:1]).all()),
+                single=bool((row_mult == 1).all()),
             )
         )
     return tuple(result)
@@ -441,8 +445,8 @@ class MesRun:
         """(ρ, error bound) of ``p`` from the current budgets, or None if it is unaffordable."""
         sup = self.profile.supporters[p]
         cost = float(self.profile.cost_f[p])
-        budgets = self.budgets[sup.rows]
-        carried = self.budget_err[sup.rows] * sup.mult_f
+        budgets = self.budgets.take(sup.rows)
+        carried = self.budget_err.take(sup.rows) * sup.mult_f
         money = float(budgets @ sup.mult_f)
         rounding = (len(sup.rows) + 8) * ROUND * (self.per_voter_f * sup.voters + cost)
         tol = float(carried.sum()) + rounding
@@ -464,9 +468,9 @@ class MesRun:
         """Supporters of ``p`` who certainly pay all they have left, who might, who certainly do
         not (rows already empty are in none), what the latter keep, and its error bound."""
         sup = self.profile.supporters[p]
-        budgets = self.budgets[sup.rows]
+        budgets = self.budgets.take(sup.rows)
         left = budgets - rho * sup.util_f
-        tol = self.budget_err[sup.rows] + err * sup.util_f + ROUND * self.per_voter_f
+        tol = self.budget_err.take(sup.rows) + err * sup.util_f + ROUND * self.per_voter_f
         poor = (left < -tol) & (budgets > 0)
         rich = left > tol
         unclear = ~(poor | rich) & (budgets > 0)
@@ -848,26 +852,34 @@ class MesBatch:
         cost = float(self.profile.cost_f[p])
         every = columns.size == self.columns
         budgets = _take(self.budgets, sup.rows, columns, every)
-        carried = _take(self.budget_err, sup.rows, columns, every) * sup.mult_f[:, None]
+        errors = _take(self.budget_err, sup.rows, columns, every)
         money = sup.mult_f @ budgets
+        carried = sup.mult_f @ errors
         rounding = (len(sup.rows) + 8) * ROUND * (self.top * sup.voters + cost)
-        tol = carried.sum(axis=0) + rounding
+        tol = carried + rounding
         affordable = money > cost + tol
         if not affordable.all():
             self._fail(columns[np.abs(money - cost) <= tol])
             self.alive[p, columns[~affordable]] = False
-            columns, budgets, carried = (
+            columns, budgets, errors, money, carried = (
                 columns[affordable],
                 budgets[:, affordable],
-                carried[:, affordable],
+                errors[:, affordable],
+                money[affordable],
+                carried[affordable],
             )
             if columns.size == 0:
                 return
-        ratio = budgets / sup.util_f[:, None]
-        rho = _rho_columns(cost, ratio, budgets * sup.mult_f[:, None], sup)
-        robust = ratio > rho[None, :] * (1 + ROBUST)
+        # With one utility for all supporters (approval ballots) budgets compare with ρ·u directly.
+        unit = sup.max_util_f if sup.uniform else 1.0
+        ratio = budgets if sup.uniform else budgets / sup.util_f[:, None]
+        rho = _rho_columns(cost, ratio, unit, budgets, money, sup)
+        # Only supporters not robustly above ρ carry their budget errors into ρ (all errors
+        # minus those of the others: an error on errors, far below ``rounding``).
+        robust = (ratio > (rho * (unit * (1 + ROBUST)))[None, :]).astype(np.float64)
         slope = sup.weighted_util_f @ robust
-        err = (rounding + (carried * ~robust).sum(axis=0)) / np.maximum(slope, SMALLEST)
+        carried = np.maximum(carried - sup.mult_f @ (errors * robust), 0.0)
+        err = (rounding + carried) / np.maximum(slope, SMALLEST)
         err = np.where((slope > 0) & (err <= rho * ROBUST / 2), err, np.inf)
         self.rho[p, columns] = rho
         self.err[p, columns] = err
@@ -902,14 +914,15 @@ class MesBatch:
         every = columns.size == self.columns
         budgets = _take(self.budgets, sup.rows, columns, every)
         rho, err = self.rho[w, columns], self.err[w, columns]
-        left = budgets - rho[None, :] * sup.util_f[:, None]
-        tol = (
-            _take(self.budget_err, sup.rows, columns, every)
-            + err[None, :] * sup.util_f[:, None]
-            + ROUND * self.top
-        )
+        errors = _take(self.budget_err, sup.rows, columns, every)
+        if sup.uniform:  # one share per column
+            left = budgets - (rho * sup.max_util_f)[None, :]
+            tol = errors + (err * sup.max_util_f + ROUND * self.top)[None, :]
+        else:
+            left = budgets - rho[None, :] * sup.util_f[:, None]
+            tol = errors + err[None, :] * sup.util_f[:, None] + ROUND * self.top
         rich = left > tol
-        unclear = ((left >= -tol) & ~rich & (budgets > 0)).any(axis=0)
+        unclear = ((np.abs(left) <= tol) & (budgets > 0)).any(axis=0)
         if unclear.any():  # floats cannot tell whether these supporters pay all they have
             self._fail(columns[unclear])
             keep = ~unclear
@@ -931,8 +944,10 @@ class MesBatch:
 def _take(
     array: FloatArray, rows: IntArray, columns: npt.NDArray[np.intp], every: bool
 ) -> FloatArray:
-    # Rows are contiguous in memory: taking whole rows first is much cheaper than a 2-D fancy index.
-    return array[rows] if every else array[rows][:, columns]
+    # Rows are contiguous in memory: taking whole rows first is much cheaper than a 2-D fancy
+    # index, and np.take much cheaper than indexing with [].
+    whole: FloatArray = np.take(array, rows, axis=0)
+    return whole if every else np.take(whole, columns, axis=1)
 
 
 def _put(
@@ -945,28 +960,51 @@ def _put(
     if every:
         array[rows] = values
     else:
-        whole = array[rows]
+        whole = np.take(array, rows, axis=0)
         whole[:, columns] = values
         array[rows] = whole
 
 
-def _rho_columns(cost: float, ratio: FloatArray, money: FloatArray, sup: Supporters) -> FloatArray:
-    """ρ per column, as :func:`_rho_by_fixpoint` (or the scan for a column it leaves open)."""
+def _rho_columns(
+    cost: float,
+    ratio: FloatArray,
+    unit: float,
+    budgets: FloatArray,
+    total_money: FloatArray,
+    sup: Supporters,
+) -> FloatArray:
+    """ρ per column, as :func:`_rho_by_fixpoint` (or the scan for columns it leaves open).
+
+    ``ratio`` is budget / utility, or the budgets with ``unit`` the one utility of all supporters;
+    ``total_money`` is Σ m·budget per column. ρ only grows from pass to pass, so the supporters
+    who can pay ρ·u only shrink: a pass that loses none of them has found the fixpoint. The money
+    of those who cannot is all money minus theirs (an error within the ``rounding`` allowed).
+    """
     rho0 = cost / sup.total_util_f
-    poor = ratio < rho0
-    weighted_util = sup.weighted_util_f
-    rho: FloatArray = np.full(ratio.shape[1], rho0)
+    columns = ratio.shape[1]
+    rho: FloatArray = np.full(columns, rho0)
+    money = budgets if sup.single else budgets * sup.mult_f[:, None]
+    rich = (ratio >= rho0 * unit).astype(np.float64)
+    rich_util, rich_voters = sup.weighted_util_f @ rich, sup.mult_f @ rich
+    settled = np.zeros(columns, dtype=np.bool_)
+    stuck = np.zeros(columns, dtype=np.bool_)  # left to the scan
     for _ in range(8):
-        rich_util = weighted_util @ ~poor
-        if (rich_util <= 0).any():
+        stuck |= ~settled & ~(rich_util > 0)  # nobody left to pay ρ·u
+        todo = ~settled & ~stuck
+        if not todo.any():
             break
-        rho = (cost - (money * poor).sum(axis=0)) / rich_util
-        now_poor = ratio < rho[None, :]
-        if np.array_equal(now_poor, poor):
-            return rho
-        poor = now_poor
-    for c in range(ratio.shape[1]):
-        rho[c] = _rho_by_scan(cost, ratio[:, c], money[:, c], weighted_util)
+        poor_money = total_money - np.einsum("ij,ij->j", money, rich)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            new = (cost - poor_money) / rich_util
+        stuck |= todo & ~(new >= rho)
+        todo &= ~stuck
+        rho = np.where(todo, new, rho)
+        rich = (ratio >= (rho * unit)[None, :]).astype(np.float64)
+        rich_util, now_voters = sup.weighted_util_f @ rich, sup.mult_f @ rich
+        settled |= todo & (now_voters == rich_voters)
+        rich_voters = now_voters
+    for c in np.flatnonzero(~settled).tolist():
+        rho[c] = _rho_by_scan(cost, ratio[:, c] / unit, money[:, c], sup.weighted_util_f)
     return rho
 
 

@@ -385,7 +385,8 @@ def _explain_not_funded(
     profile: MesProfile, run: RunResult, history: FloatArray, p: int, ranks: IntArray
 ) -> Explanation:
     sup = profile.supporters[p]
-    budgets = history[:, sup.rows]  # per round (and after the last), per supporter row
+    # Per round (and after the last), per supporter row.
+    budgets = np.take(history, sup.rows, axis=1)
     money = budgets @ sup.mult_f
     prices = np.array([rnd.rho for rnd in run.rounds], dtype=np.float64)
     # What p's supporters would pay towards p at each round's winning price.
