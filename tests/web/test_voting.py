@@ -449,7 +449,11 @@ def test_over_budget_without_javascript_is_422_with_the_choices_kept(
     [
         ({"budget": 8_000}, {"plan0": 1, "plan2": 1}, "meer dan het budget"),
         ({"min_spend_percent": 50}, {"plan1": 1}, "Kies plannen voor minstens"),
-        ({"ballot_kind": "k_approval", "max_choices": 1}, {"plan0": 1, "plan1": 1}, "Het maximum is 1."),
+        (
+            {"ballot_kind": "k_approval", "max_choices": 1},
+            {"plan0": 1, "plan1": 1},
+            "Het maximum is 1.",
+        ),
         ({"ballot_kind": "approval", "min_choices": 2}, {"plan0": 1}, "Het minimum is 2."),
         ({}, {"elders": 1}, "staat niet op dit stembiljet"),
         ({"ballot_kind": "points", "points_total": 5}, {"plan0": 6}, "hoogstens 5 punten"),
