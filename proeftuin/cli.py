@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import NoReturn
 
@@ -12,10 +13,10 @@ from proeftuin import migrate
 from proeftuin.allocation import pabulib, report
 from proeftuin.allocation.ties import TieBreak
 from proeftuin.config import ConfigError, Settings, load_settings
-from proeftuin.db import connect, transact
-from proeftuin.errors import DomainError
+from proeftuin.db import connect, transact, utcnow
+from proeftuin.errors import DomainError, NotFound
 from proeftuin.models import Role
-from proeftuin.services import accounts, codes, demo
+from proeftuin.services import accounts, codes, demo, round_admin, rounds
 
 
 def _settings() -> Settings:
@@ -54,6 +55,8 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
         reload=reload,
         proxy_headers=False,  # X-Forwarded-For is judged by our own trusted-proxy setting
         server_header=False,
+        # Ours (PROEFTUIN_ACCESS_LOG, web/ops.py) leaves out IP addresses and query strings.
+        access_log=False,
     )
 
 
@@ -155,3 +158,212 @@ def allocate(
         click.echo(json.dumps(report.report_json(election, outcome), indent=2, ensure_ascii=False))
     else:
         click.echo(report.format_report(election, outcome))
+
+
+@main.command()
+def tick() -> None:
+    """Move rounds whose phase dates have passed to their next phase (run it every few minutes)."""
+    settings = _settings()
+    database = connect(settings.database_url)
+    try:
+        changes = transact(database, rounds.tick, utcnow())
+    finally:
+        database.dispose()
+    for change in changes:
+        step = f"{change.slug}: {change.from_phase.value} -> {change.to_phase.value}"
+        if change.refused:
+            click.echo(f"{step} refused: {change.refused}")
+        else:
+            click.echo(step)
+    if not changes:
+        click.echo("No round is due for a next phase.")
+
+
+@main.group("codes")
+def codes_group() -> None:
+    """Letter codes."""
+
+
+@codes_group.command("generate")
+@click.argument("round_slug")
+@click.option("-n", "count", type=click.IntRange(1, codes.MAX_BATCH), required=True)
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, writable=True),
+    required=True,
+    help="New file for the codes, one per row in the 4-4-4 form (an existing file is refused).",
+)
+@click.option(
+    "--as-admin",
+    "admin_email",
+    default=None,
+    help="The admin named in the audit log; may be left out when there is exactly one.",
+)
+def codes_generate(round_slug: str, count: int, csv_path: str, admin_email: str | None) -> None:
+    """Make COUNT codes for a round and write them to a CSV file for mail merge.
+
+    The plain codes exist only in that file: the database keeps their HMACs. The file is
+    created readable by you alone; delete it once the letters are printed.
+    """
+    settings = _settings()
+    try:
+        # Created before the codes are, so a bad path cannot lose a batch that was just made.
+        fd = os.open(csv_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as error:
+        _fail(f"{csv_path}: {error.strerror}", code=2)
+    database = connect(settings.database_url)
+    text = None
+    try:
+        actor = transact(database, round_admin.acting_admin, admin_email)
+        text = transact(
+            database, round_admin.generate_csv, actor, round_slug, count, settings.code_pepper
+        )
+    except DomainError as error:
+        message = error.message.format(**error.params)
+        if isinstance(error, NotFound):
+            message = f"no round with the slug {round_slug!r}"
+        _fail(message, code=2)
+    finally:
+        database.dispose()
+        if text is None:  # nothing was made: leave no empty file behind
+            os.close(fd)
+            os.unlink(csv_path)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+        out.write(text)
+    click.echo(f"{count} codes for {round_slug} written to {csv_path}.")
+
+
+# -- Operations (deploy/README.md) -----------------------------------------------------------
+
+
+@main.command("check-config")
+def check_config() -> None:
+    """Check that this environment is a working production configuration; say what is wrong.
+
+    Judged as production whatever PROEFTUIN_ENV says; connects to the database, changes nothing.
+    """
+    from proeftuin.web import ops
+
+    result = ops.check_production(os.environ)
+    for warning in result.warnings:
+        click.echo(f"Note: {warning}")
+    if not result.ok:
+        click.echo("This configuration is not ready for production:", err=True)
+        for problem in result.problems:
+            click.echo(f"  - {problem}", err=True)
+        sys.exit(1)
+    click.echo("The configuration is ready for production.")
+
+
+@main.group("jobs")
+def jobs_group() -> None:
+    """Scheduled jobs: phase changes at their dates, sending queued mail, pruning."""
+
+
+@jobs_group.command("run-once")
+def jobs_run_once() -> None:
+    """Run the scheduled jobs once (from a timer, when PROEFTUIN_JOBS_INTERVAL is 0).
+
+    When another server is running them at this moment this one does nothing: they are being done.
+    """
+    from proeftuin import jobs
+
+    settings = _settings()
+    database = connect(settings.database_url)
+    try:
+        run = jobs.run_once(database, settings)
+    finally:
+        database.dispose()
+    if not run.ran:
+        click.echo("Another process is running the scheduled jobs right now; nothing done.")
+        return
+    for change in run.phase_changes:
+        step = f"{change.slug}: {change.from_phase.value} -> {change.to_phase.value}"
+        click.echo(f"{step} refused: {change.refused}" if change.refused else step)
+    click.echo(f"Mail sent: {run.mails_sent}. Rate-limit rows pruned: {run.rate_limits_pruned}.")
+    if run.failed:
+        _fail("these jobs failed (see above): " + ", ".join(run.failed))
+
+
+@main.command("export-db")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+def export_db(file: str) -> None:
+    """Write the whole database to FILE as JSON lines (FILE.gz: compressed; -: standard output).
+
+    The file holds personal data (e-mail addresses): it is created readable by you alone. The
+    code pepper is not in it; keep that in your secret store, or no code can be checked after a
+    restore.
+    """
+    import contextlib
+    import gzip
+    import io
+
+    from proeftuin import backup
+
+    settings = _settings()
+    database = connect(settings.database_url)
+    try:
+        if file == "-":
+            summary = backup.export_db(database, sys.stdout, settings.code_pepper)
+        else:
+            partial = f"{file}.partial"
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with contextlib.ExitStack() as stack:
+                raw = stack.enter_context(os.fdopen(fd, "wb"))
+                out = stack.enter_context(
+                    gzip.open(raw, "wt", encoding="utf-8")  # noqa: SIM115 (the stack closes it)
+                    if file.endswith(".gz")
+                    else io.TextIOWrapper(raw, encoding="utf-8")
+                )
+                summary = backup.export_db(database, out, settings.code_pepper)
+            os.replace(partial, file)  # a file by the final name is always a whole export
+    except backup.BackupError as error:
+        _fail(str(error), code=2)
+    finally:
+        database.dispose()
+    click.echo(
+        f"Exported {summary.total} rows from {len(summary.counts)} tables "
+        f"(schema revision {summary.revision}).",
+        err=file == "-",
+    )
+
+
+@main.command("import-db")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option(
+    "--allow-other-pepper",
+    is_flag=True,
+    help="Restore although this server's code pepper differs from the export's.",
+)
+def import_db(file: str, allow_other_pepper: bool) -> None:
+    """Restore an export of `proeftuin export-db` into an empty, migrated database.
+
+    Run `proeftuin db upgrade` on the new database first. All or nothing: on any problem nothing
+    is restored.
+    """
+    import gzip
+
+    from proeftuin import backup
+
+    settings = _settings()
+    database = connect(settings.database_url)
+    try:
+        if file == "-":
+            summary = backup.import_db(
+                database, sys.stdin, settings.code_pepper, allow_other_pepper=allow_other_pepper
+            )
+        else:
+            with (
+                gzip.open(file, "rt", encoding="utf-8")
+                if file.endswith(".gz")
+                else open(file, encoding="utf-8")
+            ) as source:
+                summary = backup.import_db(
+                    database, source, settings.code_pepper, allow_other_pepper=allow_other_pepper
+                )
+    except backup.BackupError as error:
+        _fail(str(error), code=2)
+    finally:
+        database.dispose()
+    click.echo(f"Restored {summary.total} rows into {len(summary.counts)} tables.")

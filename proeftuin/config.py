@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ENVIRONMENTS = ("development", "test", "production")
+DEFAULT_JOBS_INTERVAL = 60  # seconds
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
 
 
 class ConfigError(Exception):
@@ -35,6 +38,13 @@ class Settings:
     mail_from: str = "Proeftuin <noreply@localhost>"
     trusted_proxies: tuple[str, ...] = field(default_factory=tuple)
     max_body_bytes: int = 1_000_000
+    # Off unless the environment asks (load_settings turns both on by default), so that an app
+    # made in code, as in the tests, starts no background loop and writes no access log.
+    jobs_interval: int = 0
+    access_log: bool = False
+    # Test suite only (refused outside PROEFTUIN_ENV=test): a pause inside the casting
+    # transaction of a served app, so that tests/trust can make races real (asgi.create).
+    test_cast_delay_ms: int = 0
 
     @property
     def production(self) -> bool:
@@ -62,6 +72,9 @@ SETTINGS: dict[str, str] = {
     "PROEFTUIN_MAIL_FROM": "sender address of outgoing mail",
     "PROEFTUIN_TRUSTED_PROXIES": "comma-separated proxy IPs whose X-Forwarded-For is trusted",
     "PROEFTUIN_MAX_BODY_BYTES": "largest request body accepted (default 1000000)",
+    "PROEFTUIN_JOBS_INTERVAL": "seconds between scheduled-job runs per server; 0 turns it off",
+    "PROEFTUIN_ACCESS_LOG": "1 (default): one JSON line per request on stdout; 0: none",
+    "PROEFTUIN_TEST_CAST_DELAY_MS": "test suite only: pause inside the casting transaction",
 }
 
 
@@ -94,6 +107,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             p.strip() for p in env_vars.get("PROEFTUIN_TRUSTED_PROXIES", "").split(",") if p.strip()
         ),
         max_body_bytes=_int(env_vars, "PROEFTUIN_MAX_BODY_BYTES", 1_000_000),
+        jobs_interval=_non_negative(env_vars, "PROEFTUIN_JOBS_INTERVAL", DEFAULT_JOBS_INTERVAL),
+        access_log=_flag(env_vars, "PROEFTUIN_ACCESS_LOG", True),
+        test_cast_delay_ms=_test_only(env_vars, env, "PROEFTUIN_TEST_CAST_DELAY_MS"),
     )
 
 
@@ -139,3 +155,25 @@ def _int(env_vars: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}.") from None
+
+
+def _non_negative(env_vars: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env_vars, name, default)
+    if value < 0:
+        raise ConfigError(f"{name} must be 0 or more, not {value}.")
+    return value
+
+
+def _test_only(env_vars: Mapping[str, str], env: str, name: str) -> int:
+    if env_vars.get(name, "") and env != "test":
+        raise ConfigError(f"{name} is for the test suite only; it needs PROEFTUIN_ENV=test.")
+    return _non_negative(env_vars, name, 0)
+
+
+def _flag(env_vars: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env_vars.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in TRUE_WORDS + FALSE_WORDS:
+        return raw in TRUE_WORDS
+    raise ConfigError(f"{name} must be 1 or 0, not {raw!r}.")

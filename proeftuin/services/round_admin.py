@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from proeftuin.db import utcnow
 from proeftuin.errors import Invalid, InvalidForm, NotFound, _
 from proeftuin.models import (
     PHASE_ORDER,
@@ -40,6 +41,7 @@ from proeftuin.services import (
     moderation,
     paper,
     permissions,
+    results,
     rounds,
     staff_sessions,
     turnout,
@@ -193,6 +195,9 @@ def round_page(session: Session, actor: Actor, slug: str) -> RoundPage:
 
 def advance(session: Session, actor: Actor, slug: str, to_phase: str) -> Round:
     round_ = round_by_slug(session, actor, slug)
+    if to_phase == Phase.GEPUBLICEERD:
+        # Publishing is more than a phase: the signed-off result is published with it.
+        return results.publish(session, actor, slug, utcnow())
     return rounds.advance_phase(session, actor, round_.id, to_phase)
 
 
@@ -349,7 +354,7 @@ def generate(
     """A new batch of codes with their letters; the plain codes exist only in the answer."""
     round_ = round_by_slug(session, actor, slug)
     text = count.strip().replace(".", "")
-    if text.isdigit() and int(text) > WEB_BATCH_LIMIT:
+    if text.isascii() and text.isdigit() and int(text) > WEB_BATCH_LIMIT:
         raise Invalid(
             "count",
             _(

@@ -413,18 +413,19 @@ def _whole_number(typed: str | int, empty: int | None = None) -> int | None:
     text = typed.strip()
     if not text:
         return empty
-    if not text.isdigit() or len(text) > 9:
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:  # not "²": int() fails on it
         return None
     return int(text)
 
 
 def _whole_euros(typed: str | int) -> int | None:
+    # At most nine digits: the budget column is a 32-bit integer in PostgreSQL.
     if isinstance(typed, int):
-        return typed if 0 <= typed < 10**12 else None
+        return typed if 0 <= typed < 10**9 else None
     text = typed.strip().replace("\u20ac", "").replace(" ", "").replace(".", "")
     if text.endswith(",-"):
         text = text[:-2]
-    if not text.isdigit() or len(text) > 12:
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
         return None
     return int(text)
 
@@ -661,6 +662,9 @@ def reset_round(session: Session, actor: Actor, round_id: int, reason: str) -> i
         raise Invalid("", _("De uitslag is al gepubliceerd. Deze ronde kan niet meer terug."))
     if round_.phase not in (Phase.STEMMEN, Phase.GESLOTEN):
         raise Invalid("", _("Het stemmen is nog niet begonnen. Er is niets terug te zetten."))
+    signed = session.scalar(select(Result.status).where(Result.round_id == round_.id))
+    if signed is not None and signed != ResultStatus.CONCEPT:
+        raise Invalid("", _("De uitslag is al vastgesteld. Deze ronde kan niet meer terug."))
     ballot_ids = select(Ballot.id).where(Ballot.round_id == round_.id)
     voided = int(
         session.scalar(select(func.count(Ballot.id)).where(Ballot.round_id == round_.id)) or 0

@@ -15,18 +15,22 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
+from proeftuin import jobs
 from proeftuin.config import Settings
 from proeftuin.db import Database, connect
 from proeftuin.web import (
     accounts,
+    api,
     browse,
     codes,
     errors,
     home,
     language,
     moderation,
+    ops,
     plans,
     residents,
+    results,
     staff_admin,
     voting,
 )
@@ -35,6 +39,7 @@ from proeftuin.web.language import LanguageMiddleware
 from proeftuin.web.security import (
     BodyLimitMiddleware,
     CSRFMiddleware,
+    NullByteMiddleware,
     SecurityHeadersMiddleware,
     client_networks,
 )
@@ -45,12 +50,15 @@ ROUTE_MODULES: tuple[ModuleType, ...] = (
     language,
     accounts,
     staff_admin,
-    moderation,
-    codes,
     voting,
     browse,
     plans,
     residents,
+    moderation,
+    codes,
+    ops,
+    results,
+    api,
 )
 
 SESSION_COOKIE = "proeftuin_session"
@@ -64,22 +72,27 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if database is not None:
-            yield
+            async with jobs.scheduled(database, settings):
+                yield
             return
         app.state.database = connect(settings.database_url)
         try:
-            yield
+            async with jobs.scheduled(app.state.database, settings):
+                yield
         finally:
             app.state.database.dispose()
 
     routes: list[BaseRoute] = [route for module in ROUTE_MODULES for route in module.routes]
     routes.append(Mount("/static", StaticFiles(directory=resource_dir("static")), name="static"))
+    if settings.access_log:
+        ops.configure_access_log()
 
     app = Starlette(
         routes=routes,
         # Outermost first. Starlette's own 500 layer sits around all of these, which is why
         # errors.server_error adds the security headers itself.
         middleware=[
+            *([Middleware(ops.AccessLogMiddleware)] if settings.access_log else []),
             Middleware(SecurityHeadersMiddleware, production=settings.production),
             Middleware(
                 SessionMiddleware,
@@ -93,6 +106,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
             Middleware(
                 BodyLimitMiddleware, max_bytes=settings.max_body_bytes, refuse=errors.refuse
             ),
+            Middleware(NullByteMiddleware, refuse=errors.refuse),
             Middleware(CSRFMiddleware, base_url=settings.base_url, refuse=errors.refuse),
         ],
         exception_handlers=errors.EXCEPTION_HANDLERS,

@@ -1,0 +1,446 @@
+"""Open data of a published round, and the ballot export the count is checked against.
+
+Files: the ballots as a Pabulib ``.pb`` (anyone can recompute the result with pabutools or
+``proeftuin allocate``), the plans as CSV, the whole result as JSON, and the list of trackers.
+
+Every file is derived only from what the count fixed in ``Result.data`` (the round's settings, the
+plans and an export seed) and from the ballots, which cannot change once voting has closed. So a
+file is the same, byte for byte, on every request. The ``.pb`` is checked against the SHA-256
+stored at the count (and printed on the proces-verbaal) each time it is built: a file that would
+differ is never served.
+
+In the ``.pb`` the ballots are shuffled by a keyed hash (the export seed) of their row id, so their
+order says nothing about when or how anyone voted; voters are numbered 1..n in that order (fresh
+ids, unrelated to credentials); trackers are never in it. The tracker list is a separate file,
+sorted, so nothing lines up with the ballots.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import itertools
+import json
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from proeftuin.allocation import BallotMatrix, Election, Project, VoteType, format_pb
+from proeftuin.errors import Invalid, NotFound, _
+from proeftuin.i18n import TIMEZONE
+from proeftuin.models import (
+    Ballot,
+    BallotChoice,
+    BallotKind,
+    Phase,
+    Plan,
+    PlanStatus,
+    Result,
+    ResultStatus,
+    Round,
+)
+from proeftuin.services.audit import csv_text
+
+NOT_PUBLISHED = _("De uitslag van deze ronde is nog niet bekend.")
+CHANGED = _(
+    "Het bestand met de stemmen komt niet meer overeen met de vastgestelde uitslag. "
+    "Neem contact op met de gemeente."
+)
+# Names pabulib.org uses for the rules, in META "rule".
+PABULIB_RULES = {"optimal": "optimal", "greedy": "greedy", "equal_shares": "equalshares"}
+CACHE_SIZE = 4
+
+_cache: OrderedDict[tuple[int, str], bytes] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+# -- what a count fixes -------------------------------------------------------------------------
+
+
+def snapshot(session: Session, round_: Round) -> dict[str, Any]:
+    """The round and its ballot plans as the count sees them; stored with the result, so that a
+    later edit of a title changes neither the published result nor the export."""
+    plans = session.scalars(
+        select(Plan)
+        .where(Plan.round_id == round_.id, Plan.status == PlanStatus.OP_STEMBILJET)
+        .order_by(Plan.id)
+    ).all()
+    points = round_.ballot_kind == BallotKind.POINTS
+    starts, ends = _local_day(round_.voting_starts_at), _local_day(round_.voting_ends_at)
+    return {
+        "slug": round_.slug,
+        "title": round_.title,
+        "area": round_.area.name,
+        "council": round_.area.council_name,
+        "budget": round_.budget,
+        "ballot_kind": round_.ballot_kind,
+        "vote_type": "points" if points else "approval",
+        "min_choices": round_.min_choices,
+        "max_choices": round_.max_choices,
+        "min_spend_percent": round_.min_spend_percent,
+        "points_total": round_.points_total,
+        "voting_starts_on": starts.isoformat() if starts else None,
+        "voting_ends_on": ends.isoformat() if ends else None,
+        "plans": [
+            {"id": plan.public_id, "title": plan.title, "cost": plan.official_cost or 0}
+            for plan in plans
+        ],
+        "pabulib_meta": _pabulib_meta(round_, starts, ends),
+    }
+
+
+def _local_day(moment: dt.datetime | None) -> dt.date | None:
+    return moment.astimezone(TIMEZONE).date() if moment is not None else None
+
+
+def _pabulib_meta(
+    round_: Round, starts: dt.date | None, ends: dt.date | None
+) -> list[tuple[str, str]]:
+    """META in pabulib.org's order; num_projects, num_votes, budget and vote_type are written by
+    ``format_pb`` itself at their place here."""
+    kind = round_.ballot_kind
+    meta = [
+        ("description", round_.title),
+        ("country", "Netherlands"),
+        ("unit", round_.area.name),
+        ("instance", round_.slug),
+        ("num_projects", ""),
+        ("num_votes", ""),
+        ("budget", str(round_.budget)),
+        ("vote_type", "cumulative" if kind == BallotKind.POINTS else "approval"),
+        ("rule", PABULIB_RULES[round_.rule]),
+    ]
+    if starts is not None:
+        meta.append(("date_begin", starts.strftime("%d.%m.%Y")))
+    if ends is not None:
+        meta.append(("date_end", ends.strftime("%d.%m.%Y")))
+    meta += [("language", "nl"), ("currency", "EUR")]
+    if round_.min_choices:
+        meta.append(("min_length", str(round_.min_choices)))
+    if round_.max_choices:
+        meta.append(("max_length", str(round_.max_choices)))
+    if kind == BallotKind.KNAPSACK:
+        meta.append(("max_sum_cost", str(round_.budget)))
+        if round_.min_spend_percent:
+            minimum = -(-round_.budget * round_.min_spend_percent // 100)
+            meta.append(("min_sum_cost", str(minimum)))
+    if kind == BallotKind.POINTS:
+        meta.append(("max_sum_points", str(round_.points_total)))
+    meta += [("tie_break", "lottery"), ("tie_break_seed", round_.tie_break_seed)]
+    return meta
+
+
+# -- ballots ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadedBallots:
+    ballot_ids: npt.NDArray[np.int64]  # ascending, one per voter
+    matrix: BallotMatrix  # rows in the order of ballot_ids
+
+
+def load_ballots(
+    session: Session, round_id: int, plan_ids: Sequence[int], *, points: bool
+) -> LoadedBallots:
+    """Every ballot of the round as a matrix over ``plan_ids`` (database ids, in project order):
+    one query, no ORM object (nor even a SQLAlchemy row) per ballot."""
+    query = (
+        select(
+            Ballot.id,
+            func.coalesce(BallotChoice.plan_id, 0),
+            func.coalesce(BallotChoice.points, 0),
+        )
+        .select_from(Ballot)
+        .outerjoin(BallotChoice, BallotChoice.ballot_id == Ballot.id)
+        .where(Ballot.round_id == round_id)
+    )
+    rows = _raw_rows(session, query)
+    flat = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64, count=3 * len(rows))
+    ids, chosen, given = flat[0::3], flat[1::3], flat[2::3]
+    # Sorted here rather than by the database: the same order whatever plan it chose.
+    order = np.lexsort((chosen, ids))
+    ids, chosen, given = ids[order], chosen[order], given[order]
+    first = np.ones(len(ids), dtype=np.bool_)
+    first[1:] = ids[1:] != ids[:-1]
+    ballot_ids = ids[first]
+    voter = np.cumsum(first) - 1
+    keep = chosen != 0  # an empty ballot is one row without a plan
+    lengths = np.bincount(voter[keep], minlength=len(ballot_ids)).astype(np.int64)
+    indptr = np.zeros(len(ballot_ids) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    return LoadedBallots(
+        ballot_ids=ballot_ids,
+        matrix=BallotMatrix(
+            indptr=indptr,
+            projects=_project_index(chosen[keep], plan_ids),
+            points=given[keep] if points else np.ones(int(keep.sum()), dtype=np.int64),
+        ),
+    )
+
+
+def _raw_rows(session: Session, query: Select[*tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The rows as the database driver returns them: for 400,000 choices SQLAlchemy's own rows
+    would take longer than the query. Binds are round ids only, so they can be literal."""
+    connection = session.connection()
+    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _project_index(chosen: npt.NDArray[np.int64], plan_ids: Sequence[int]) -> npt.NDArray[np.int64]:
+    known = np.array(plan_ids, dtype=np.int64)
+    order = np.argsort(known, kind="stable")
+    position = np.searchsorted(known[order], chosen)
+    inside = position < len(known)
+    if not (inside.all() and (known[order][position[inside]] == chosen).all()):
+        raise Invalid(
+            "",
+            _("Er zijn stemmen op plannen die niet op het stembiljet staan. Tellen kan zo niet."),
+        )
+    return order[position].astype(np.int64)
+
+
+def shuffled(loaded: LoadedBallots, seed: str) -> BallotMatrix:
+    """The ballots in an order fixed by ``seed`` and unrelated to the order they were cast in:
+    the n-th ballot by id gets the n-th number of a keystream (BLAKE2b keyed with the seed, in
+    counter mode: stable across versions, unlike numpy's shuffles), then they are sorted by it."""
+    count = len(loaded.ballot_ids)
+    key = hashlib.sha256(seed.encode()).digest()
+    stream = b"".join(
+        hashlib.blake2b(block.to_bytes(8, "big"), key=key, digest_size=64).digest()
+        for block in range((count + 7) // 8)
+    )
+    draws = np.frombuffer(stream, dtype=">u8")[:count].astype(np.uint64)
+    order = np.lexsort((np.arange(count), draws))
+    m = loaded.matrix
+    lengths = (m.indptr[1:] - m.indptr[:-1])[order]
+    indptr = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    entries = np.repeat(m.indptr[:-1][order] - indptr[:-1], lengths) + np.arange(
+        int(indptr[-1]), dtype=np.int64
+    )
+    return BallotMatrix(indptr=indptr, projects=m.projects[entries], points=m.points[entries])
+
+
+def election(snap: Mapping[str, Any], matrix: BallotMatrix) -> Election:
+    projects = [
+        Project(str(plan["id"]), Fraction(int(plan["cost"])), str(plan["title"]))
+        for plan in snap["plans"]
+    ]
+    vote_type = VoteType.POINTS if snap["vote_type"] == "points" else VoteType.APPROVAL
+    meta = {str(key): str(value) for key, value in snap["pabulib_meta"]}
+    return Election.from_matrix(Fraction(int(snap["budget"])), projects, matrix, vote_type, meta)
+
+
+def build_election(session: Session, round_id: int, snap: Mapping[str, Any], seed: str) -> Election:
+    """The election the count runs on and the ``.pb`` holds: the ballots, shuffled by ``seed``."""
+    public_ids = [str(plan["id"]) for plan in snap["plans"]]
+    by_public = dict(
+        session.execute(
+            select(Plan.public_id, Plan.id).where(
+                Plan.round_id == round_id, Plan.public_id.in_(public_ids)
+            )
+        ).all()
+    )
+    plan_ids = [by_public[public_id] for public_id in public_ids]
+    loaded = load_ballots(session, round_id, plan_ids, points=snap["vote_type"] == "points")
+    return election(snap, shuffled(loaded, seed))
+
+
+def pabulib_bytes(built: Election) -> bytes:
+    text = format_pb(built)
+    if built.vote_type is VoteType.POINTS:
+        # An empty points ballot: pabutools reads points "" as a number and fails, "None" as
+        # none (and so does our own reader).
+        head, votes = text.split("\nVOTES\n", 1)
+        votes = _EMPTY_POINTS_BALLOT.sub(r"\1;;None", votes)
+        text = f"{head}\nVOTES\n{votes}"
+    return text.encode("utf-8")
+
+
+_EMPTY_POINTS_BALLOT = re.compile(r"^(\d+);;$", re.MULTILINE)
+
+
+def receipts_text(session: Session, round_id: int) -> bytes:
+    """The trackers of the counted ballots, one per line, sorted."""
+    rows = _raw_rows(session, select(Ballot.receipt).where(Ballot.round_id == round_id))
+    return "".join(f"{receipt}\n" for receipt in sorted(str(row[0]) for row in rows)).encode(
+        "ascii"
+    )
+
+
+def sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+# -- published files ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Published:
+    round: Round
+    result: Result
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Download:
+    content: bytes
+    filename: str
+    media_type: str
+
+    @property
+    def sha256(self) -> str:
+        return sha256(self.content)
+
+
+def published(session: Session, slug: str) -> Published:
+    """The round and its result, once published; ``NotFound`` before."""
+    row = session.execute(
+        select(Round, Result)
+        .join(Result, Result.round_id == Round.id)
+        .where(Round.slug == slug, Round.phase == Phase.GEPUBLICEERD)
+    ).first()
+    if row is None or row[1].status == ResultStatus.CONCEPT:
+        raise NotFound(NOT_PUBLISHED)
+    round_, result = row
+    return Published(round_, result, json.loads(result.data))
+
+
+def pabulib_file(session: Session, slug: str) -> Download:
+    found = published(session, slug)
+    return Download(
+        pabulib_content(session, found.round.id, found.result, found.data),
+        f"{slug}.pb",
+        "text/plain; charset=utf-8",
+    )
+
+
+def pabulib_content(
+    session: Session, round_id: int, result: Result, data: Mapping[str, Any]
+) -> bytes:
+    """The exact bytes whose SHA-256 the count stored; refused when they would differ."""
+    expected = str(data["export"]["sha256"])
+    key = (result.id, expected)
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    content = pabulib_bytes(
+        build_election(session, round_id, data["snapshot"], data["export"]["seed"])
+    )
+    if sha256(content) != expected or expected != result.ballots_sha256:
+        raise Invalid("", CHANGED)
+    with _cache_lock:
+        _cache[key] = content
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return content
+
+
+def plans_csv(session: Session, slug: str) -> Download:
+    """One row per plan: id (as in the .pb), title, cost, votes (support), funded (1/0)."""
+    found = published(session, slug)
+    report = found.data["results"][found.data["rule"]]["report"]
+    titles = {str(p["id"]): str(p["title"]) for p in found.data["snapshot"]["plans"]}
+    rows = [
+        (p["id"], titles.get(str(p["id"]), ""), p["cost"], p["support"], int(bool(p["funded"])))
+        for p in report["projects"]
+    ]
+    text = csv_text(("id", "title", "cost", "votes", "funded"), rows)
+    return Download(("\ufeff" + text).encode("utf-8"), f"{slug}.csv", "text/csv; charset=utf-8")
+
+
+def result_document(found: Published) -> dict[str, Any]:
+    """The whole published result as plain data (the JSON download)."""
+    data = found.data
+    snap = data["snapshot"]
+    rule = data["rule"]
+    report = data["results"][rule]["report"]
+    titles = {str(p["id"]): str(p["title"]) for p in snap["plans"]}
+    result = found.result
+    return {
+        "round": {
+            key: snap[key]
+            for key in ("slug", "title", "area", "budget", "ballot_kind", "vote_type")
+        },
+        "rule": rule,
+        "tie_break": data["tie_break"],
+        "options": data["results"][rule]["options"],
+        "selected": report["selected"],
+        "total_cost": report["total_cost"],
+        "plans": [
+            {
+                "id": p["id"],
+                "title": titles.get(str(p["id"]), ""),
+                "cost": p["cost"],
+                "votes": p["support"],
+                "supporters": p["supporters"],
+                "funded": p["funded"],
+                "explanation": p["explanation"],
+            }
+            for p in report["projects"]
+        ],
+        "metrics": report["metrics"],
+        "facts": data["results"][rule]["facts"],
+        "turnout": data["turnout"],
+        "pabulib": {
+            "file": f"{snap['slug']}.pb",
+            "sha256": data["export"]["sha256"],
+            "ballots": data["export"]["ballots"],
+        },
+        "trackers_sha256": data["export"]["trackers_sha256"],
+        "signed_off_at": _iso(result.signed_off_at),
+        "published_at": _iso(result.published_at),
+    }
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.astimezone(dt.UTC).isoformat() if moment is not None else None
+
+
+def result_json(session: Session, slug: str) -> Download:
+    document = result_document(published(session, slug))
+    text = json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    return Download(text.encode("utf-8"), f"{slug}.json", "application/json")
+
+
+def trackers_file(session: Session, slug: str) -> Download:
+    found = published(session, slug)
+    content = receipts_text(session, found.round.id)
+    if sha256(content) != found.data["export"]["trackers_sha256"]:
+        raise Invalid("", CHANGED)
+    return Download(content, f"{slug}-stembonnen.txt", "text/plain; charset=utf-8")
+
+
+def normalise_receipt(typed: str) -> str | None:
+    """ "abcd ef12-3456" → "ABCD-EF12-3456"; None when it cannot be a tracker."""
+    compact = "".join(c for c in typed.upper() if c.isalnum())
+    if len(compact) != 12 or any(c not in "0123456789ABCDEF" for c in compact):
+        return None
+    return f"{compact[0:4]}-{compact[4:8]}-{compact[8:12]}"
+
+
+def receipt_counted(session: Session, slug: str, typed: str) -> bool | None:
+    """Whether a tracker is on the published list; None when what was typed is no tracker."""
+    found = published(session, slug)
+    receipt = normalise_receipt(typed)
+    if receipt is None:
+        return None
+    hit = session.scalar(
+        select(Ballot.id).where(Ballot.round_id == found.round.id, Ballot.receipt == receipt)
+    )
+    return hit is not None

@@ -1,0 +1,264 @@
+"""A small, read-only JSON API for open data, described by OpenAPI 3.1 (``/api/v1/openapi.json``).
+
+- ``GET /api/v1/rounds``: every public round (drafts in concept are not public).
+- ``GET /api/v1/rounds/{slug}/results``: 404 until the result is published; then the rule, the
+  budget, the funded plans (ids as in the Pabulib export), every plan, turnout, and where to get
+  the ballots (``pabulib_url``) with the SHA-256 of exactly those bytes.
+
+Responses are the same bytes on every request (keys sorted), open to any origin.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from proeftuin import db
+from proeftuin.errors import DomainError
+from proeftuin.models import Phase
+from proeftuin.services import results, rounds
+from proeftuin.services.results import ResultView
+from proeftuin.web.results import DOWNLOADS
+from proeftuin.web.state import get_database, get_settings
+
+PREFIX = "/api/v1"
+HEADERS = {"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=60"}
+
+
+def json_response(data: Any, status_code: int = 200) -> Response:
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return Response(
+        text.encode("utf-8"),
+        status_code=status_code,
+        media_type="application/json",
+        headers=HEADERS,
+    )
+
+
+def list_rounds(session: Session) -> list[dict[str, Any]]:
+    return [
+        {
+            "slug": summary.slug,
+            "title": summary.title,
+            "area": area.name,
+            "phase": summary.phase.value,
+            "budget": summary.budget,
+        }
+        for area in rounds.list_areas_with_rounds(session)
+        for summary in area.rounds
+    ]
+
+
+async def rounds_index(request: Request) -> Response:
+    return json_response(await db.run_read(get_database(request), list_rounds))
+
+
+def result_document(view: ResultView, base_url: str) -> dict[str, Any]:
+    own = view.own
+    turnout = view.turnout
+    return {
+        "rule": view.rule,
+        "budget": view.budget,
+        "selected": list(own.selected),
+        "plans": [
+            {
+                "id": plan.id,
+                "title": plan.title,
+                "cost": plan.cost,
+                "votes": plan.votes,
+                "funded": plan.funded,
+            }
+            for plan in own.plans
+        ],
+        "turnout": {
+            "ballots": turnout.ballots,
+            "online": turnout.online,
+            "paper": turnout.paper,
+            "codes_issued": turnout.codes_issued,
+            "codes_used": turnout.codes_used,
+            "codes_revoked": turnout.codes_revoked,
+            "share_of_codes_used": turnout.share_of_codes_used,
+        },
+        "pabulib_url": f"{base_url.rstrip('/')}/rondes/{view.slug}/uitslag/{DOWNLOADS['pabulib']}",
+        "sha256": view.sha256,
+    }
+
+
+async def round_results(request: Request) -> Response:
+    slug = request.path_params["slug"]
+    try:
+        view = await db.run_read(get_database(request), results.public_view, slug)
+    except DomainError as error:
+        return json_response({"error": error.message}, error.status_code)
+    return json_response(result_document(view, get_settings(request).base_url))
+
+
+async def openapi(request: Request) -> Response:
+    return json_response(openapi_document(get_settings(request).base_url))
+
+
+def _plan_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["id", "title", "cost", "votes", "funded"],
+        "properties": {
+            "id": {"type": "string", "description": "The plan's id, as in the Pabulib export."},
+            "title": {"type": "string"},
+            "cost": {"type": "integer", "description": "Whole euros."},
+            "votes": {
+                "type": "integer",
+                "description": "What the rule counted: approvals, or points on points ballots.",
+            },
+            "funded": {"type": "boolean"},
+        },
+    }
+
+
+def openapi_document(base_url: str) -> dict[str, Any]:
+    error = {
+        "description": "Not found (or not yet published).",
+        "content": {
+            "application/json": {
+                "schema": {"type": "object", "properties": {"error": {"type": "string"}}}
+            }
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Proeftuin open data",
+            "version": "1",
+            "description": (
+                "Read-only data of participatory-budgeting rounds. Results appear once the "
+                "council has signed them off and they are published."
+            ),
+        },
+        "servers": [{"url": base_url.rstrip("/") + PREFIX}],
+        "paths": {
+            "/rounds": {
+                "get": {
+                    "operationId": "listRounds",
+                    "summary": "Every public round.",
+                    "responses": {
+                        "200": {
+                            "description": "The rounds.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "array",
+                                        "items": {"$ref": "#/components/schemas/Round"},
+                                    }
+                                }
+                            },
+                        }
+                    },
+                }
+            },
+            "/rounds/{slug}/results": {
+                "get": {
+                    "operationId": "getResults",
+                    "summary": "The published result of a round.",
+                    "parameters": [
+                        {
+                            "name": "slug",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The result.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Results"}
+                                }
+                            },
+                        },
+                        "404": error,
+                    },
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "operationId": "getOpenApi",
+                    "summary": "This description.",
+                    "responses": {
+                        "200": {
+                            "description": "OpenAPI 3.1",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
+                }
+            },
+        },
+        "components": {
+            "schemas": {
+                "Round": {
+                    "type": "object",
+                    "required": ["slug", "title", "area", "phase", "budget"],
+                    "properties": {
+                        "slug": {"type": "string"},
+                        "title": {"type": "string"},
+                        "area": {"type": "string", "description": "The area's name."},
+                        "phase": {"type": "string", "enum": [p.value for p in Phase]},
+                        "budget": {"type": "integer", "description": "Whole euros."},
+                    },
+                },
+                "Plan": _plan_schema(),
+                "Turnout": {
+                    "type": "object",
+                    "properties": {
+                        "ballots": {"type": "integer"},
+                        "online": {"type": "integer"},
+                        "paper": {"type": "integer"},
+                        "codes_issued": {"type": "integer"},
+                        "codes_used": {"type": "integer"},
+                        "codes_revoked": {"type": "integer"},
+                        "share_of_codes_used": {"type": ["number", "null"]},
+                    },
+                },
+                "Results": {
+                    "type": "object",
+                    "required": [
+                        "rule",
+                        "budget",
+                        "selected",
+                        "plans",
+                        "turnout",
+                        "pabulib_url",
+                        "sha256",
+                    ],
+                    "properties": {
+                        "rule": {"type": "string", "enum": ["optimal", "greedy", "equal_shares"]},
+                        "budget": {"type": "integer"},
+                        "selected": {
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "description": "Funded plans, ids as in the Pabulib export.",
+                        },
+                        "plans": {"type": "array", "items": {"$ref": "#/components/schemas/Plan"}},
+                        "turnout": {"$ref": "#/components/schemas/Turnout"},
+                        "pabulib_url": {"type": "string", "format": "uri"},
+                        "sha256": {
+                            "type": "string",
+                            "pattern": "^[0-9a-f]{64}$",
+                            "description": "SHA-256 of the exact bytes served at pabulib_url.",
+                        },
+                    },
+                },
+            }
+        },
+    }
+
+
+routes = [
+    Route(f"{PREFIX}/rounds", rounds_index, methods=["GET"], name="api_rounds"),
+    Route(f"{PREFIX}/rounds/{{slug}}/results", round_results, methods=["GET"], name="api_results"),
+    Route(f"{PREFIX}/openapi.json", openapi, methods=["GET"], name="api_openapi"),
+]

@@ -1,0 +1,429 @@
+"""Counting, comparing, signing off and publishing a round's result (issue 6)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from collections.abc import Mapping, Sequence
+
+import pytest
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from proeftuin.allocation import parse_pb
+from proeftuin.db import Database, read, transact, utcnow
+from proeftuin.errors import Invalid, InvalidForm, NotAllowed, NotFound, PhaseClosed
+from proeftuin.models import (
+    PHASE_ORDER,
+    AuditEvent,
+    Ballot,
+    BallotChoice,
+    Channel,
+    Phase,
+    Plan,
+    Result,
+    ResultStatus,
+    Round,
+)
+from proeftuin.services import demo_results, open_data, results, rounds
+from proeftuin.services.permissions import Actor
+from tests.services.factories import make_round, make_staff
+
+NOW = dt.datetime(2027, 3, 1, 12, tzinfo=dt.UTC)
+
+
+# -- helpers (also used by the other results test modules) ------------------------------------
+
+
+def add_ballots(
+    session: Session,
+    round_: Round,
+    ballots: Sequence[Mapping[str, int]],
+    *,
+    channels: Sequence[Channel] | None = None,
+) -> list[str]:
+    """Ballots (plan public id → points) in bulk; returns their receipts."""
+    ids = dict(
+        session.execute(select(Plan.public_id, Plan.id).where(Plan.round_id == round_.id)).all()
+    )
+    receipts = [_receipt() for _ in ballots]
+    demo_results.insert_ballots(
+        session,
+        round_.id,
+        [{ids[public_id]: points for public_id, points in b.items()} for b in ballots],
+        voter_keys=[secrets.token_hex(32) for _ in ballots],
+        receipts=receipts,
+        channels=channels or [Channel.ONLINE] * len(ballots),
+        cast_on=[NOW.date()] * len(ballots),
+    )
+    session.flush()
+    return receipts
+
+
+def _receipt() -> str:
+    raw = secrets.token_hex(6).upper()
+    return f"{raw[0:4]}-{raw[4:8]}-{raw[8:12]}"
+
+
+def closed_round(
+    session: Session,
+    ballots: Sequence[Mapping[str, int]],
+    *,
+    costs: Sequence[int] = (4_000, 3_000, 5_000),
+    budget: int = 10_000,
+    rule: str = "equal_shares",
+    ballot_kind: str = "approval",
+    phase: Phase = Phase.GESLOTEN,
+    **settings: object,
+) -> Round:
+    """A round with plans plan0, plan1, ... costing ``costs``, the ballots, in ``phase``."""
+    round_ = make_round(
+        session,
+        budget=budget,
+        costs=costs,
+        rule=rule,
+        ballot_kind=ballot_kind,
+        phase=Phase.STEMMEN,
+        **settings,
+    )
+    add_ballots(session, round_, ballots)
+    round_.phase = phase.value
+    session.flush()
+    return round_
+
+
+def published_round(
+    session: Session, ballots: Sequence[Mapping[str, int]], **options: object
+) -> tuple[Round, Actor]:
+    """Counted, signed off and published by a moderator of its area."""
+    round_ = closed_round(session, ballots, **options)
+    actor = make_staff(session, area_ids=[round_.area_id])
+    results.count(session, actor, round_.slug, NOW)
+    results.sign_off(session, actor, round_.slug, confirmed=True, decision="", now=NOW)
+    results.publish(session, actor, round_.slug, NOW)
+    return round_, actor
+
+
+# Greedy gives the majority both its plans; Equal Shares gives the minority its share: 6 voters
+# want plan0 (6,000) and plan1 (3,000), 4 voters want plan2 (4,000) and plan3 (1,000).
+SPLIT = [{"plan0": 1, "plan1": 1}] * 6 + [{"plan2": 1, "plan3": 1}] * 4
+SPLIT_COSTS = (6_000, 3_000, 4_000, 1_000)
+
+
+# -- counting -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("phase", [p for p in PHASE_ORDER if p != Phase.GESLOTEN])
+def test_counting_is_refused_unless_the_round_is_closed(db: Database, phase: Phase) -> None:
+    def attempt(session: Session) -> None:
+        round_ = closed_round(session, [{"plan0": 1}], phase=phase)
+        actor = make_staff(session, role="admin")
+        with pytest.raises(PhaseClosed):
+            results.count(session, actor, round_.slug, NOW)
+        assert session.scalar(select(func.count(Result.id))) == 0
+        assert results.staff_view(session, actor, round_.slug).view is None
+
+    transact(db, attempt)
+
+
+def test_count_stores_the_result_with_support_and_the_export_checksum(db: Database) -> None:
+    def run(session: Session) -> None:
+        round_ = closed_round(session, [{"plan0": 1, "plan1": 1}, {"plan1": 1}, {}], rule="greedy")
+        actor = make_staff(session, area_ids=[round_.area_id])
+        result = results.count(session, actor, round_.slug, NOW)
+        assert result.status == ResultStatus.CONCEPT
+        assert result.rule == "greedy"
+        assert result.tie_break_seed == round_.tie_break_seed
+        data = json.loads(result.data)
+        report = data["results"]["greedy"]["report"]
+        assert {p["id"]: p["support"] for p in report["projects"]} == {
+            "plan0": 1,
+            "plan1": 2,
+            "plan2": 0,
+        }
+        assert report["selected"] == ["plan1", "plan0"]  # most support first
+        assert set(data["results"]) == {"optimal", "greedy", "equal_shares"}
+        assert data["export"]["ballots"] == 3  # the empty ballot counts as a voter
+        export = open_data.pabulib_content(session, round_.id, result, data)
+        assert open_data.sha256(export) == result.ballots_sha256 == data["export"]["sha256"]
+        event = session.scalar(select(AuditEvent).where(AuditEvent.action == "result.count"))
+        assert event is not None and event.actor_id == actor.staff_id
+        assert json.loads(event.details)["sha256"] == result.ballots_sha256
+
+    transact(db, run)
+
+
+def test_points_ballots_count_points(db: Database) -> None:
+    def run(session: Session) -> None:
+        round_ = closed_round(
+            session,
+            [{"plan0": 3, "plan2": 2}, {"plan2": 5}],
+            ballot_kind="points",
+            points_total=5,
+            rule="greedy",
+        )
+        actor = make_staff(session, role="admin")
+        data = json.loads(results.count(session, actor, round_.slug, NOW).data)
+        report = data["results"]["greedy"]["report"]
+        assert [p["support"] for p in report["projects"]] == [3, 0, 7]
+        assert [p["supporters"] for p in report["projects"]] == [1, 0, 2]
+        election = parse_pb(open_data.pabulib_content(session, round_.id, _row(session), data))
+        assert election.points.tolist() == [3, 0, 7]
+
+    transact(db, run)
+
+
+def _row(session: Session) -> Result:
+    row = session.scalar(select(Result))
+    assert row is not None
+    return row
+
+
+def test_loading_makes_no_ballot_objects(db: Database) -> None:
+    def run(session: Session) -> None:
+        round_ = closed_round(session, [{"plan0": 1}, {"plan1": 1, "plan2": 1}, {}])
+        session.expunge_all()
+        snap = open_data.snapshot(session, session.get(Round, round_.id))  # type: ignore[arg-type]
+        election = open_data.build_election(session, round_.id, snap, "seed")
+        assert not [o for o in session.identity_map.values() if isinstance(o, Ballot)]
+        assert election.voter_count == 3
+        assert sorted(map(len, election.ballots)) == [0, 1, 2]
+
+    transact(db, run)
+
+
+def test_a_recount_before_sign_off_keeps_the_checksum(db: Database) -> None:
+    def run(session: Session) -> None:
+        round_ = closed_round(session, SPLIT, costs=SPLIT_COSTS)
+        actor = make_staff(session, area_ids=[round_.area_id])
+        first = results.count(session, actor, round_.slug, NOW).ballots_sha256
+        again = results.count(session, actor, round_.slug, NOW + dt.timedelta(hours=1))
+        assert again.ballots_sha256 == first
+        assert session.scalar(select(func.count(Result.id))) == 1
+
+    transact(db, run)
+
+
+def test_the_three_rules_are_compared_and_the_rounds_rule_counts(db: Database) -> None:
+    def run(session: Session) -> None:
+        round_ = closed_round(session, SPLIT, costs=SPLIT_COSTS)
+        actor = make_staff(session, area_ids=[round_.area_id])
+        results.count(session, actor, round_.slug, NOW)
+        view = results.staff_view(session, actor, round_.slug).view
+        assert view is not None
+        assert view.rule == "equal_shares"
+        assert set(view.results["greedy"].selected) == {"plan0", "plan1", "plan3"}
+        assert set(view.own.selected) == {"plan1", "plan2", "plan3"}
+        assert view.own.metrics["voters_with_funded_choice"] == 10
+        assert view.own.metrics["budget_used"] == 8_000
+        assert {p.id for p in view.own.funded} == set(view.own.selected)
+        assert all(p.why for p in view.own.plans)
+
+    transact(db, run)
+
+
+def test_the_rule_cannot_change_once_voting_opened(db: Database) -> None:
+    def run(session: Session) -> None:
+        round_ = closed_round(session, [{"plan0": 1}])
+        actor = make_staff(session, role="admin")
+        data = rounds.RoundInput.from_round(round_)
+        changed = rounds.RoundInput(**{**data.__dict__, "rule": "greedy"})
+        with pytest.raises(InvalidForm) as refused:
+            rounds.update_round(session, actor, round_.id, changed)
+        assert "rule" in refused.value.errors
+
+    transact(db, run)
+
+
+def test_staff_of_another_area_see_and_do_nothing(db: Database) -> None:
+    def run(session: Session) -> None:
+        round_ = closed_round(session, [{"plan0": 1}])
+        other = make_staff(session)
+        for attempt in (
+            lambda: results.count(session, other, round_.slug, NOW),
+            lambda: results.staff_view(session, other, round_.slug),
+            lambda: results.sign_off(
+                session, other, round_.slug, confirmed=True, decision="", now=NOW
+            ),
+            lambda: results.publish(session, other, round_.slug, NOW),
+        ):
+            with pytest.raises(NotAllowed):
+                attempt()
+        assert session.scalar(select(func.count(Result.id))) == 0
+
+    transact(db, run)
+
+
+# -- sign-off -----------------------------------------------------------------------------------
+
+
+def test_sign_off_needs_a_count_and_a_confirmation(db: Database) -> None:
+    def run(session: Session) -> None:
+        round_ = closed_round(session, [{"plan0": 1}])
+        actor = make_staff(session, area_ids=[round_.area_id])
+        with pytest.raises(Invalid, match="Tel eerst"):
+            results.sign_off(session, actor, round_.slug, confirmed=True, decision="", now=NOW)
+        results.count(session, actor, round_.slug, NOW)
+        with pytest.raises(Invalid) as refused:
+            results.sign_off(session, actor, round_.slug, confirmed=False, decision="", now=NOW)
+        assert refused.value.field == "confirmed"
+        assert _row(session).status == ResultStatus.CONCEPT
+
+    transact(db, run)
+
+
+def test_sign_off_records_who_when_and_the_decision(db: Database) -> None:
+    def run(session: Session) -> None:
+        round_ = closed_round(session, SPLIT, costs=SPLIT_COSTS)
+        actor = make_staff(session, area_ids=[round_.area_id])
+        results.count(session, actor, round_.slug, NOW)
+        results.sign_off(
+            session,
+            actor,
+            round_.slug,
+            confirmed=True,
+            decision="Wijkraad, 12 maart 2027, besluit 4",
+            now=NOW,
+        )
+        result = _row(session)
+        assert result.status == ResultStatus.VASTGESTELD
+        assert result.signed_off_by_id == actor.staff_id
+        assert result.signed_off_at == NOW
+        record = results.proces_verbaal(session, actor, round_.slug)
+        assert record.decision == "Wijkraad, 12 maart 2027, besluit 4"
+        assert record.view is not None
+        assert record.view.signed_off_by.startswith("Medewerker")
+        assert record.view.sha256 == result.ballots_sha256
+        assert not record.can_count
+
+    transact(db, run)
+
+
+def test_a_count_after_sign_off_is_refused_and_the_refusal_audited(db: Database) -> None:
+    def setup(session: Session) -> tuple[str, Actor, str]:
+        round_ = closed_round(session, SPLIT, costs=SPLIT_COSTS)
+        actor = make_staff(session, area_ids=[round_.area_id])
+        results.count(session, actor, round_.slug, NOW)
+        results.sign_off(session, actor, round_.slug, confirmed=True, decision="", now=NOW)
+        return round_.slug, actor, _row(session).data
+
+    slug, actor, data = transact(db, setup)
+    with pytest.raises(Invalid, match="al vastgesteld"):
+        transact(db, results.count, actor, slug, NOW)
+    refused = read(
+        db,
+        lambda s: s.scalar(
+            select(func.count(AuditEvent.id)).where(AuditEvent.action == "result.recount_refused")
+        ),
+    )
+    assert refused == 1  # committed although the count itself was refused
+    assert read(db, lambda s: _row(s).data) == data
+
+
+def test_sign_off_is_refused_when_the_ballots_changed_since_the_count(db: Database) -> None:
+    def run(session: Session) -> None:
+        round_ = closed_round(session, SPLIT, costs=SPLIT_COSTS)
+        actor = make_staff(session, area_ids=[round_.area_id])
+        results.count(session, actor, round_.slug, NOW)
+        plan0 = session.scalar(select(Plan.id).where(Plan.public_id == "plan0"))
+        session.execute(delete(BallotChoice).where(BallotChoice.plan_id == plan0))
+        with pytest.raises(Invalid, match="veranderd"):
+            results.sign_off(session, actor, round_.slug, confirmed=True, decision="", now=NOW)
+
+    transact(db, run)
+
+
+def test_a_signed_off_result_cannot_be_changed_or_deleted(db: Database) -> None:
+    def setup(session: Session) -> None:
+        round_ = closed_round(session, SPLIT, costs=SPLIT_COSTS)
+        actor = make_staff(session, area_ids=[round_.area_id])
+        results.count(session, actor, round_.slug, NOW)
+        results.sign_off(session, actor, round_.slug, confirmed=True, decision="", now=NOW)
+
+    transact(db, setup)
+
+    def change(what: str):  # type: ignore[no-untyped-def]
+        def run(session: Session) -> None:
+            result = _row(session)
+            if what == "delete":
+                session.delete(result)
+            elif what == "status":
+                result.status = ResultStatus.CONCEPT.value
+            elif what == "signer":
+                result.signed_off_by_id = None
+            else:
+                setattr(result, what, "0" * 64 if what == "ballots_sha256" else "{}")
+            session.flush()
+
+        return run
+
+    for what in ("data", "ballots_sha256", "status", "signer", "delete"):
+        with pytest.raises(results.ResultLocked):
+            transact(db, change(what))
+    assert read(db, lambda s: _row(s).status) == ResultStatus.VASTGESTELD
+
+
+# -- publishing ---------------------------------------------------------------------------------
+
+
+def test_publish_needs_a_signed_off_result(db: Database) -> None:
+    def run(session: Session) -> None:
+        round_ = closed_round(session, [{"plan0": 1}])
+        actor = make_staff(session, area_ids=[round_.area_id])
+        results.count(session, actor, round_.slug, NOW)
+        with pytest.raises(Invalid, match="Stel eerst"):
+            results.publish(session, actor, round_.slug, NOW)
+        with pytest.raises(NotFound):
+            results.public_view(session, round_.slug)
+
+    transact(db, run)
+
+
+def test_publish_makes_the_result_public(db: Database) -> None:
+    def run(session: Session) -> None:
+        round_, actor = published_round(session, SPLIT, costs=SPLIT_COSTS)
+        assert round_.phase == Phase.GEPUBLICEERD
+        result = _row(session)
+        assert result.status == ResultStatus.GEPUBLICEERD
+        assert result.published_at == NOW
+        view = results.public_view(session, round_.slug)
+        assert set(view.own.selected) == {"plan1", "plan2", "plan3"}
+        assert view.turnout.ballots == 10
+        with pytest.raises(Invalid):
+            results.count(session, make_staff(session, role="admin"), round_.slug, NOW)
+        with pytest.raises(PhaseClosed):
+            results.publish(session, actor, round_.slug, NOW)
+
+    transact(db, run)
+
+
+def test_a_round_published_through_the_phase_step_shows_its_signed_off_result(
+    db: Database,
+) -> None:
+    def run(session: Session) -> None:
+        round_ = closed_round(session, SPLIT, costs=SPLIT_COSTS)
+        actor = make_staff(session, area_ids=[round_.area_id])
+        results.count(session, actor, round_.slug, NOW)
+        results.sign_off(session, actor, round_.slug, confirmed=True, decision="", now=NOW)
+        rounds.advance_phase(session, actor, round_.id, Phase.GEPUBLICEERD)
+        assert results.public_view(session, round_.slug).status == ResultStatus.VASTGESTELD
+
+    transact(db, run)
+
+
+# -- the demo -----------------------------------------------------------------------------------
+
+
+def test_the_demo_round_is_published_and_greedy_differs_from_equal_shares(db: Database) -> None:
+    slug = transact(db, demo_results.seed_published_round, "pepper", utcnow())
+    assert transact(db, demo_results.seed_published_round, "pepper", utcnow()) == slug
+    view = read(db, results.public_view, slug)
+    assert view.rule == "equal_shares"
+    assert view.turnout.ballots == demo_results.BALLOTS
+    assert 0 < view.turnout.paper < view.turnout.online
+    assert 0.5 < (view.turnout.share_of_codes_used or 0) < 1
+    assert set(view.results["greedy"].selected) != set(view.own.selected)
+    assert read(db, lambda s: s.scalar(select(func.count(Round.id)))) == 1
+    content = read(db, open_data.pabulib_file, slug).content
+    assert open_data.sha256(content) == view.sha256

@@ -1,0 +1,97 @@
+"""The read-only JSON API and its OpenAPI description."""
+
+from __future__ import annotations
+
+import hashlib
+
+from starlette.applications import Starlette
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from proeftuin.db import Database, read, transact
+from proeftuin.models import Phase
+from proeftuin.services import results
+from proeftuin.web.api import PREFIX
+from tests.services.test_results import SPLIT, SPLIT_COSTS, closed_round, published_round
+from tests.web.conftest import add_area, add_round
+
+
+def test_rounds_lists_every_public_round(client: TestClient, db: Database) -> None:
+    area = add_area(db, "noord", "Noord")
+    add_round(db, area, "open", "Open ronde", budget=5_000, phase=Phase.STEMMEN)
+    add_round(db, area, "klad", "Klad", budget=1_000, phase=Phase.CONCEPT)
+    response = client.get(f"{PREFIX}/rounds")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert response.json() == [
+        {"slug": "open", "title": "Open ronde", "area": "Noord", "phase": "stemmen", "budget": 5000}
+    ]
+
+
+def test_results_are_404_until_published(client: TestClient, db: Database) -> None:
+    slug = transact(db, lambda s: closed_round(s, SPLIT, costs=SPLIT_COSTS).slug)
+    response = client.get(f"{PREFIX}/rounds/{slug}/results")
+    assert response.status_code == 404
+    assert set(response.json()) == {"error"}
+    assert client.get(f"{PREFIX}/rounds/nergens/results").status_code == 404
+
+
+def test_published_results_point_at_the_exact_pabulib_bytes(
+    client: TestClient, db: Database
+) -> None:
+    slug = transact(db, lambda s: published_round(s, SPLIT, costs=SPLIT_COSTS)[0].slug)
+    response = client.get(f"{PREFIX}/rounds/{slug}/results")
+    assert response.status_code == 200
+    data = response.json()
+    assert set(data) == {
+        "rule",
+        "budget",
+        "selected",
+        "plans",
+        "turnout",
+        "pabulib_url",
+        "sha256",
+    }
+    view = read(db, results.public_view, slug)
+    assert data["rule"] == "equal_shares"
+    assert data["budget"] == 10_000
+    assert data["selected"] == list(view.own.selected)
+    assert {p["id"] for p in data["plans"]} == {"plan0", "plan1", "plan2", "plan3"}
+    assert data["turnout"]["ballots"] == 10
+    assert data["pabulib_url"] == f"http://testserver/rondes/{slug}/uitslag/stemmen.pb"
+    served = client.get(data["pabulib_url"]).content
+    assert hashlib.sha256(served).hexdigest() == data["sha256"]
+    # The ids in "selected" are the project ids of the .pb.
+    projects = served.decode().split("PROJECTS\n", 1)[1].split("VOTES\n", 1)[0].splitlines()[1:]
+    assert set(data["selected"]) <= {line.split(";")[0] for line in projects}
+    assert client.get(f"{PREFIX}/rounds/{slug}/results").content == response.content
+
+
+def test_openapi_describes_every_api_route(app: Starlette, client: TestClient) -> None:
+    document = client.get(f"{PREFIX}/openapi.json").json()
+    assert document["openapi"].startswith("3.1")
+    described = {
+        (PREFIX + path, method.upper())
+        for path, operations in document["paths"].items()
+        for method in operations
+    }
+    served = {
+        (route.path, method)
+        for route in app.routes
+        if isinstance(route, Route) and route.path.startswith(PREFIX + "/")
+        for method in (route.methods or set()) - {"HEAD"}
+    }
+    assert served
+    assert served == described
+    schemas = document["components"]["schemas"]
+    assert set(schemas["Results"]["required"]) == {
+        "rule",
+        "budget",
+        "selected",
+        "plans",
+        "turnout",
+        "pabulib_url",
+        "sha256",
+    }
+    assert schemas["Round"]["properties"]["phase"]["enum"] == [p.value for p in Phase]
