@@ -28,7 +28,7 @@ from proeftuin.models import (
     Rule,
     VotingCode,
 )
-from proeftuin.services import codes, demo_results
+from proeftuin.services import codes
 
 DEMO_CODE_COUNT = 25
 
@@ -265,7 +265,6 @@ def seed_demo(session: Session, pepper: str, now: dt.datetime | None = None) -> 
         ballot_kind=BallotKind.APPROVAL,
         rule=Rule.OPTIMAL,
     )
-    demo_results.seed_published_round(session, pepper, now)
     plain_codes = demo_codes(pepper)
     codes.issue_codes(session, voting, pepper, plain_codes)
     used = set(
