@@ -2,16 +2,24 @@
 
 SQLite is the embedded default and must survive several workers: WAL, a busy timeout, foreign
 keys on, and ``BEGIN IMMEDIATE`` for writes so two writers queue instead of failing half-way.
+Writers also queue on a file lock beside the database first (``WriteQueue``), so they wait in
+the kernel's queue instead of in SQLite's busy handler, which polls with sleeps of up to 100 ms.
 PostgreSQL runs writes at SERIALIZABLE and retries on serialization failures and deadlocks.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import functools
+import itertools
+import os
+import random
+import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import anyio.to_thread
@@ -31,7 +39,12 @@ NAMING_CONVENTION = {
 }
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-RETRIES = 8
+# Conflicts are retried for this long, not a number of times: fifty revotes of one ballot at once
+# on PostgreSQL commit one after another, and the last needs about fifty attempts. The pause
+# before each attempt is random ("full jitter"), so the losers do not collide again in step.
+RETRY_SECONDS = 15.0
+BACKOFF_FIRST_SECONDS = 0.005
+BACKOFF_MAX_SECONDS = 0.1
 
 
 class Base(DeclarativeBase):
@@ -63,11 +76,53 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+class WriteQueue:
+    """One SQLite writer at a time across the processes of this host, queued in the kernel.
+
+    SQLite admits one writer; the others wait in its busy handler, which sleeps 1, 2, 5, ... up to
+    100 ms between tries. Under load a writer then waits far longer than the writes before it
+    took, and one worker process can starve the other. A ``flock`` on a file beside the database
+    wakes the next writer the moment the lock is free; threads of one process queue on a lock of
+    their own first, so each process has one writer at the file lock. ``BEGIN IMMEDIATE`` and
+    the busy timeout stay: they still guard against writers that do not take this queue.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        self._depth = 0  # a transaction inside a transaction (same thread) does not queue again
+        self._fd: int | None = None
+        self._pid = 0
+
+    @contextlib.contextmanager
+    def turn(self) -> Iterator[None]:
+        with self._lock:
+            if self._depth == 0:
+                fcntl.flock(self._file(), fcntl.LOCK_EX)
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0:
+                    fcntl.flock(self._file(), fcntl.LOCK_UN)
+
+    def _file(self) -> int:
+        if self._fd is None or self._pid != os.getpid():  # a forked child needs its own
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+
 @dataclass(frozen=True)
 class Database:
     engine: Engine
     reader: sessionmaker[Session]
     writer: sessionmaker[Session]
+    write_queue: WriteQueue | None = field(default=None, compare=False)
+
+    def write_turn(self) -> contextlib.AbstractContextManager[None]:
+        return self.write_queue.turn() if self.write_queue else contextlib.nullcontext()
 
     @property
     def is_sqlite(self) -> bool:
@@ -78,12 +133,16 @@ class Database:
 
 
 def connect(url: str, **engine_options: Any) -> Database:
+    queue = None
     if url.startswith("sqlite"):
         engine = create_engine(
             url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **engine_options
         )
         _configure_sqlite(engine)
         write_engine = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+        path = engine.url.database
+        if path and path != ":memory:" and not path.startswith("file:"):
+            queue = WriteQueue(f"{path}.write-lock")
     else:
         engine = create_engine(url, pool_pre_ping=True, **engine_options)
         write_engine = engine.execution_options(isolation_level="SERIALIZABLE")
@@ -91,6 +150,7 @@ def connect(url: str, **engine_options: Any) -> Database:
         engine=engine,
         reader=sessionmaker(engine, expire_on_commit=False),
         writer=sessionmaker(write_engine, expire_on_commit=False),
+        write_queue=queue,
     )
 
 
@@ -127,20 +187,46 @@ def transact(
     Retried from the start when the database reports a conflict that a retry resolves. An error
     with ``keep_changes`` set (errors.DomainError.keeping_changes) commits first, then is raised.
     """
-    for attempt in range(RETRIES):
+    return _transaction(db, lambda session: fn(session, *args, **kwargs), immediate=True)
+
+
+def transact_deferred(
+    db: Database,
+    fn: Callable[Concatenate[Session, P], T],
+    /,
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    """``transact`` for work that mostly reads and only now and then writes (a typed letter code:
+    only a wrong one is counted). On SQLite it does not take the write lock up front, so it
+    neither waits for the writers nor holds them up. Should it write after another transaction
+    committed since it began, SQLite refuses ("database is locked") and it runs again from the
+    start: the outcome is still as if the transactions ran one after another. On PostgreSQL it
+    is ``transact``."""
+    return _transaction(db, lambda session: fn(session, *args, **kwargs), immediate=False)
+
+
+def _transaction(db: Database, work: Callable[[Session], T], *, immediate: bool) -> T:
+    if immediate or not db.is_sqlite:
+        turn, sessions = db.write_turn, db.writer
+    else:
+        turn, sessions = contextlib.nullcontext, db.reader  # plain BEGIN, committed below
+    give_up = time.monotonic() + RETRY_SECONDS
+    for attempt in itertools.count():
         kept: Exception | None = None
         try:
-            with db.writer() as session, session.begin():
+            with turn(), sessions() as session, session.begin():
                 try:
-                    return fn(session, *args, **kwargs)
+                    return work(session)
                 except Exception as error:
                     if not getattr(error, "keep_changes", False):
                         raise
                     kept = error  # leaving the block normally commits
         except (OperationalError, DBAPIError) as error:
-            if attempt == RETRIES - 1 or not _retryable(error):
+            if not _retryable(error) or time.monotonic() > give_up:
                 raise
-            time.sleep(0.01 * 2**attempt)
+            backoff = min(BACKOFF_MAX_SECONDS, BACKOFF_FIRST_SECONDS * 2 ** min(attempt, 10))
+            time.sleep(random.uniform(0, backoff))  # noqa: S311 (timing, not security)
             continue
         assert kept is not None
         raise kept
@@ -168,6 +254,19 @@ async def run(
 ) -> T:
     """From async code: one service call, one write transaction, in a worker thread."""
     return await anyio.to_thread.run_sync(functools.partial(transact, db, fn, *args, **kwargs))
+
+
+async def run_deferred(
+    db: Database,
+    fn: Callable[Concatenate[Session, P], T],
+    /,
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    """``run`` with ``transact_deferred``."""
+    return await anyio.to_thread.run_sync(
+        functools.partial(transact_deferred, db, fn, *args, **kwargs)
+    )
 
 
 async def run_read(

@@ -12,6 +12,7 @@ never the guard.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
@@ -80,18 +81,19 @@ class PassRefused(Exception):
 # -- The voting pass -------------------------------------------------------------------------
 
 
-def _serializer(settings: Settings) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(settings.secret_key, salt=PASS_SALT)
+@functools.lru_cache(maxsize=8)
+def _serializer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt=PASS_SALT)  # made once: every step needs it
 
 
 def issue_pass(settings: Settings, credential: Credential) -> str:
     data = {"r": credential.round_id, "k": credential.voter_key, "c": credential.code_id}
-    return _serializer(settings).dumps(data)
+    return _serializer(settings.secret_key).dumps(data)
 
 
 def read_pass(settings: Settings, token: str) -> Credential:
     try:
-        data = _serializer(settings).loads(token, max_age=PASS_MAX_AGE_SECONDS)
+        data = _serializer(settings.secret_key).loads(token, max_age=PASS_MAX_AGE_SECONDS)
     except SignatureExpired:
         raise PassRefused("verlopen") from None
     except BadSignature:
@@ -283,7 +285,9 @@ async def enter_code(request: Request) -> Response:
     settings = get_settings(request)
     ip_key = ratelimit.hash_key(settings.secret_key, client_ip(request))
     try:
-        credential, page = await db.run(
+        # Deferred: a good code only reads, so residents typing codes never queue for SQLite's
+        # write lock behind the ballots being cast; a wrong one is still counted exactly.
+        credential, page = await db.run_deferred(
             get_database(request),
             ballot_page.enter_with_code,
             settings.code_pepper,

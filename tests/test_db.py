@@ -1,0 +1,70 @@
+"""proeftuin.db on SQLite: writers queue for their turn, and a deferred transaction that writes on a
+stale snapshot runs again instead of losing an update."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from proeftuin.db import Database, connect, transact, transact_deferred
+
+
+def counter_db(tmp_path: Path) -> Database:
+    database = connect(f"sqlite:///{tmp_path / 'counter.db'}")
+    with database.engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE counter (n INTEGER NOT NULL)"))
+        conn.execute(sa.text("INSERT INTO counter VALUES (0)"))
+    return database
+
+
+def test_a_writer_waits_for_its_turn_in_the_queue_shared_by_processes(tmp_path: Path) -> None:
+    """Two ``connect``s stand for two worker processes: each opens the queue's lock file itself,
+    and ``flock`` excludes separate opens of a file as it excludes separate processes."""
+    first, second = counter_db(tmp_path), connect(f"sqlite:///{tmp_path / 'counter.db'}")
+    holding = threading.Event()
+
+    def hold_the_turn() -> None:
+        with first.write_turn():  # no SQLite lock at all: only the queue is held
+            holding.set()
+            time.sleep(0.3)
+
+    holder = threading.Thread(target=hold_the_turn)
+    holder.start()
+    holding.wait(timeout=10)
+    began = time.monotonic()
+    transact(second, lambda session: session.execute(sa.text("UPDATE counter SET n = n + 1")))
+    waited = time.monotonic() - began
+    holder.join()
+    assert waited >= 0.2, f"the second writer went ahead after {waited:.3f} s"
+    first.dispose()
+    second.dispose()
+
+
+def test_a_deferred_transaction_that_read_a_stale_value_runs_again(tmp_path: Path) -> None:
+    database = counter_db(tmp_path)
+    both_read = threading.Barrier(2)
+    runs: list[int] = []
+
+    def read_then_increment(session: Session) -> None:
+        n = session.execute(sa.text("SELECT n FROM counter")).scalar_one()
+        runs.append(n)
+        if len(runs) <= 2:
+            both_read.wait(timeout=10)  # the first two runs both read before either writes
+        session.execute(sa.text("UPDATE counter SET n = :n"), {"n": n + 1})
+
+    threads = [
+        threading.Thread(target=transact_deferred, args=(database, read_then_increment))
+        for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with database.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT n FROM counter")).scalar_one() == 2  # none lost
+    assert sorted(runs) == [0, 0, 1]  # the one that lost the race read again
+    database.dispose()
