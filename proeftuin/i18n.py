@@ -93,7 +93,14 @@ def ngettext(
 
 def format_euro(amount: int, language: str | None = None) -> str:
     """Whole euros in the language's notation: ``€ 12.500`` (nl), ``€12,500`` (en)."""
-    locale = Locale.parse(LOCALES[language or current_language.get()])
+    return _format_euro(amount, language or current_language.get())
+
+
+@functools.lru_cache(maxsize=4096)
+def _format_euro(amount: int, language: str) -> str:
+    # Babel parses the locale and the pattern on every call; a ballot page shows dozens of
+    # amounts, and the same budgets and costs on every page.
+    locale = Locale.parse(LOCALES[language])
     pattern = locale.currency_formats["standard"].pattern.replace(".00", "")
     return format_currency(amount, "EUR", format=pattern, locale=locale, currency_digits=False)
 

@@ -9,7 +9,8 @@ it needs the request (``csrf_field()`` does); translations work in macros either
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import weakref
+from collections.abc import Callable, Hashable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -48,6 +49,9 @@ def create_templates(
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
+        # Checking every template file's time on every render is for editing them while the
+        # development server runs; elsewhere it is a stat() per template per page for nothing.
+        auto_reload=settings.env == "development",
     )
     env.install_gettext_callables(  # type: ignore[attr-defined]
         _gettext, _ngettext, newstyle=True
@@ -130,7 +134,28 @@ def _url_for(context: Context, name: str, /, **path_params: Any) -> str:
     """A path on this site ("/taal"), not a full URL: behind a proxy the Host we see may not be
     the public one. Full URLs (mails, letters) start from ``settings.base_url``."""
     request: Request = context["request"]
-    return request.url_for(name, **path_params).path
+    try:
+        key = (request.scope.get("root_path", ""), name, tuple(sorted(path_params.items())))
+        return _paths(request.app, key, lambda: request.url_for(name, **path_params).path)
+    except TypeError:  # a path parameter that cannot be part of a key
+        return request.url_for(name, **path_params).path
+
+
+def _paths(app: object, key: Hashable, make: Callable[[], str]) -> str:
+    """Starlette finds a route by trying each in turn, raising an exception for every miss: a
+    simple page spent half its time there. A route's path never changes while the app runs, so
+    each is worked out once per app."""
+    paths: dict[Hashable, str] = _PATHS.setdefault(app, {})
+    path = paths.get(key)
+    if path is None:
+        if len(paths) >= _PATHS_PER_APP:  # only links with ever new parameters fill it
+            paths.clear()
+        path = paths[key] = make()
+    return path
+
+
+_PATHS: weakref.WeakKeyDictionary[object, dict[Hashable, str]] = weakref.WeakKeyDictionary()
+_PATHS_PER_APP = 10_000
 
 
 @jinja2.pass_context
