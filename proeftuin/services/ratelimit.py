@@ -12,7 +12,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,20 @@ LOGIN_FAILURES_PER_IP = Limit("login_ip", 20, dt.timedelta(minutes=15))
 LOGIN_FAILURES_PER_ACCOUNT = Limit("login_account", 5, dt.timedelta(minutes=15))
 MAIL_PER_ADDRESS = Limit("mail_address", 3, dt.timedelta(minutes=15))
 MAIL_PER_IP = Limit("mail_ip", 20, dt.timedelta(minutes=15))
+
+
+@dataclass(frozen=True)
+class Alarm:
+    """Too many failures of one kind from all keys together: someone may be guessing from many
+    addresses at once, which no per-key limit notices."""
+
+    limit: Limit
+    threshold: int
+    window: dt.timedelta
+
+
+# A gemeente's residents mistype a code now and then; a hundred in ten minutes is not that.
+WRONG_CODES_ALARM = Alarm(CODE_FAILURES_PER_IP, 100, dt.timedelta(minutes=10))
 
 
 def hash_key(secret: str, raw: str) -> str:
@@ -77,6 +91,32 @@ def record(session: Session, limit: Limit, key: str, now: dt.datetime) -> None:
     session.execute(statement)
 
 
+def take(session: Session, limit: Limit, key: str, now: dt.datetime) -> int | None:
+    """Count an attempt as a failure *before* the work it guards (a password hash), and return the
+    seconds to wait when that makes one too many (the caller raises, rolling the count back), or
+    None when the attempt may go ahead. ``give_back`` undoes it for an attempt that succeeds.
+
+    Counting first makes concurrent attempts on one key queue at the counter (its row on
+    PostgreSQL, the write lock on SQLite) instead of all passing a check that none of them has
+    counted yet: under a flood no more attempts than the limit get to the expensive work.
+    """
+    record(session, limit, key, now)
+    with_this_one = Limit(limit.bucket, limit.max_failures + 1, limit.window)
+    return retry_after(session, with_this_one, key, now)
+
+
+def give_back(session: Session, limit: Limit, key: str, now: dt.datetime) -> None:
+    """Undo ``take`` (same ``now``) for an attempt that turned out to be a success."""
+    start = now.replace(second=0, microsecond=0)
+    this_minute = (
+        RateLimit.bucket == limit.bucket,
+        RateLimit.key == key,
+        RateLimit.window_start == start,
+    )
+    session.execute(update(RateLimit).where(*this_minute).values(count=RateLimit.count - 1))
+    session.execute(delete(RateLimit).where(*this_minute, RateLimit.count <= 0))
+
+
 def failures_since(session: Session, limit: Limit, since: dt.datetime) -> int:
     """All failures of a kind across every key: for the alarm on a global failure rate."""
     total = session.scalar(
@@ -85,6 +125,14 @@ def failures_since(session: Session, limit: Limit, since: dt.datetime) -> int:
         )
     )
     return int(total or 0)
+
+
+def alarm(session: Session, alarm: Alarm, now: dt.datetime) -> int | None:
+    """The count of failures in the alarm's window when it has just reached a multiple of the
+    threshold (so a steady attack is reported once per threshold, not once per failure), else
+    None. Call it right after ``record``."""
+    total = failures_since(session, alarm.limit, now - alarm.window)
+    return total if total and total % alarm.threshold == 0 else None
 
 
 def prune(session: Session, now: dt.datetime, keep: dt.timedelta = dt.timedelta(days=1)) -> int:

@@ -3,7 +3,9 @@
 The cookie carries a random token; only its hash is stored. A session ends after 30 minutes idle or
 12 hours in all, on logout, and for every device at once when the password changes (the account's
 ``session_version`` moves on). Failed sign-ins are limited per account and per IP, and the limit is
-checked *before* the password hash is computed, so a login flood cannot buy unbounded argon2 work.
+checked *before* the password hash is computed, so a login flood cannot buy unbounded argon2 work:
+each attempt is counted as a failure first (``ratelimit.take``, given back when it succeeds), so
+that concurrent attempts queue at the counter instead of all hashing before any was counted.
 """
 
 from __future__ import annotations
@@ -49,26 +51,32 @@ def sign_in(
 ) -> SignedIn:
     email = accounts.normalise_email(email)
     account_key = ratelimit.hash_key(secret_key, email)
-    for limit, key in (
-        (ratelimit.LOGIN_FAILURES_PER_IP, ip_key),
+    limits = (
+        (ratelimit.LOGIN_FAILURES_PER_IP, ip_key),  # always in this order: no lock cycles
         (ratelimit.LOGIN_FAILURES_PER_ACCOUNT, account_key),
-    ):
+    )
+    for limit, key in limits:  # a flood past the limit is refused here, before taking any lock
         wait = ratelimit.retry_after(session, limit, key, now)
         if wait is not None:
             raise TooManyAttempts(wait)
+    for limit, key in limits:
+        wait = ratelimit.take(session, limit, key, now)
+        if wait is not None:
+            raise TooManyAttempts(wait)
+    # From here on this attempt counts as a failure: the errors below keep that (and commit it).
     user = session.scalar(select(StaffUser).where(StaffUser.email == email))
     if user is None or not user.active or not _password_ok(user, password):
         if user is None:
             _password_matches(_DUMMY_HASH, password)
-        _failed(session, account_key, ip_key, now)
         raise Invalid("password", "Het e-mailadres of het wachtwoord klopt niet.").keeping_changes()
     if user.totp_secret and not pyotp.TOTP(user.totp_secret).verify(
         totp_code.strip(), valid_window=1
     ):
-        _failed(session, account_key, ip_key, now)
         raise Invalid(
             "totp", "De code uit uw app klopt niet. Probeer de nieuwste code."
         ).keeping_changes()
+    for limit, key in limits:
+        ratelimit.give_back(session, limit, key, now)
     if accounts.password_hasher.check_needs_rehash(user.password_hash):
         user.password_hash = accounts.password_hasher.hash(password)
     user.last_login_at = now
@@ -162,11 +170,6 @@ def _revoke_all(session: Session, user: StaffUser, now: dt.datetime) -> None:
 def _actor(session: Session, user: StaffUser) -> Actor:
     areas = session.scalars(select(Membership.area_id).where(Membership.staff_id == user.id))
     return Actor(staff_id=user.id, role=user.role, area_ids=frozenset(areas))
-
-
-def _failed(session: Session, account_key: str, ip_key: str, now: dt.datetime) -> None:
-    ratelimit.record(session, ratelimit.LOGIN_FAILURES_PER_ACCOUNT, account_key, now)
-    ratelimit.record(session, ratelimit.LOGIN_FAILURES_PER_IP, ip_key, now)
 
 
 def _password_ok(user: StaffUser, password: str) -> bool:

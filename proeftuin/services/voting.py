@@ -9,6 +9,7 @@ round's rules.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 import time
 from collections.abc import Mapping
@@ -31,6 +32,8 @@ from proeftuin.models import (
     VotingCode,
 )
 from proeftuin.services import ballot_rules, codes, ratelimit
+
+log = logging.getLogger(__name__)
 
 # A pause inside the casting transaction, for tests that must make races real; zero in production.
 TEST_CAST_DELAY_SECONDS = 0.0
@@ -92,7 +95,20 @@ def check_code(
         if ip_key is None or now is None:
             raise
         ratelimit.record(session, ratelimit.CODE_FAILURES_PER_IP, ip_key, now)
+        _watch_wrong_codes(session, now)
         raise wrong.keeping_changes() from None
+
+
+def _watch_wrong_codes(session: Session, now: dt.datetime) -> None:
+    alarm = ratelimit.WRONG_CODES_ALARM
+    total = ratelimit.alarm(session, alarm, now)
+    if total is not None:
+        log.warning(
+            "many wrong codes: %d in the last %d minutes from all addresses together; "
+            "someone may be guessing letter codes",
+            total,
+            alarm.window.total_seconds() // 60,
+        )
 
 
 def _credential_for(session: Session, pepper: str, typed: str) -> tuple[Round, Credential]:
