@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -13,10 +14,10 @@ from proeftuin import migrate
 from proeftuin.allocation import pabulib, report
 from proeftuin.allocation.ties import TieBreak
 from proeftuin.config import ConfigError, Settings, load_settings
-from proeftuin.db import connect, transact, utcnow
+from proeftuin.db import connect, read, transact, utcnow
 from proeftuin.errors import DomainError, NotFound
 from proeftuin.models import Role
-from proeftuin.services import accounts, codes, demo, round_admin, rounds
+from proeftuin.services import accounts, codes, demo, retention, round_admin, rounds
 
 
 def _settings() -> Settings:
@@ -367,3 +368,41 @@ def import_db(file: str, allow_other_pepper: bool) -> None:
     finally:
         database.dispose()
     click.echo(f"Restored {summary.total} rows into {len(summary.counts)} tables.")
+
+
+# -- Retention (AVG) -------------------------------------------------------------------------
+
+
+@main.command("purge")
+@click.option(
+    "--retention-days",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Days after a round's result was published (default: services/retention.RETENTION).",
+)
+@click.option("--dry-run", is_flag=True, help="Say what would be removed; change nothing.")
+def purge_command(retention_days: int | None, dry_run: bool) -> None:
+    """Remove personal data that has outlived its use: letter codes and ballot keys of finished
+    rounds, residents' addresses, old staff sessions, spent links, old mail and rate-limit rows.
+
+    Anonymous ballots and results stay. Run it daily (it is safe to repeat).
+    """
+    settings = _settings()
+    keep = retention.RETENTION if retention_days is None else dt.timedelta(days=retention_days)
+    database = connect(settings.database_url)
+    try:
+        # A dry run works in a transaction that is rolled back.
+        run = read if dry_run else transact
+        purged = run(database, retention.purge, utcnow(), keep)
+    finally:
+        database.dispose()
+    verb = "Would remove" if dry_run else "Removed"
+    click.echo(
+        f"{verb} (retention {keep.days} days): {purged.codes} letter codes and "
+        f"{purged.ballot_keys} ballot keys of {len(purged.rounds)} finished rounds, "
+        f"{purged.residents} residents' details, {purged.staff_sessions} staff sessions, "
+        f"{purged.used_tokens} spent sign-in links, {purged.outbox} mails, "
+        f"{purged.rate_limits} rate-limit rows."
+    )
+    for slug in purged.rounds:
+        click.echo(f"  {slug}")
