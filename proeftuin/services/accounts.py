@@ -10,6 +10,7 @@ from proeftuin.errors import Invalid
 from proeftuin.models import Role, StaffUser
 
 MIN_PASSWORD_LENGTH = 12
+NAME_LIMIT = 200  # StaffUser.name; PostgreSQL refuses a longer one
 password_hasher = PasswordHasher()  # argon2id with the library's current defaults
 
 
@@ -41,6 +42,8 @@ def create_staff(
     validate_password(password)
     if not name.strip():
         raise Invalid("name", "Vul een naam in.")
+    if len(name.strip()) > NAME_LIMIT:
+        raise Invalid("name", "Gebruik hoogstens {limit} tekens.", limit=NAME_LIMIT)
     if session.scalar(select(StaffUser.id).where(StaffUser.email == email)) is not None:
         raise Invalid("email", "Er is al een account met dit e-mailadres.")
     user = StaffUser(

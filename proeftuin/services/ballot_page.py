@@ -176,7 +176,7 @@ def postcode_in_area(area_postcodes: str, postcode: str) -> bool:
     """Is a postcode ("9401 AB") inside an area's PC4 ranges ("9401-9403,9410")? An area without
     ranges takes everyone in the gemeente; a resident without a postcode is in no area."""
     digits = postcode.strip()[:4]
-    if not digits.isdigit() or len(digits) != 4:
+    if not (digits.isascii() and digits.isdigit()) or len(digits) != 4:
         return False
     ranges = [part.strip() for part in area_postcodes.split(",") if part.strip()]
     if not ranges:

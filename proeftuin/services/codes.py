@@ -262,7 +262,7 @@ def codes_csv(codes: Iterable[str]) -> str:
 
 def _count(typed: int | str) -> int:
     text = str(typed).strip().replace(".", "")
-    number = int(text) if text.isdigit() else 0
+    number = int(text) if text.isascii() and text.isdigit() else 0
     if not 1 <= number <= MAX_BATCH:
         raise Invalid(
             "count",

@@ -230,7 +230,7 @@ def _whole_euros(typed: str) -> int | None:
     text = typed.strip().replace("€", "").replace(" ", "").replace(".", "")
     if text.endswith(",-"):
         text = text[:-2]
-    if not text.isdigit() or len(text) > 12:
+    if not (text.isascii() and text.isdigit()) or len(text) > 12:
         return None
     return int(text)
 

@@ -109,7 +109,12 @@ def update_profile(
 
 def normalise_postcode(postcode: str) -> str:
     compact = postcode.replace(" ", "").upper()
-    if len(compact) != 6 or not compact[:4].isdigit() or not compact[4:].isalpha():
+    if (
+        len(compact) != 6
+        or not compact.isascii()  # "²" is a digit to isdigit(), and "Ä" a letter to isalpha()
+        or not compact[:4].isdigit()
+        or not compact[4:].isalpha()
+    ):
         raise Invalid("postcode", "Vul een postcode in zoals 9401 AB.")
     if compact[0] == "0":
         raise Invalid("postcode", "Vul een postcode in zoals 9401 AB.")

@@ -3,7 +3,10 @@ warning before an idle session ends (DESIGN.md §4.5)."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import hmac
 from typing import Any
 from urllib.parse import urlencode
 
@@ -35,7 +38,7 @@ DASHBOARD_PATH = "/beheer"
 SESSION_PATH = "/beheer/sessie"
 SESSION_STATUS_PATH = f"{LOGIN_PATH}/sessie"
 CHANGE_PATH = "/beheer/wachtwoord"
-TOTP_PENDING_KEY = "staff_totp_pending"  # the secret being set up, until the first code matches
+TOTP_PENDING_KEY = "staff_totp_pending"  # True while a second factor is being set up
 WARN_BEFORE = dt.timedelta(minutes=5)
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -127,15 +130,14 @@ async def totp_page(request: Request) -> Response:
 
 async def totp_enable(request: Request) -> Response:
     form = await read_form(request)
-    secret = request.session.get(TOTP_PENDING_KEY)
-    if not isinstance(secret, str):
+    if request.session.get(TOTP_PENDING_KEY) is not True:
         return RedirectResponse(TOTP_SETUP_PATH, status_code=303)  # the page starts it again
     try:
         await db.run(
             get_database(request),
             staff.enable_second_factor,
             current_actor(request),
-            secret,
+            _pending_secret(request),
             form.get("totp", ""),
         )
     except Invalid as error:
@@ -153,9 +155,9 @@ async def _totp_form(request: Request, errors: dict[str, str] | None = None) -> 
         "required": bool(request.session.get(TOTP_SETUP_KEY)),
     }
     if not account.has_totp:
-        secret = request.session.get(TOTP_PENDING_KEY)
-        if not isinstance(secret, str):
-            secret = request.session[TOTP_PENDING_KEY] = staff_sessions.new_totp_secret()
+        if request.session.get(TOTP_PENDING_KEY) is not True:
+            request.session[TOTP_PENDING_KEY] = True
+        secret = _pending_secret(request)
         uri = staff_sessions.totp_uri(secret, account.email, get_settings(request).site_name)
         title = i18n.gettext("QR-code voor uw app", language(request))
         context |= {
@@ -166,6 +168,16 @@ async def _totp_form(request: Request, errors: dict[str, str] | None = None) -> 
         }
     status = 422 if errors else 200
     return render(request, "accounts/totp.html", context, status_code=status, headers=NO_STORE)
+
+
+def _pending_secret(request: Request) -> str:
+    """The secret being set up, derived on the server from this session's random token: the
+    cookie is signed, not encrypted, so the seed of a second factor must never travel in it. It
+    stays the same on every reload of the page, and differs per session."""
+    token = staff_session_token(request) or ""
+    key = get_settings(request).secret_key.encode()
+    digest = hmac.new(key, f"totp-setup:{token}".encode(), hashlib.sha256).digest()
+    return base64.b32encode(digest[:20]).decode()  # 160 bits, as pyotp.random_base32()
 
 
 # -- The password ----------------------------------------------------------------------------------

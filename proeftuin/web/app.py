@@ -39,6 +39,7 @@ from proeftuin.web.language import LanguageMiddleware
 from proeftuin.web.security import (
     BodyLimitMiddleware,
     CSRFMiddleware,
+    NullByteMiddleware,
     SecurityHeadersMiddleware,
     client_networks,
 )
@@ -105,6 +106,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
             Middleware(
                 BodyLimitMiddleware, max_bytes=settings.max_body_bytes, refuse=errors.refuse
             ),
+            Middleware(NullByteMiddleware, refuse=errors.refuse),
             Middleware(CSRFMiddleware, base_url=settings.base_url, refuse=errors.refuse),
         ],
         exception_handlers=errors.EXCEPTION_HANDLERS,

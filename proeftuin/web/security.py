@@ -10,6 +10,7 @@ import functools
 import hmac
 import ipaddress
 import logging
+import re
 import secrets
 from collections.abc import Callable
 from urllib.parse import urlsplit
@@ -39,6 +40,8 @@ CSRF_REFUSED = N_(
     "opnieuw en probeer het nog eens."
 )
 FORM_UNREADABLE = N_("Het formulier kon niet worden gelezen. Probeer het opnieuw.")
+NOT_FOUND = N_("Deze pagina bestaat niet.")
+BAD_REQUEST = N_("Probeer het opnieuw vanaf de vorige pagina.")
 BODY_TOO_LARGE = N_(
     "Wat u verstuurt is te groot. Maak het kleiner, bijvoorbeeld met een kleinere foto, "
     "en probeer het opnieuw."
@@ -88,9 +91,19 @@ class SecurityHeadersMiddleware:
                 headers = MutableHeaders(scope=message)
                 for name, value in self.headers:
                     headers.setdefault(name, value)
+                _private_if_cookie(headers)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _private_if_cookie(headers: MutableHeaders) -> None:
+    """A response that sets a cookie is never for a shared cache: it would hand one visitor's
+    session (and CSRF token) to the next. The first page of a visit sets the session cookie,
+    also when that page is otherwise public (the results, say)."""
+    cache = headers.get("cache-control", "")
+    if "set-cookie" in headers and "public" in cache.lower():
+        headers["Cache-Control"] = re.sub(r"\bpublic\b", "private", cache, flags=re.IGNORECASE)
 
 
 class BodyTooLarge(Exception):
@@ -110,7 +123,7 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
+        if declared.isascii() and declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(scope, receive, send)
             return
         received = 0
@@ -141,6 +154,44 @@ class BodyLimitMiddleware:
         response = self.refuse(Request(scope), 413, BODY_TOO_LARGE)
         response.headers["Connection"] = "close"  # the rest of the body is not read
         await response(scope, receive, send)
+
+
+class NullByteMiddleware:
+    """Refuse a NUL character anywhere in the address or in a form, before any route reads it.
+
+    No person types one, and PostgreSQL refuses it in text (where SQLite would store it): let
+    through, it crashes the first query that sees it. A form is read whole here; the body
+    limit, outside this layer, bounds it. (Multipart bodies are checked as bytes: fine while
+    the site takes no file uploads.)
+    """
+
+    def __init__(self, app: ASGIApp, *, refuse: Refuse) -> None:
+        self.app = app
+        self.refuse = refuse
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        query: bytes = scope["query_string"]
+        if "\x00" in scope["path"]:
+            await self.refuse(Request(scope), 404, NOT_FOUND)(scope, receive, send)
+            return
+        if b"\x00" in query or b"%00" in query:
+            await self.refuse(Request(scope), 400, BAD_REQUEST)(scope, receive, send)
+            return
+        content_type = Headers(scope=scope).get("content-type", "")
+        if scope["method"] in SAFE_METHODS or not content_type.startswith(FORM_TYPES):
+            await self.app(scope, receive, send)
+            return
+        messages = await _read_body(receive)
+        if messages[-1]["type"] == "http.disconnect":
+            return
+        body = b"".join(message.get("body", b"") for message in messages)
+        if b"\x00" in body or (content_type.startswith(FORM_TYPES[0]) and b"%00" in body):
+            await self.refuse(Request(scope), 400, FORM_UNREADABLE)(scope, receive, send)
+            return
+        await self.app(scope, _replay(messages, receive), send)
 
 
 def csrf_token(conn: HTTPConnection) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -23,6 +24,29 @@ from proeftuin.web.state import get_database
 from proeftuin.web.templating import render
 
 ROLE_NAMES = {Role.MODERATOR.value: N_("moderator"), Role.ADMIN.value: N_("beheerder")}
+ID_DIGITS = 9  # a row id that fits PostgreSQL's 32-bit integer (and SQLite's 64-bit one)
+
+
+def _row_id(typed: str, default: int = 0) -> int:
+    """A number from a form or the query: ASCII digits only (``int("²")`` fails) and short
+    enough for the database (a longer one would crash the query instead of finding nothing)."""
+    ok = typed.isascii() and typed.isdigit() and len(typed) <= ID_DIGITS
+    return int(typed) if ok else default
+
+
+class RowId(Convertor[int]):
+    """``{name:id}`` in a path: a row id as ``_row_id`` takes it; anything longer is a 404."""
+
+    regex = f"[0-9]{{1,{ID_DIGITS}}}"
+
+    def convert(self, value: str) -> int:
+        return int(value)
+
+    def to_string(self, value: int) -> str:
+        return str(value)
+
+
+register_url_convertor("id", RowId())
 AreaChange = Callable[[Session, Actor, int, int], None]
 
 
@@ -129,7 +153,7 @@ async def member_invite(request: Request) -> Response:
     async with request.form() as form:
         fields = {k: str(form.get(k, "")) for k in ("email", "name", "role")}
         chosen = [str(v) for v in form.getlist("area_ids")]
-    area_ids = tuple(int(v) for v in chosen if v.isdigit())
+    area_ids = tuple(_row_id(v) for v in chosen if v.isdigit())
     try:
         invited = await db.run(
             get_database(request),
@@ -193,7 +217,7 @@ async def member_assign(request: Request) -> Response:
     return await _member_change(
         request,
         staff.assign_area,
-        int(typed) if typed.isdigit() else 0,
+        _row_id(typed),
     )
 
 
@@ -248,7 +272,7 @@ async def member_reset_password(request: Request) -> Response:
 
 async def audit_log(request: Request) -> Response:
     typed = request.query_params.get("pagina", "1")
-    page = int(typed) if typed.isdigit() else 1
+    page = _row_id(typed, default=1)
     log = await db.run_read(get_database(request), staff.audit_page, current_actor(request), page)
     context = {"log": log, "timezone": TIMEZONE}
     return render_page(request, "beheer/audit_log.html", "beheer/_audit_rows.html", context)
@@ -265,8 +289,8 @@ async def audit_export(request: Request) -> Response:
 
 
 STAFF, ADMIN = Policy.STAFF, Policy.ADMIN
-AREA = "/beheer/gebieden/{area_id:int}"
-MEMBER = "/beheer/medewerkers/{staff_id:int}"
+AREA = "/beheer/gebieden/{area_id:id}"
+MEMBER = "/beheer/medewerkers/{staff_id:id}"
 
 routes = [
     staff_route("/beheer", dashboard, policy=STAFF, name="staff_dashboard"),
@@ -302,7 +326,7 @@ routes = [
         methods=["POST"],
     ),
     staff_route(
-        f"{MEMBER}/gebieden/{{area_id:int}}/verwijderen",
+        f"{MEMBER}/gebieden/{{area_id:id}}/verwijderen",
         member_unassign,
         policy=ADMIN,
         name="staff_member_unassign",
