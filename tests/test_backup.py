@@ -152,6 +152,12 @@ def every_row(database: Database) -> dict[str, list[tuple[Any, ...]]]:
     return read(database, dump)
 
 
+def demo_round_ballots(session: Session) -> int:
+    """Ballots in the demo's voting round (the demo's published round has ballots of its own)."""
+    in_round = select(Round.id).where(Round.slug == demo.VOTING_ROUND_SLUG).scalar_subquery()
+    return len(session.scalars(select(Ballot.id).where(Ballot.round_id == in_round)).all())
+
+
 def export_text(database: Database, pepper: str = PEPPER) -> str:
     out = io.StringIO()
     backup.export_db(database, out, pepper)
@@ -166,7 +172,7 @@ def test_back_up_delete_restore_and_every_ballot_is_back(backend: Backend) -> No
     database = connect(url)
     unused = fill(database)
     before = every_row(database)
-    assert len(before["ballot"]) == 11 and len(before["ballot_choice"]) >= 19
+    assert read(database, demo_round_ballots) == 11 and len(before["ballot_choice"]) >= 19
     text = export_text(database)
     database.dispose()
 
@@ -183,11 +189,7 @@ def test_back_up_delete_restore_and_every_ballot_is_back(backend: Backend) -> No
     # The restored database is in working order: new rows get new ids (sequences were moved on),
     # a code used before is still known (same pepper), and one new ballot is one more.
     cast(restored, unused[0], {})
-
-    def ballots(session: Session) -> int:
-        return len(session.scalars(select(Ballot.id)).all())
-
-    assert read(restored, ballots) == 12
+    assert read(restored, demo_round_ballots) == 12
     transact(restored, outbox.queue, "ander@example.nl", "Onderwerp", "Tekst")
     restored.dispose()
 

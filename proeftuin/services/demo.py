@@ -28,9 +28,10 @@ from proeftuin.models import (
     Rule,
     VotingCode,
 )
-from proeftuin.services import codes
+from proeftuin.services import codes, demo_results
 
 DEMO_CODE_COUNT = 25
+VOTING_ROUND_SLUG = "buurtbudget-centrum-oost-2027"
 
 AREAS = [
     ("centrum-oost", "Centrum-Oost", AreaKind.WIJK, "Wijkraad Centrum-Oost", "9401-9403"),
@@ -206,7 +207,7 @@ def seed_demo(session: Session, pepper: str, now: dt.datetime | None = None) -> 
     voting = _round(
         session,
         areas["centrum-oost"],
-        slug="buurtbudget-centrum-oost-2027",
+        slug=VOTING_ROUND_SLUG,
         title="Buurtbudget Centrum-Oost 2027",
         description=(
             "De gemeente geeft € 60.000 aan Centrum-Oost. Bewoners bedachten plannen. "
@@ -265,6 +266,7 @@ def seed_demo(session: Session, pepper: str, now: dt.datetime | None = None) -> 
         ballot_kind=BallotKind.APPROVAL,
         rule=Rule.OPTIMAL,
     )
+    demo_results.seed_published_round(session, pepper, now)
     plain_codes = demo_codes(pepper)
     codes.issue_codes(session, voting, pepper, plain_codes)
     used = set(

@@ -16,9 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from proeftuin.db import read
-from proeftuin.models import Ballot, BallotChoice, Plan
+from proeftuin.models import Ballot, BallotChoice, Plan, Round
 from proeftuin.services.codes import display
-from proeftuin.services.demo import DemoSummary
+from proeftuin.services.demo import VOTING_ROUND_SLUG, DemoSummary
 from proeftuin.web import voting as voting_web
 from tests.browser.axe import assert_accessible, assert_no_horizontal_scroll, assert_touch_targets
 from tests.browser.conftest import BrowserLog, LiveServer, sqlite_only
@@ -58,7 +58,8 @@ def euro(amount: str) -> str:
 
 
 def ballots(server: LiveServer) -> list[list[str]]:
-    """Every stored ballot, as the sorted titles of its plans."""
+    """Every ballot of the demo's voting round, as the sorted titles of its plans (the demo's
+    published round has ballots of its own)."""
 
     def load(session: Session) -> list[list[str]]:
         return [
@@ -69,7 +70,9 @@ def ballots(server: LiveServer) -> list[list[str]]:
                     .where(BallotChoice.ballot_id == ballot_id)
                 )
             )
-            for ballot_id in session.scalars(select(Ballot.id))
+            for ballot_id in session.scalars(
+                select(Ballot.id).join(Round).where(Round.slug == VOTING_ROUND_SLUG)
+            )
         ]
 
     return read(server.database, load)
