@@ -10,7 +10,17 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from proeftuin.db import Database, connect, transact, transact_deferred
+from proeftuin.db import (
+    Database,
+    connect,
+    lock_name,
+    read,
+    transact,
+    transact_deferred,
+    transact_locking,
+    utcnow,
+)
+from proeftuin.models import RateLimit
 
 
 def counter_db(tmp_path: Path) -> Database:
@@ -68,3 +78,51 @@ def test_a_deferred_transaction_that_read_a_stale_value_runs_again(tmp_path: Pat
         assert conn.execute(sa.text("SELECT n FROM counter")).scalar_one() == 2  # none lost
     assert sorted(runs) == [0, 0, 1]  # the one that lost the race read again
     database.dispose()
+
+
+def test_transactions_that_lock_one_name_run_one_after_another(db: Database) -> None:
+    """``transact_locking`` runs at READ COMMITTED on PostgreSQL, where two read-then-write
+    transactions would both read 0 and both write 1; ``lock_name`` makes the second wait for
+    the first and read its 1 (SQLite has one writer at a time anyway)."""
+    row_id = transact(db, _new_counter)
+    together = not db.is_sqlite  # on SQLite the second cannot even begin before the first ends
+    both_started = threading.Barrier(2)
+
+    def increment(session: Session, locked: bool) -> None:
+        session.execute(sa.select(1))  # the transaction has begun
+        if together:
+            both_started.wait(timeout=10)
+        if locked:
+            lock_name(session, f"counter:{row_id}")
+        counter = session.get(RateLimit, row_id)
+        assert counter is not None
+        time.sleep(0.1)  # both have read, unless the lock held one back
+        counter.count += 1
+
+    def run_both(locked: bool) -> None:
+        threads = [
+            threading.Thread(target=transact_locking, args=(db, increment, locked))
+            for _ in range(2)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    def count(session: Session) -> int:
+        counter = session.get(RateLimit, row_id)
+        assert counter is not None
+        return counter.count
+
+    run_both(locked=True)
+    assert read(db, count) == 2
+    if together:  # the lock is what kept the update: without it, one is lost
+        run_both(locked=False)
+        assert read(db, count) == 3
+
+
+def _new_counter(session: Session) -> int:
+    counter = RateLimit(bucket="test", key="counter", window_start=utcnow(), count=0)
+    session.add(counter)
+    session.flush()
+    return counter.id

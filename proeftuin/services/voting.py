@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from proeftuin.db import lock_name, lock_row
 from proeftuin.errors import Invalid, NotFound, PhaseClosed, TooManyAttempts
 from proeftuin.models import (
     Ballot,
@@ -161,11 +162,14 @@ def cast(
 
     ``choices`` maps a plan's public id to points (1 for approval-style ballots).
     """
-    round_ = session.get(Round, credential.round_id)
+    # Locks, so that this is safe at READ COMMITTED too (db.transact_locking): the round cannot
+    # close while the ballot goes in, and casts for one credential run one after another.
+    round_ = lock_row(session, Round, credential.round_id, shared=True)
     if round_ is None:
         raise NotFound()
     if round_.phase != Phase.STEMMEN:
         raise PhaseClosed("Stemmen kan niet meer: de ronde is gesloten.")
+    lock_name(session, f"ballot:{credential.round_id}:{credential.voter_key}")
     existing = _ballot(session, credential)
     if existing is not None and submission_token and existing.submission_token == submission_token:
         return Receipt(existing.receipt, replaced=False, channel=existing.channel)
@@ -213,7 +217,7 @@ def _check_channel(existing: str, channel: Channel) -> None:
 def _mark_code_used(session: Session, credential: Credential, today: dt.date) -> None:
     if credential.code_id is None:
         return
-    code = session.get(VotingCode, credential.code_id)
+    code = lock_row(session, VotingCode, credential.code_id)  # not revoked meanwhile
     assert code is not None
     if code.status == CodeStatus.REVOKED:
         raise Invalid("code", "Deze code is ingetrokken. Neem contact op met de gemeente.")

@@ -379,7 +379,7 @@ async def cast(request: Request) -> Response:
     token = _form_text(form, TOKEN_FIELD)
     database = get_database(request)
     try:
-        receipt = await db.run(
+        receipt = await db.run_locking(
             database,
             voting.cast,
             credential,
