@@ -18,6 +18,7 @@ from dataclasses import dataclass, fields
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from proeftuin.db import lock_row
 from proeftuin.errors import Invalid, InvalidForm, NotFound, _
 from proeftuin.i18n import TIMEZONE
 from proeftuin.models import (
@@ -654,7 +655,12 @@ def reset_round(session: Session, actor: Actor, round_id: int, reason: str) -> i
     """Admin only: void every ballot of the round and take it back to beoordelen, so its rules
     and plans can change. Used codes become unused again. Returns how many ballots were voided."""
     permissions.require_admin(actor)
-    round_ = get_round(session, actor, round_id)
+    get_round(session, actor, round_id)
+    # Run it through db.transact_locking: this waits for the casts in flight (they share-lock
+    # the round) and holds back new ones, and at READ COMMITTED the deletes below then see every
+    # ballot committed before. A SERIALIZABLE snapshot taken earlier would miss those.
+    round_ = lock_row(session, Round, round_id)
+    assert round_ is not None
     reason = reason.strip()
     if len(reason) < 10:
         raise Invalid("reason", _("Leg in minstens 10 tekens uit waarom de ronde terug moet."))

@@ -305,7 +305,9 @@ async def reset(request: Request) -> Response:
     slug = _slug(request)
     reason = form.get("reason", "")
     try:
-        await db.run(get_database(request), round_admin.reset, current_actor(request), slug, reason)
+        await db.run_locking(
+            get_database(request), round_admin.reset, current_actor(request), slug, reason
+        )
     except Invalid as error:
         return await _reset_page(request, reason, form_errors(request, error), 422)
     return hx_redirect(request, _round_url(slug, "teruggezet"))
