@@ -51,6 +51,7 @@ BACKOFF_MAX_SECONDS = 0.1
 # as a serialization failure only when both transactions are SERIALIZABLE; a ballot cast at
 # READ COMMITTED (transact_locking) next to a paper ballot entered at SERIALIZABLE shows it so.
 RACE_CONSTRAINTS = frozenset({"uq_ballot_round_id_voter_key"})
+RACE_RETRIES = 2  # a race is lost once or twice; more often, it is a real duplicate
 
 
 class Base(DeclarativeBase):
@@ -245,13 +246,17 @@ def transact_deferred(
     only a wrong one is counted). On SQLite it does not take the write lock up front, so it
     neither waits for the writers nor holds them up. Should it write after another transaction
     committed since it began, SQLite refuses ("database is locked") and it runs again from the
-    start: the outcome is still as if the transactions ran one after another. On PostgreSQL it
-    is ``transact``."""
+    start, now as an ordinary writer: the outcome is still as if the transactions ran one after
+    another. On PostgreSQL it is ``transact``."""
     if not db.is_sqlite:
         return transact(db, fn, *args, **kwargs)
-    # A plain BEGIN, committed below.
+    # A plain BEGIN, committed below. After a conflict it runs as a writer in the queue: a
+    # deferred write can lose to every writer that comes along while they keep coming.
     return _transaction(
-        lambda session: fn(session, *args, **kwargs), db.reader, contextlib.nullcontext
+        lambda session: fn(session, *args, **kwargs),
+        db.reader,
+        contextlib.nullcontext,
+        retry_as=(db.writer, db.write_turn),
     )
 
 
@@ -259,8 +264,12 @@ def _transaction(
     work: Callable[[Session], T],
     sessions: sessionmaker[Session],
     turn: Callable[[], contextlib.AbstractContextManager[None]],
+    *,
+    retry_as: tuple[sessionmaker[Session], Callable[[], Any]] | None = None,
 ) -> T:
+    """``retry_as``: the sessions and turn for every attempt after the first conflict."""
     give_up = time.monotonic() + RETRY_SECONDS
+    races = 0
     for attempt in itertools.count():
         kept: Exception | None = None
         try:
@@ -272,8 +281,12 @@ def _transaction(
                         raise
                     kept = error  # leaving the block normally commits
         except (OperationalError, DBAPIError) as error:
-            if not _retryable(error) or time.monotonic() > give_up:
+            races += _lost_race(error)
+            retry = _retryable(error) and races <= RACE_RETRIES
+            if not retry or time.monotonic() > give_up:
                 raise
+            if retry_as is not None:
+                sessions, turn = retry_as
             backoff = min(BACKOFF_MAX_SECONDS, BACKOFF_FIRST_SECONDS * 2 ** min(attempt, 10))
             time.sleep(random.uniform(0, backoff))  # noqa: S311 (timing, not security)
             continue
@@ -347,7 +360,11 @@ def _retryable(error: DBAPIError) -> bool:
     code = getattr(error.orig, "sqlstate", None)
     if code in ("40001", "40P01"):
         return True
-    if code == "23505":  # unique_violation
-        constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
-        return constraint in RACE_CONSTRAINTS
-    return "database is locked" in str(error.orig)
+    return _lost_race(error) or "database is locked" in str(error.orig)
+
+
+def _lost_race(error: DBAPIError) -> bool:
+    if getattr(error.orig, "sqlstate", None) != "23505":  # unique_violation
+        return False
+    constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
+    return constraint in RACE_CONSTRAINTS
