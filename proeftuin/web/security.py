@@ -180,7 +180,7 @@ class NullByteMiddleware:
         if b"\x00" in query or b"%00" in query:
             await self.refuse(Request(scope), 400, BAD_REQUEST)(scope, receive, send)
             return
-        content_type = Headers(scope=scope).get("content-type", "")
+        content_type = _media_type(Headers(scope=scope))
         if scope["method"] in SAFE_METHODS or not content_type.startswith(FORM_TYPES):
             await self.app(scope, receive, send)
             return
@@ -192,6 +192,11 @@ class NullByteMiddleware:
             await self.refuse(Request(scope), 400, FORM_UNREADABLE)(scope, receive, send)
             return
         await self.app(scope, _replay(messages, receive), send)
+
+
+def _media_type(headers: Headers) -> str:
+    """The Content-Type as Starlette's form parser reads it: case does not matter."""
+    return headers.get("content-type", "").strip().lower()
 
 
 def csrf_token(conn: HTTPConnection) -> str:
@@ -260,7 +265,9 @@ class CSRFMiddleware:
             await self._refuse(scope, receive, send, 403, CSRF_REFUSED)
             return
         supplied = headers.get(CSRF_HEADER)
-        if supplied is None and headers.get("content-type", "").startswith(FORM_TYPES):
+        if supplied is None and headers.get("content-type", "").strip().lower().startswith(
+            FORM_TYPES
+        ):
             messages = await _read_body(receive)
             if messages[-1]["type"] == "http.disconnect":
                 return

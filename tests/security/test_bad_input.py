@@ -566,6 +566,7 @@ def test_duplicate_fields_wrong_types_and_broken_encodings(world: World) -> None
     path = f"/rondes/{world.proposal_slug}/plannen/nieuw"
     token = resident.csrf()
     urlencoded = {"Content-Type": "application/x-www-form-urlencoded"}
+    shouted = {"Content-Type": "Application/X-WWW-Form-Urlencoded"}  # media types ignore case
     before = snapshot(world.db)
     raw_bodies = [
         b"title=%FF%FE%FD&summary=%C3%28&estimated_cost=%E2%82&theme=groen",  # invalid UTF-8
@@ -576,7 +577,11 @@ def test_duplicate_fields_wrong_types_and_broken_encodings(world: World) -> None
         b"title=a&" * 2_000,  # more fields than a form may have
     ]
     for body in raw_bodies:
-        for headers in ({**urlencoded, "X-CSRF-Token": token}, urlencoded):
+        for headers in (
+            {**urlencoded, "X-CSRF-Token": token},
+            {**shouted, "X-CSRF-Token": token},
+            urlencoded,
+        ):
             content = body if "X-CSRF-Token" in headers else f"csrf_token={token}&".encode() + body
             response = resident.post(path, content=content, headers=headers, follow_redirects=False)
             assert response.status_code in (400, 403, 422), (body[:40], response.status_code)

@@ -21,6 +21,7 @@ from sqlalchemy import update
 
 from proeftuin.db import transact
 from proeftuin.models import StaffUser
+from proeftuin.web.results import DOWNLOADS
 from tests.security.conftest import (
     ADMIN_EMAIL,
     HTMX,
@@ -105,6 +106,13 @@ def test_a_first_visit_to_a_cached_page_is_not_publicly_cacheable(world: World) 
             response = client.get(url)
             check_response(response)
             assert response.status_code == 200
+    public = (f"/rondes/{world.published_slug}/uitslag/{DOWNLOADS['csv']}", "/api/v1/rounds")
+    for url in public:
+        with Client(world.app) as client:  # "?lang=en" is kept in the session: a cookie is set
+            response = client.get(url, params={"lang": "en"})
+            assert response.status_code == 200 and "set-cookie" in response.headers
+            cache = response.headers["cache-control"]
+            assert "public" not in cache and "private" in cache, cache
 
 
 @sqlite_only
