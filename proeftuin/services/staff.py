@@ -213,19 +213,24 @@ def change_own_password(
     """Every session of the account ends, this one included. A wrong current password counts as
     a failed sign-in, so a stolen session cannot be used to guess it."""
     user = _user(session, actor.staff_id)
-    key = ratelimit.hash_key(secret_key, user.email)
-    wait = ratelimit.retry_after(session, ratelimit.LOGIN_FAILURES_PER_ACCOUNT, key, now)
+    limit, key = ratelimit.LOGIN_FAILURES_PER_ACCOUNT, ratelimit.hash_key(secret_key, user.email)
+    wait = ratelimit.retry_after(session, limit, key, now)
     if wait is not None:
         raise TooManyAttempts(wait)
     if new != repeat:
         raise InvalidForm([Invalid("repeat", _("De twee nieuwe wachtwoorden zijn niet gelijk."))])
+    # Counted as a failure before the hash, as in staff_sessions.sign_in: guesses sent at once
+    # queue at the counter instead of all hashing before any was counted.
+    wait = ratelimit.take(session, limit, key, now)
+    if wait is not None:
+        raise TooManyAttempts(wait)
     try:
         staff_sessions.change_password(session, user.id, current, new, now)
     except Invalid as error:
         if error.field == "current":
-            ratelimit.record(session, ratelimit.LOGIN_FAILURES_PER_ACCOUNT, key, now)
             raise InvalidForm([error]).keeping_changes() from None
         raise InvalidForm([Invalid("new", error.message, **error.params)]) from None
+    ratelimit.give_back(session, limit, key, now)
     audit.record(session, actor.staff_id, "staff.change_password", "staff", user.id)
 
 
