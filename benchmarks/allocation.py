@@ -1,7 +1,8 @@
 """Allocation rules against pabutools: time, peak memory, and whether the outcome agrees.
 
-    python benchmarks/allocation.py            # the largest Pabulib files and a synthetic city
-    python benchmarks/allocation.py --quick    # the small files only
+    python benchmarks/allocation.py              # the largest Pabulib files and a synthetic city
+    python benchmarks/allocation.py --quick      # the small files only
+    python benchmarks/allocation.py --synthetic  # Equal Shares on the synthetic city, by completion
 
 pabutools' time comes from tests/data/pabulib/expected.json (one run of the exact call on a 2-core
 machine). Ours is the best of a few runs on an already parsed election; peak memory is measured in
@@ -80,6 +81,28 @@ def _equal_shares() -> Rule | None:
         return run(election, utility="cost", completion=completion, tie_break=PABUTOOLS, seed="")
 
     return equal_shares
+
+
+def equal_shares_completions() -> list[RuleCase]:
+    """Equal Shares with cost utilities and each completion that matters for speed."""
+    module = importlib.import_module("proeftuin.allocation.equal_shares")
+    run: Callable[..., Outcome] = module.equal_shares
+
+    def completed(completion: str) -> Rule:
+        def rule(election: Election) -> Outcome:
+            return run(election, utility="cost", completion=completion, tie_break=PABUTOOLS)
+
+        return rule
+
+    return [
+        RuleCase(
+            f"equal-shares {completion}",
+            completed(completion),
+            f"mes_cost{suffix}",
+            f"mes_points_x_cost{suffix}",
+        )
+        for completion, suffix in (("none", ""), ("add1", "_add1"), ("add1-greedy", "_add1_greedy"))
+    ]
 
 
 def rule_cases() -> list[RuleCase]:
@@ -230,7 +253,15 @@ def print_table(rows: list[list[str]]) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="only the small Pabulib files")
+    parser.add_argument(
+        "--synthetic",
+        action="store_true",
+        help="only the synthetic city, with Equal Shares per completion (none, add1, add1-greedy)",
+    )
     arguments = parser.parse_args(argv)
+    if arguments.synthetic:
+        print_table(bench_file(SYNTHETIC, synthetic_election(), equal_shares_completions()))
+        return
     cases = rule_cases()
     if not any(case.label == "equal-shares" for case in cases):
         print("(equal_shares.py not importable: no Equal Shares rows)")

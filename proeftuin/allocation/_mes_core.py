@@ -7,11 +7,15 @@ Speed:
   budget: they support the same plans with the same points);
 * a plan's ρ is only recomputed when one of its supporters paid since it was last computed, and
   only if its last ρ (a lower bound: budgets never grow within a run) could still beat the best
-  plan of the round — the shortcut pabutools takes too;
-* budgets are float64 arrays and every ρ carries an error bound;
-* :class:`MesBatch` runs many per-voter budgets side by side (Add1's consecutive runs), sharing
-  numpy's per-call overhead; :meth:`MesRun.verify` proves that a whole range of per-voter
-  budgets gives one outcome, so Add1 can skip it.
+  plan of the round — the shortcut pabutools takes too; and before recomputing, one cheap pass
+  often shows that it cannot beat the best plan so far, raising its lower bound instead;
+* a run may be given the winners of a run at a nearby budget (Add1's previous step) as a hint:
+  the hinted plan is priced first, so that the cheap pass settles most others;
+* budgets are float64 arrays and every ρ carries an error bound; long sums avoid BLAS, whose
+  threads cost more than they save on a busy machine;
+* :class:`MesBatch` runs many per-voter budgets side by side (Add1's consecutive runs on small
+  elections), sharing numpy's per-call overhead; :meth:`MesRun.verify` proves that a whole range
+  of per-voter budgets gives one outcome, so Add1 can skip it.
 
 Exactness comes from not trusting floats where they could flip a decision. Every comparison
 whose float margin is inside the error bound (near-ties between two ρ, supporters' money almost
@@ -28,11 +32,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
 from proeftuin.allocation.election import Election, VoteType
 
@@ -48,6 +52,29 @@ NEVER = np.iinfo(np.int64).max
 # everything, whatever the float error.
 ROBUST = 1e-7
 SMALLEST = 5e-324  # a positive budget too small for a float still must not read as "paid all"
+
+
+# Long products go through einsum, not BLAS (``@``): OpenBLAS spreads them over threads, which
+# costs far more than it saves on a busy machine (a web server). Short ones stay on one thread.
+SINGLE_THREADED = 8192
+
+
+def dot(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> float:
+    return float(a @ b) if len(a) <= SINGLE_THREADED else float(np.einsum("i,i->", a, b))
+
+
+def vecmat(vector: FloatArray, matrix: npt.NDArray[Any]) -> FloatArray:
+    if matrix.size <= SINGLE_THREADED:
+        return np.asarray(vector @ matrix, dtype=np.float64)
+    product: FloatArray = np.einsum("i,ij->j", vector, matrix)
+    return product
+
+
+def matvec(matrix: npt.NDArray[Any], vector: npt.NDArray[Any]) -> FloatArray:
+    if matrix.size <= SINGLE_THREADED:
+        return np.asarray(matrix @ vector, dtype=np.float64)
+    product: FloatArray = np.einsum("ij,j->i", matrix, vector)
+    return product
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,6 +94,8 @@ class Supporters:
     max_util_f: float
     uniform: bool  # every supporter has the same utility (approval ballots)
     single: bool  # one voter per row
+    shared_at: IntArray  # the rows with more than one voter (usually few) ...
+    shared_extra: IntArray  # ... and how many more
 
 
 @dataclass(frozen=True, eq=False)
@@ -101,8 +130,8 @@ class MesProfile:
     supporters: tuple[Supporters, ...]
     candidates: IntArray  # supported, positive cost: the plans MES weighs
     free: IntArray  # supported, zero cost, count utility: funded before MES starts
-    neighbours: tuple[IntArray, ...]  # plans sharing at least one supporter row, per plan
     entries: CandidateEntries
+    _neighbours: dict[int, IntArray] = field(default_factory=dict)
 
     @property
     def project_count(self) -> int:
@@ -112,9 +141,32 @@ class MesProfile:
     def row_count(self) -> int:
         return len(self.row_mult)
 
+    @cached_property
+    def candidate_sums(self) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Per candidate: supporters, their total utility and the largest utility."""
+        chosen = [self.supporters[p] for p in self.candidates.tolist()]
+        return (
+            np.array([sup.voters for sup in chosen], dtype=np.float64),
+            np.array([sup.total_util_f for sup in chosen], dtype=np.float64),
+            np.array([sup.max_util_f for sup in chosen], dtype=np.float64),
+        )
+
     @property
     def candidate_cost(self) -> Fraction:
         return sum((self.costs[p] for p in self.candidates.tolist()), Fraction(0))
+
+    def neighbours(self, p: int) -> IntArray:
+        """The plans sharing at least one supporter row with ``p`` (``p`` included).
+
+        Only winners need them: found on first use rather than for every pair up front.
+        """
+        found = self._neighbours.get(p)
+        if found is None:
+            entries = _entry_positions(self.row_indptr, self.supporters[p].rows)
+            shared = np.zeros(self.project_count, dtype=np.bool_)
+            shared[self.row_projects[entries]] = True
+            found = self._neighbours[p] = np.flatnonzero(shared)
+        return found
 
     def entries_of(self, rows: IntArray) -> tuple[IntArray, IntArray, IntArray]:
         """(project, points, row multiplicity) of every ballot entry of ``rows``."""
@@ -154,7 +206,6 @@ def build_profile(election: Election, utility: Utility) -> MesProfile:
         supporters=supporters,
         candidates=np.flatnonzero(supported & positive).astype(np.int64),
         free=np.flatnonzero(supported & ~positive).astype(np.int64),
-        neighbours=_neighbours(len(costs), mult, indptr, projects),
         entries=_candidate_entries(supporters, np.flatnonzero(supported & positive)),
     )
 
@@ -176,9 +227,11 @@ def _merge_identical_ballots(election: Election) -> tuple[IntArray, IntArray, In
         else np.ones(len(projects), dtype=np.int64)
     )
     # Entries are grouped by voter already; sorting each ballot by project makes equal ballots
-    # equal rows (one integer sort is much faster than a lexsort).
-    order = np.argsort(voter_of * (int(projects.max(initial=0)) + 1) + projects, kind="stable")
-    voter_of, projects, points = voter_of[order], projects[order], points[order]
+    # equal rows (one integer sort is much faster than a lexsort), unless they are sorted already.
+    key = voter_of * (int(projects.max(initial=0)) + 1) + projects
+    if not (key[1:] >= key[:-1]).all():
+        order = np.argsort(key, kind="stable")
+        voter_of, projects, points = voter_of[order], projects[order], points[order]
     codes = projects * (int(points.max(initial=0)) + 1) + points
     row_len = np.bincount(voter_of, minlength=voters)
     width = max(int(row_len.max(initial=0)), 1)
@@ -263,6 +316,8 @@ def _supporters_per_project(
                 max_util_f=float(util.max(initial=0.0)),
                 uniform=bool((util == util[:1]).all()),
                 single=bool((row_mult == 1).all()),
+                shared_at=np.flatnonzero(row_mult > 1),
+                shared_extra=row_mult[row_mult > 1] - 1,
             )
         )
     return tuple(result)
@@ -285,21 +340,6 @@ def _candidate_entries(
         rows=joined([sup.rows for sup in chosen], np.int64),
         mult_f=joined([sup.mult_f for sup in chosen], np.float64),
         util_f=joined([sup.util_f for sup in chosen], np.float64),
-    )
-
-
-def _neighbours(
-    project_count: int, mult: IntArray, indptr: IntArray, projects: IntArray
-) -> tuple[IntArray, ...]:
-    rows = np.repeat(np.arange(len(mult), dtype=np.int64), np.diff(indptr))
-    incidence = sp.csr_matrix(
-        (np.ones(len(rows), dtype=np.float64), (rows, projects)),
-        shape=(len(mult), project_count),
-    )
-    shared = (incidence.T @ incidence).tocsr()
-    return tuple(
-        shared.indices[shared.indptr[p] : shared.indptr[p + 1]].astype(np.int64)
-        for p in range(project_count)
     )
 
 
@@ -334,7 +374,9 @@ class MesRun:
     """One run of MES at per-voter budget ``per_voter``; ``ranks`` breaks ties (lower wins).
 
     ``record`` keeps every round's budgets (for explanations); ``track`` estimates how far the
-    per-voter budget could rise before the outcome changes (``RunResult.reach``).
+    per-voter budget could rise before the outcome changes (``RunResult.reach``). ``hint``: the
+    winners of a run at a nearby budget, in order; each round looks at its hinted plan first, whose
+    price then settles most others with a cheap test. Hints only change the work, not the outcome.
     """
 
     def __init__(
@@ -345,8 +387,10 @@ class MesRun:
         *,
         record: bool = False,
         track: bool = False,
+        hint: Sequence[int] = (),
     ) -> None:
         self.profile = profile
+        self.hint = hint
         self.per_voter = per_voter
         self.per_voter_f = float(per_voter)
         self.ranks = ranks
@@ -356,6 +400,7 @@ class MesRun:
         # A row's budget is 0.0 exactly when its voters have paid everything (capped).
         self.budgets = np.full(rows, self.per_voter_f, dtype=np.float64)
         self.budget_err = np.full(rows, ROUND * self.per_voter_f, dtype=np.float64)
+        self.max_err = ROUND * self.per_voter_f  # at least every budget_err
         self.capped_round = np.full(rows, NEVER, dtype=np.int64)
         self.round_of = np.full(projects, NEVER, dtype=np.int64)
         self.rounds: list[Round] = []
@@ -395,33 +440,45 @@ class MesRun:
         """Initial ρ of every candidate while nobody has paid: cost / Σu if all can pay it."""
         profile = self.profile
         b = self.per_voter_f
-        for p in profile.candidates.tolist():
-            sup = profile.supporters[p]
-            cost = float(profile.cost_f[p])
-            money = b * sup.voters
-            tol = 8 * ROUND * (money + cost)
-            if money < cost - tol or (money <= cost + tol and not self._exact_affordable(p)):
-                continue
-            self.alive[p] = True
-            rho0 = cost / sup.total_util_f
-            self.rho[p] = rho0
-            self.err[p] = tol / sup.total_util_f
-            self.lower[p] = rho0 - self.err[p]
-            # If everyone can pay ρ0·u, ρ0 is the answer; otherwise it is a lower bound to refine.
-            self.fresh[p] = b >= rho0 * sup.max_util_f * (1 + ROBUST)
+        candidates = profile.candidates
+        voters, total_util, max_util = profile.candidate_sums
+        cost = profile.cost_f[candidates]
+        money = b * voters
+        tol = 8 * ROUND * (money + cost)
+        affordable = money > cost + tol
+        for i in np.flatnonzero(np.abs(money - cost) <= tol).tolist():
+            affordable[i] = self._exact_affordable(int(candidates[i]))
+        p = candidates[affordable]
+        rho0 = (cost / total_util)[affordable]
+        self.alive[p] = True
+        self.rho[p] = rho0
+        self.err[p] = (tol / total_util)[affordable]
+        self.lower[p] = rho0 - self.err[p]
+        # If everyone can pay ρ0·u, ρ0 is the answer; otherwise it is a lower bound to refine.
+        self.fresh[p] = b >= rho0 * max_util[affordable] * (1 + ROBUST)
 
     def _pick_winner(self) -> int | None:
         """The plan with the least ρ (pabutools' shortcut: a stale ρ is a lower bound)."""
-        alive = np.flatnonzero(self.alive)
-        order = alive[np.argsort(self.lower[alive], kind="stable")]
         lower, rho, err = self.lower, self.rho, self.err
         upper = np.inf
         seen: list[int] = []
+        hinted = self._hinted()
+        if hinted is not None and (self.fresh[hinted] or self._refresh(hinted)):
+            seen.append(hinted)
+            upper = rho[hinted] + err[hinted]
+        alive = np.flatnonzero(self.alive & (lower <= upper))
+        order = alive[np.argsort(lower[alive], kind="stable")]
         for p in order.tolist():
             if lower[p] > upper:
                 break
-            if not self.fresh[p] and not self._refresh(p):
+            if p == hinted:
                 continue
+            if not self.fresh[p]:
+                # Tracking needs every plan that came close; otherwise a cheap test may do.
+                if upper < np.inf and not self.track and self._dearer_than(p, upper):
+                    continue
+                if not self._refresh(p):
+                    continue
             seen.append(p)
             upper = min(upper, rho[p] + err[p])
         self.seen = seen
@@ -429,6 +486,39 @@ class MesRun:
         if len(contenders) <= 1:
             return contenders[0] if contenders else None
         return self._break_near_tie(contenders)
+
+    def _dearer_than(self, p: int, price: float) -> bool:
+        """Whether ρ of ``p`` is certainly above ``price``; if so its lower bound is raised.
+
+        One pass instead of computing ρ: what the supporters would pay at ``price`` (those who
+        cannot pay price·u paying all they have). If that falls short of the cost, one step of
+        the fixpoint iteration from ``price`` is a lower bound on ρ, usually close to it: with
+        P the money of those short at ``price`` and U the utility of the others, every x ≥ price
+        collects at most P + x·U, so ρ ≥ (cost − P) / U.
+        """
+        sup = self.profile.supporters[p]
+        cost = float(self.profile.cost_f[p])
+        budgets = self.budgets.take(sup.rows)
+        share = price * sup.max_util_f if sup.uniform else price * sup.util_f
+        short = budgets < share
+        poor_money = _money_in(sup, budgets, short)
+        if sup.uniform:
+            rich_util = (sup.voters - _voters_in(sup, short)) * sup.max_util_f
+        else:
+            rich_util = dot(sup.weighted_util_f, ~short)
+        rounding = (len(sup.rows) + 8) * ROUND * (self.per_voter_f * sup.voters + cost)
+        tol = self.max_err * sup.voters + rounding
+        if poor_money + price * rich_util >= cost - tol:
+            return False
+        step = (cost - poor_money - tol) / rich_util * (1 - ROBUST) if rich_util > 0 else np.inf
+        self.lower[p] = max(float(self.lower[p]), price, step)
+        return True
+
+    def _hinted(self) -> int | None:
+        now = len(self.rounds)
+        if self.track or now >= len(self.hint) or not self.alive[self.hint[now]]:
+            return None
+        return int(self.hint[now])
 
     def _refresh(self, p: int) -> bool:
         """Recompute ρ of ``p`` from current budgets; drop it (False) if it became unaffordable."""
@@ -446,31 +536,96 @@ class MesRun:
         sup = self.profile.supporters[p]
         cost = float(self.profile.cost_f[p])
         budgets = self.budgets.take(sup.rows)
-        carried = self.budget_err.take(sup.rows) * sup.mult_f
-        money = float(budgets @ sup.mult_f)
+        money = dot(budgets, sup.mult_f)
         rounding = (len(sup.rows) + 8) * ROUND * (self.per_voter_f * sup.voters + cost)
-        tol = float(carried.sum()) + rounding
-        if money < cost - tol or (money <= cost + tol and not self._exact_affordable(p)):
+        if not self._affordable(p, money, cost, rounding):
             return None
+        if sup.uniform:
+            return self._evaluate_uniform(p, cost, budgets, rounding)
         ratio = budgets / sup.util_f
         rho0 = cost / sup.total_util_f
         if ratio.min() >= rho0 * (1 + ROBUST):
             return rho0, rounding / sup.total_util_f
         weighted_money = budgets * sup.mult_f
-        rho = _rho_by_fixpoint(cost, rho0, ratio, weighted_money, sup.weighted_util_f)
+        # ρ never falls within a run: the iteration may start from its last lower bound.
+        floor = max(rho0, float(self.lower[p]))
+        rho = _rho_by_fixpoint(cost, floor, ratio, weighted_money, sup.weighted_util_f)
         if rho is None:
             rho = _rho_by_scan(cost, ratio, weighted_money, sup.weighted_util_f)
+        carried = self.budget_err.take(sup.rows) * sup.mult_f
         return rho, _rho_error(rounding, rho, ratio, sup.weighted_util_f, carried)
+
+    def _evaluate_uniform(
+        self, p: int, cost: float, budgets: FloatArray, rounding: float
+    ) -> tuple[float, float]:
+        """As :meth:`_evaluate` when every supporter has the same utility u (approval ballots):
+        budgets compare with the share x = ρ·u directly, and the supporters who can pay it are
+        counted (exactly) rather than their utilities summed."""
+        sup = self.profile.supporters[p]
+        u, voters = sup.max_util_f, sup.voters
+        rho0 = cost / sup.total_util_f
+        if budgets.min() >= rho0 * u * (1 + ROBUST):
+            return rho0, rounding / sup.total_util_f
+        # The fixpoint iteration of _rho_by_fixpoint, on shares, from the last lower bound.
+        short = budgets < max(rho0, float(self.lower[p])) * u
+        rich = voters - _voters_in(sup, short)
+        for _ in range(8):
+            if rich <= 0:
+                break
+            share = (cost - _money_in(sup, budgets, short)) / rich
+            short = budgets < share
+            now = voters - _voters_in(sup, short)
+            if now == rich:
+                return share / u, self._error_uniform(share, budgets, rounding, sup)
+            rich = now
+        weighted_money = budgets * sup.mult_f
+        rho = _rho_by_scan(cost, budgets / sup.util_f, weighted_money, sup.weighted_util_f)
+        return rho, self._error_uniform(rho * u, budgets, rounding, sup)
+
+    def _error_uniform(
+        self, share: float, budgets: FloatArray, rounding: float, sup: Supporters
+    ) -> float:
+        """:func:`_rho_error` for one utility u, given the share ρ·u."""
+        near = budgets <= share * (1 + ROBUST)
+        slope = (sup.voters - _voters_in(sup, near)) * sup.max_util_f
+        if slope <= 0:
+            return float("inf")
+        errors = self.budget_err.take(sup.rows)
+        carried = dot(errors if sup.single else errors * sup.mult_f, near)
+        err = (rounding + carried) / slope
+        return err if err <= share / sup.max_util_f * ROBUST / 2 else float("inf")
+
+    def _affordable(self, p: int, money: float, cost: float, rounding: float) -> bool:
+        """Whether the supporters of ``p`` hold at least its cost; a crude bound on their budgets'
+        errors first, the tight one only when that is too loose to tell."""
+        sup = self.profile.supporters[p]
+        tol = self.max_err * sup.voters + rounding
+        if abs(money - cost) <= tol:
+            tol = dot(self.budget_err.take(sup.rows), sup.mult_f) + rounding
+        if money < cost - tol:
+            return False
+        return money > cost + tol or self._exact_affordable(p)
+
+    def _money_left(
+        self, p: int, rho: float, err: float
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Per supporter of ``p``: budget, budget − ρ·u, and the error bound of the latter."""
+        sup = self.profile.supporters[p]
+        budgets = self.budgets.take(sup.rows)
+        if sup.uniform:  # one share for every supporter
+            left = budgets - rho * sup.max_util_f
+            tol = self.budget_err.take(sup.rows) + (err * sup.max_util_f + ROUND * self.per_voter_f)
+        else:
+            left = budgets - rho * sup.util_f
+            tol = self.budget_err.take(sup.rows) + err * sup.util_f + ROUND * self.per_voter_f
+        return budgets, left, tol
 
     def _classify(
         self, p: int, rho: float, err: float
     ) -> tuple[BoolArray, BoolArray, BoolArray, FloatArray, FloatArray]:
         """Supporters of ``p`` who certainly pay all they have left, who might, who certainly do
         not (rows already empty are in none), what the latter keep, and its error bound."""
-        sup = self.profile.supporters[p]
-        budgets = self.budgets.take(sup.rows)
-        left = budgets - rho * sup.util_f
-        tol = self.budget_err.take(sup.rows) + err * sup.util_f + ROUND * self.per_voter_f
+        budgets, left, tol = self._money_left(p, rho, err)
         poor = (left < -tol) & (budgets > 0)
         rich = left > tol
         unclear = ~(poor | rich) & (budgets > 0)
@@ -493,39 +648,58 @@ class MesRun:
         rho, err = float(self.rho[w]), float(self.err[w])
         if rho_exact is not None:
             rho, err = float(rho_exact), ROUND * float(rho_exact)
-        poor, unclear, rich, left, tol = self._classify(w, rho, err)
-        new_budgets = np.where(rich, left, 0.0)
-        new_errors = np.where(rich, tol, 0.0)
-        if unclear.any():
+        budgets, left, tol = self._money_left(w, rho, err)
+        # Every supporter left with more than any error bound pays ρ·u in full; the few others
+        # are looked at one by one: certainly not (some had nothing left already), or too close.
+        most = self.max_err + err * sup.max_util_f + ROUND * self.per_voter_f
+        doubtful = np.flatnonzero(left <= most)
+        doubt_left, doubt_tol = left[doubtful], tol[doubtful]
+        had_money = budgets[doubtful] > 0
+        not_rich = doubtful[doubt_left <= doubt_tol]
+        poor = doubtful[had_money & (doubt_left < -doubt_tol)]
+        unclear = doubtful[had_money & (np.abs(doubt_left) <= doubt_tol)]
+        new_budgets = np.maximum(left, 0.0)
+        new_budgets[not_rich] = 0.0
+        new_errors = tol
+        new_errors[not_rich] = 0.0
+        rich_after_all: list[int] = []
+        if unclear.size:
             rho_exact = self.exact_rho_now(w)
-            for i in np.flatnonzero(unclear).tolist():
-                row = int(sup.rows[i])
+            for i in unclear.tolist():
                 share = rho_exact * profile.kappa[w] * int(sup.points[i])
-                exact_left = self._exact_row_budget(row, now) - share
+                exact_left = self._exact_row_budget(int(sup.rows[i]), now) - share
                 if exact_left > 0:
-                    rich[i] = True
+                    rich_after_all.append(i)
                     new_budgets[i] = max(float(exact_left), SMALLEST)
                     new_errors[i] = ROUND * new_budgets[i]
-                else:
-                    poor[i] = True
+            poor = np.sort(np.setdiff1d(np.concatenate([poor, unclear]), rich_after_all))
         if self.track:
+            rich = np.ones(len(sup.rows), dtype=np.bool_)
+            rich[not_rich] = False
+            rich[rich_after_all] = True
             self._track_round(w, rho, poor, rich)
         self.budgets[sup.rows] = new_budgets
         self.budget_err[sup.rows] = new_errors
-        self.capped_round[sup.rows[poor]] = now
+        # ``most`` bounds every new error (see _money_left) unless ρ was not trusted at all.
+        bound = most if most < np.inf else float(new_errors.max(initial=0.0))
+        self.max_err = max(self.max_err, bound)
+        poor_rows = sup.rows[poor]
+        self.capped_round[poor_rows] = now
+        points = sup.weighted_points
+        rich_points = sup.total_points - int(points[not_rich].sum() - points[rich_after_all].sum())
         self.rounds.append(
             Round(
                 project=w,
                 rho=rho,
-                poor_rows=sup.rows[poor],
-                rich_points=int(sup.weighted_points[rich].sum()),
+                poor_rows=poor_rows,
+                rich_points=rich_points,
                 err=err,
                 rho_exact=rho_exact,
             )
         )
         self.round_of[w] = now
         self.alive[w] = False
-        touched = profile.neighbours[w]
+        touched = profile.neighbours(w)
         self.fresh[touched] = False
         if self.exact_cache:
             for p in touched.tolist():
@@ -543,7 +717,7 @@ class MesRun:
     # checking: the money a plan could collect at the winner's price grows at most as fast as the
     # budgets of its supporters who cannot pay that price, at their current rates of growth.
 
-    def _track_round(self, w: int, rho: float, poor: BoolArray, rich: BoolArray) -> None:
+    def _track_round(self, w: int, rho: float, poor: IntArray, rich: BoolArray) -> None:
         profile = self.profile
         for p in self.seen:
             if p != w:
@@ -559,7 +733,7 @@ class MesRun:
         budgets = self.budgets[sup.rows]
         share = rho * sup.util_f
         short = budgets < share
-        collected = float(np.minimum(budgets, share) @ sup.mult_f)
+        collected = dot(np.minimum(budgets, share), sup.mult_f)
         growth = float((self.slope[sup.rows] * sup.mult_f)[short].sum())
         margin = max(float(self.profile.cost_f[p]) - collected, 0.0)
         return margin / growth if growth > 0 else float("inf")
@@ -680,6 +854,23 @@ class MesRun:
         return rnd.rho_exact
 
 
+def _voters_in(sup: Supporters, chosen: BoolArray) -> int:
+    """How many voters the ``chosen`` supporter rows hold: one each, plus the few extra."""
+    voters = int(np.count_nonzero(chosen))
+    if sup.shared_at.size:
+        voters += int(sup.shared_extra @ chosen[sup.shared_at])
+    return voters
+
+
+def _money_in(sup: Supporters, budgets: FloatArray, chosen: BoolArray) -> float:
+    """The money of the ``chosen`` supporter rows: one budget each, plus the few extra."""
+    money = dot(budgets, chosen)
+    if sup.shared_at.size:
+        at = sup.shared_at
+        money += dot(budgets[at] * sup.shared_extra, chosen[at])
+    return money
+
+
 def _rho_by_fixpoint(
     cost: float, rho0: float, ratio: FloatArray, money: FloatArray, weighted_util: FloatArray
 ) -> float | None:
@@ -690,15 +881,18 @@ def _rho_by_fixpoint(
     cheaper than sorting; give up (None) if it takes too many.
     """
     poor = ratio < rho0
+    rich_util = dot(weighted_util, ~poor)
     for _ in range(8):
-        rich_util = float(weighted_util @ ~poor)
         if rich_util <= 0:
             return None
-        rho = (cost - float(money @ poor)) / rich_util
-        now_poor = ratio < rho
-        if np.array_equal(now_poor, poor):
+        rho = (cost - dot(money, poor)) / rich_util
+        poor = ratio < rho
+        # The poor only ever join (ρ grows), each with positive utility: the same rich utility
+        # means the same supporters.
+        now = dot(weighted_util, ~poor)
+        if now == rich_util:
             return rho
-        poor = now_poor
+        rich_util = now
     return None
 
 
@@ -734,10 +928,10 @@ def _rho_error(
     (inf): every decision about this plan is then taken exactly.
     """
     robust = ratio > rho * (1 + ROBUST)
-    slope = float(weighted_util @ robust)
+    slope = dot(weighted_util, robust)
     if slope <= 0:
         return float("inf")
-    err = (rounding + float(carried @ ~robust)) / slope
+    err = (rounding + dot(carried, ~robust)) / slope
     return err if err <= rho * ROBUST / 2 else float("inf")
 
 
@@ -748,8 +942,9 @@ def run_mes(
     *,
     record: bool = False,
     track: bool = False,
+    hint: Sequence[int] = (),
 ) -> RunResult:
-    return MesRun(profile, per_voter, ranks, record=record, track=track).run()
+    return MesRun(profile, per_voter, ranks, record=record, track=track, hint=hint).run()
 
 
 def verify_same_outcome(
@@ -853,8 +1048,8 @@ class MesBatch:
         every = columns.size == self.columns
         budgets = _take(self.budgets, sup.rows, columns, every)
         errors = _take(self.budget_err, sup.rows, columns, every)
-        money = sup.mult_f @ budgets
-        carried = sup.mult_f @ errors
+        money = vecmat(sup.mult_f, budgets)
+        carried = vecmat(sup.mult_f, errors)
         rounding = (len(sup.rows) + 8) * ROUND * (self.top * sup.voters + cost)
         tol = carried + rounding
         affordable = money > cost + tol
@@ -877,8 +1072,8 @@ class MesBatch:
         # Only supporters not robustly above ρ carry their budget errors into ρ (all errors
         # minus those of the others: an error on errors, far below ``rounding``).
         robust = (ratio > (rho * (unit * (1 + ROBUST)))[None, :]).astype(np.float64)
-        slope = sup.weighted_util_f @ robust
-        carried = np.maximum(carried - sup.mult_f @ (errors * robust), 0.0)
+        slope = vecmat(sup.weighted_util_f, robust)
+        carried = np.maximum(carried - vecmat(sup.mult_f, errors * robust), 0.0)
         err = (rounding + carried) / np.maximum(slope, SMALLEST)
         err = np.where((slope > 0) & (err <= rho * ROBUST / 2), err, np.inf)
         self.rho[p, columns] = rho
@@ -933,9 +1128,9 @@ class MesBatch:
         _put(self.budgets, sup.rows, columns, every, np.where(rich, left, 0.0))
         _put(self.budget_err, sup.rows, columns, every, np.where(rich, tol, 0.0))
         if every:
-            self.fresh[profile.neighbours[w]] = False
+            self.fresh[profile.neighbours(w)] = False
         else:
-            self.fresh[profile.neighbours[w][:, None], columns[None, :]] = False
+            self.fresh[profile.neighbours(w)[:, None], columns[None, :]] = False
         self.alive[w, columns] = False
         for c in columns.tolist():
             self.selected[c].append(w)
@@ -985,7 +1180,7 @@ def _rho_columns(
     rho: FloatArray = np.full(columns, rho0)
     money = budgets if sup.single else budgets * sup.mult_f[:, None]
     rich = (ratio >= rho0 * unit).astype(np.float64)
-    rich_util, rich_voters = sup.weighted_util_f @ rich, sup.mult_f @ rich
+    rich_util, rich_voters = vecmat(sup.weighted_util_f, rich), vecmat(sup.mult_f, rich)
     settled = np.zeros(columns, dtype=np.bool_)
     stuck = np.zeros(columns, dtype=np.bool_)  # left to the scan
     for _ in range(8):
@@ -1000,7 +1195,7 @@ def _rho_columns(
         todo &= ~stuck
         rho = np.where(todo, new, rho)
         rich = (ratio >= (rho * unit)[None, :]).astype(np.float64)
-        rich_util, now_voters = sup.weighted_util_f @ rich, sup.mult_f @ rich
+        rich_util, now_voters = vecmat(sup.weighted_util_f, rich), vecmat(sup.mult_f, rich)
         settled |= todo & (now_voters == rich_voters)
         rich_voters = now_voters
     for c in np.flatnonzero(~settled).tolist():

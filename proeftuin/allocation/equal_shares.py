@@ -89,6 +89,7 @@ from proeftuin.allocation._mes_core import (
     RunResult,
     Supporters,
     build_profile,
+    matvec,
     run_mes,
     run_mes_batch,
     verify_same_outcome,
@@ -100,6 +101,7 @@ Completion = Literal["add1-greedy", "add1", "greedy", "none", "exhaust1pct"]
 Utility = Literal["cost", "count"]
 WINDOW = 32  # most consecutive per-voter budgets run side by side
 SMALL_ENTRIES = 50_000  # ballot entries below which a run costs well under a millisecond
+SIDE_BY_SIDE_ENTRIES = 100_000  # ballot entries up to which runs side by side pay off
 COMPLETIONS: tuple[Completion, ...] = ("add1-greedy", "add1", "greedy", "none", "exhaust1pct")
 
 
@@ -121,7 +123,7 @@ def equal_shares(
     search, final = _search_per_voter_budget(profile, ranks, completion)
     if final is None and search.ran:
         # Replayed with every round's budgets kept, for the explanations.
-        final = run_mes(profile, search.per_voter, ranks, record=True)
+        final = run_mes(profile, search.per_voter, ranks, record=True, hint=search.selected)
     free = _free_in_rank_order(profile, ranks) if search.ran else []
     mes_selected = [*free, *search.selected]
     with_completion = completion in ("greedy", "add1-greedy")
@@ -212,7 +214,7 @@ def _raise_until_exhaustive(
         if not window:
             return previous
         seen: list[list[int]] = []
-        for i, selected in enumerate(_outcomes(profile, window, ranks)):
+        for i, selected in enumerate(_outcomes(profile, window, ranks, previous.selected)):
             current = _Search(window[i], selected, steps + i)
             spent = free_cost + _cost_of(profile, selected)
             if spent > budget:
@@ -234,10 +236,20 @@ def _raise_until_exhaustive(
 
 
 def _outcomes(
-    profile: MesProfile, per_voters: list[Fraction], ranks: IntArray
+    profile: MesProfile, per_voters: list[Fraction], ranks: IntArray, hint: list[int]
 ) -> Iterator[list[int]]:
     """MES winners at each per-voter budget, in order: side by side, exact where floats could not
-    decide."""
+    decide.
+
+    Side by side only pays on small elections, where numpy's per-call overhead dominates; on
+    large ones the runs are made one at a time, so none is made after the search has ended, each
+    hinted with the winners of the run before (``hint``: the outcome just before the first).
+    """
+    if len(profile.entries.rows) > SIDE_BY_SIDE_ENTRIES:
+        for per_voter in per_voters:
+            hint = run_mes(profile, per_voter, ranks, hint=hint).selected
+            yield hint
+        return
     for per_voter, selected in zip(
         per_voters, run_mes_batch(profile, per_voters, ranks), strict=True
     ):
@@ -354,14 +366,17 @@ def _explanations(
 def _explain_run(profile: MesProfile, run: RunResult, ranks: IntArray) -> dict[int, Explanation]:
     """Facts per plan MES weighed in ``run`` (recorded): why funded, or where it fell short."""
     assert run.final_budgets is not None
-    history = np.vstack([*run.budgets_before, run.final_budgets])
+    history = [*run.budgets_before, run.final_budgets]
     facts: dict[int, Explanation] = {}
     for r, rnd in enumerate(run.rounds):
         facts[rnd.project] = _explain_funded(profile, rnd, r, history[r])
+    # Per row, its budget before each round and after the last: a plan's supporters are then
+    # gathered as whole rows, which is far cheaper than picking them out of every round.
+    by_row = np.stack(history, axis=1)
     funded = set(run.selected)
     for p in profile.candidates.tolist():
         if p not in funded:
-            facts[p] = _explain_not_funded(profile, run, history, p, ranks)
+            facts[p] = _explain_not_funded(profile, run, by_row, p, ranks)
     return facts
 
 
@@ -382,15 +397,15 @@ def _explain_funded(profile: MesProfile, rnd: Round, r: int, budgets: FloatArray
 
 
 def _explain_not_funded(
-    profile: MesProfile, run: RunResult, history: FloatArray, p: int, ranks: IntArray
+    profile: MesProfile, run: RunResult, by_row: FloatArray, p: int, ranks: IntArray
 ) -> Explanation:
     sup = profile.supporters[p]
     # Per round (and after the last), per supporter row.
-    budgets = np.take(history, sup.rows, axis=1)
-    money = budgets @ sup.mult_f
+    budgets = np.ascontiguousarray(by_row.take(sup.rows, axis=0).T)
+    money = matvec(budgets, sup.mult_f)
     prices = np.array([rnd.rho for rnd in run.rounds], dtype=np.float64)
     # What p's supporters would pay towards p at each round's winning price.
-    collected = np.minimum(budgets[:-1], prices[:, None] * sup.util_f[None, :]) @ sup.mult_f
+    collected = matvec(np.minimum(budgets[:-1], prices[:, None] * sup.util_f[None, :]), sup.mult_f)
     dropped, money_then = _dropout(profile, run, p, money)
     facts: dict[str, int | Fraction | str] = {
         "dropped_out_round": dropped,
@@ -417,15 +432,18 @@ def _dropout(
     profile: MesProfile, run: RunResult, p: int, money: FloatArray
 ) -> tuple[int, Fraction]:
     """First round before which the supporters' money was below the cost, and that money
-    (rounded down to cents); decided exactly when the floats are close."""
+    (rounded down to cents); decided exactly when the float is close to the cost or to a cent."""
     cost = profile.costs[p]
     cost_f = float(cost)
+    assert run.engine is not None
+    rows = profile.supporters[p].rows
     for r, have in enumerate(money.tolist()):
-        if have < cost_f * (1 - CLOSE) - CLOSE:
+        cents = have * 100
+        if have < cost_f * (1 - CLOSE) - CLOSE and abs(cents - round(cents)) > CLOSE * cents:
             return r, _cents_down(have)
         if have <= cost_f * (1 + CLOSE) + CLOSE:
-            assert run.engine is not None
-            exact = run.engine.exact_money(profile.supporters[p].rows, r)
+            # Close to the cost, or to a whole cent (the float sum may fall on either side).
+            exact = run.engine.exact_money(rows, r)
             if exact < cost:
                 return r, Fraction(math.floor(exact * 100), 100)
     raise AssertionError(f"plan {p} was never funded, so its supporters ran out of money")
@@ -458,15 +476,41 @@ def _max_cost_with_cost_utility(
     inverse = 1 / prices[rounds]
     live = held > 0
     weighted_points = sup.mult_f * sup.points
-    slope = live @ weighted_points
+    slope = matvec(live, weighted_points)
     tie = np.abs(slope - inverse) <= CLOSE * inverse
     if tie.any():
         first_out = np.where(live[tie], held[tie] / sup.points, np.inf).min(axis=1)
         best = max(best, float((first_out * inverse[tie])[wins_ties[rounds][tie]].max(initial=0)))
     steep = ~tie & (slope > inverse)
-    if not steep.any():
-        return best
     held, inverse = held[steep], inverse[steep]
+    # The largest root: rounds whose root cannot beat the best cost c so far are dropped with one
+    # cheap pass (g(x·c) − c is concave in c, so negative beyond the root), and the roots of the
+    # most promising rounds left are found exactly, a few at a time.
+    while len(inverse):
+        shares = (best / inverse)[:, None] * sup.points
+        surplus = matvec(np.minimum(held, shares), sup.mult_f) - best
+        promising = surplus >= -PRUNE * best
+        held, inverse, surplus = held[promising], inverse[promising], surplus[promising]
+        if not len(inverse):
+            break
+        first = np.argsort(-surplus, kind="stable")[:ROOTS_AT_ONCE]
+        best = max(best, float(_roots(held[first], inverse[first], sup, weighted_points).max()))
+        rest = np.ones(len(inverse), dtype=np.bool_)
+        rest[first] = False
+        held, inverse = held[rest], inverse[rest]
+    return best
+
+
+# A round is dropped only when its surplus at the best cost so far is clearly negative: float
+# error must not drop the round whose root is the largest.
+PRUNE = 1e-9
+ROOTS_AT_ONCE = 4
+
+
+def _roots(
+    held: FloatArray, inverse: FloatArray, sup: Supporters, weighted_points: FloatArray
+) -> FloatArray:
+    """Per round (row of ``held``, price x = 1/inverse): the largest cost c with g(x·c) ≥ c."""
     z = held / sup.points
     order = np.argsort(z, axis=1, kind="stable")
     z_sorted = np.take_along_axis(z, order, axis=1)
@@ -480,8 +524,10 @@ def _max_cost_with_cost_utility(
     at = np.arange(len(k))
     # Below the first breakpoint where g falls short of z/x the root solves a linear equation.
     shortfall = np.where(crossing, inverse - rich_points[at, k], 1.0)
-    roots = np.where(crossing, poor_money[at, k] / shortfall * inverse, held @ sup.mult_f)
-    return max(best, float(roots.max()))
+    roots: FloatArray = np.where(
+        crossing, poor_money[at, k] / shortfall * inverse, matvec(held, sup.mult_f)
+    )
+    return roots
 
 
 def _extra_supporters_needed(
