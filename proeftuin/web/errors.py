@@ -38,7 +38,10 @@ TITLES = {
     503: N_("Even niet beschikbaar"),
 }
 MESSAGES = {
-    400: N_("Probeer het opnieuw vanaf de vorige pagina."),
+    400: N_(
+        "Er ging iets mis met wat uw browser stuurde. Ga terug naar de vorige pagina en probeer "
+        "het opnieuw."
+    ),
     403: N_("U heeft geen toegang tot deze pagina."),
     404: N_("Deze pagina bestaat niet."),
     405: N_("Deze pagina kan dit verzoek niet verwerken."),
@@ -80,7 +83,7 @@ def error_response(
     return vary_on_htmx(render(request, template, context, status_code, all_headers))
 
 
-def refuse(request: Request, status_code: int, message: str) -> Response:
+def refuse(request: Request, status_code: int, message: str | None) -> Response:
     """For the middleware in security.py, which refuses before any route runs."""
     return error_response(request, status_code, message)
 

@@ -27,7 +27,7 @@ from proeftuin.web.state import get_settings
 log = logging.getLogger(__name__)
 
 # Renders a refusal as a page in the visitor's language: (request, status, Dutch msgid) -> response.
-Refuse = Callable[[Request, int, str], Response]
+Refuse = Callable[[Request, int, str | None], Response]  # None: the status's own message
 
 CSRF_SESSION_KEY = "csrf"
 CSRF_FIELD = "csrf_token"
@@ -40,8 +40,6 @@ CSRF_REFUSED = N_(
     "opnieuw en probeer het nog eens."
 )
 FORM_UNREADABLE = N_("Het formulier kon niet worden gelezen. Probeer het opnieuw.")
-NOT_FOUND = N_("Deze pagina bestaat niet.")
-BAD_REQUEST = N_("Probeer het opnieuw vanaf de vorige pagina.")
 BODY_TOO_LARGE = N_(
     "Wat u verstuurt is te groot. Maak het kleiner, bijvoorbeeld met een kleinere foto, "
     "en probeer het opnieuw."
@@ -175,10 +173,10 @@ class NullByteMiddleware:
             return
         query: bytes = scope["query_string"]
         if "\x00" in scope["path"]:
-            await self.refuse(Request(scope), 404, NOT_FOUND)(scope, receive, send)
+            await self.refuse(Request(scope), 404, None)(scope, receive, send)
             return
         if b"\x00" in query or b"%00" in query:
-            await self.refuse(Request(scope), 400, BAD_REQUEST)(scope, receive, send)
+            await self.refuse(Request(scope), 400, None)(scope, receive, send)
             return
         content_type = _media_type(Headers(scope=scope))
         if scope["method"] in SAFE_METHODS or not content_type.startswith(FORM_TYPES):
