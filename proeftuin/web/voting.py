@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -57,6 +57,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 WHOLE_NUMBER = re.compile(r"[0-9]{1,6}")
 SUBMISSION_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 RECEIPT = re.compile(r"[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}")
+PASS_DATA = re.compile(r"([0-9]{1,18})\.([0-9a-f]{64})\.([0-9]{1,18})?")
 
 PASS_EXPIRED = N_(
     "Uw stempagina is verlopen, omdat het te lang duurde. Uw keuze is niet opgeslagen. "
@@ -82,32 +83,32 @@ class PassRefused(Exception):
 
 
 @functools.lru_cache(maxsize=8)
-def _serializer(secret_key: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret_key, salt=PASS_SALT)  # made once: every step needs it
+def _signer(secret_key: str) -> TimestampSigner:
+    return TimestampSigner(secret_key, salt=PASS_SALT)  # made once: every step needs it
 
 
 def issue_pass(settings: Settings, credential: Credential) -> str:
-    data = {"r": credential.round_id, "k": credential.voter_key, "c": credential.code_id}
-    return _serializer(settings.secret_key).dumps(data)
+    # "round.voterkey.code", signed and timestamped. Plain text, not itsdangerous' JSON
+    # serializer: that compresses every pass with zlib, a sixth of the ballot page's CPU.
+    code = "" if credential.code_id is None else str(credential.code_id)
+    data = f"{credential.round_id}.{credential.voter_key}.{code}"
+    return _signer(settings.secret_key).sign(data).decode("ascii")
 
 
 def read_pass(settings: Settings, token: str) -> Credential:
     try:
-        data = _serializer(settings.secret_key).loads(token, max_age=PASS_MAX_AGE_SECONDS)
+        data = _signer(settings.secret_key).unsign(token, max_age=PASS_MAX_AGE_SECONDS)
     except SignatureExpired:
         raise PassRefused("verlopen") from None
     except BadSignature:
         raise PassRefused("ongeldig") from None
-    if not isinstance(data, dict):
+    match = PASS_DATA.fullmatch(data.decode("ascii", "replace"))
+    if match is None:
         raise PassRefused("ongeldig")
-    round_id, voter_key, code_id = data.get("r"), data.get("k"), data.get("c")
-    if not (
-        isinstance(round_id, int)
-        and isinstance(voter_key, str)
-        and (code_id is None or isinstance(code_id, int))
-    ):
-        raise PassRefused("ongeldig")
-    return Credential(round_id=round_id, voter_key=voter_key, code_id=code_id)
+    round_id, voter_key, code_id = match.groups()
+    return Credential(
+        round_id=int(round_id), voter_key=voter_key, code_id=int(code_id) if code_id else None
+    )
 
 
 # -- Reading the ballot form -----------------------------------------------------------------
