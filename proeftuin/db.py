@@ -21,10 +21,19 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 import anyio.to_thread
-from sqlalchemy import DateTime, Dialect, MetaData, create_engine, event, func, select
+from sqlalchemy import (
+    DateTime,
+    Dialect,
+    MetaData,
+    Table,
+    create_engine,
+    event,
+    func,
+    select,
+)
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -57,6 +66,11 @@ RACE_RETRIES = 2  # a race is lost once or twice; more often, it is a real dupli
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's table, for statements built once and run without the ORM on hot paths."""
+    return cast(Table, model.__table__)
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):

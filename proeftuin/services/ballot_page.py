@@ -9,21 +9,23 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
+from proeftuin.db import table_of
 from proeftuin.errors import Invalid, NotAllowed, PhaseClosed, _
 from proeftuin.models import (
     Area,
-    Ballot,
     BallotKind,
     CodeStatus,
     Eligibility,
     Phase,
     Plan,
+    PlanStatus,
     Resident,
     Round,
     VotingCode,
@@ -34,6 +36,45 @@ from proeftuin.services.voting import Credential
 
 EMAIL_ELIGIBILITIES = (Eligibility.EMAIL, Eligibility.CODES_OR_EMAIL)
 REVOKED = _("Deze code is ingetrokken. Neem contact op met de gemeente.")
+
+ROUNDS, AREAS, PLANS, CODES = map(table_of, (Round, Area, Plan, VotingCode))
+ROUND_OF_PAGE = (
+    select(
+        *(ROUNDS.c[name] for name in ("id", "slug", "title", "phase", "eligibility")),
+        ROUNDS.c.voting_ends_at,
+        *(ROUNDS.c[name] for name in ballot_rules.RULE_COLUMNS),
+        AREAS.c.name.label("area_name"),
+        select(CODES.c.status)
+        .where(CODES.c.id == bindparam("code_id"))
+        .scalar_subquery()
+        .label("code_status"),
+    )
+    .select_from(ROUNDS.join(AREAS, ROUNDS.c.area_id == AREAS.c.id))
+    .where(ROUNDS.c.id == bindparam("round_id"))
+)
+OPTIONS_OF_ROUND = (
+    select(
+        *(
+            PLANS.c[name]
+            for name in (
+                "id",
+                "public_id",
+                "title",
+                "summary",
+                "official_cost",
+                "estimated_cost",
+                "theme",
+                "location",
+                "self_executed",
+            )
+        )
+    )
+    .where(
+        PLANS.c.round_id == bindparam("round_id"),
+        PLANS.c.status == PlanStatus.OP_STEMBILJET.value,
+    )
+    .order_by(PLANS.c.id)
+)
 
 
 @dataclass(frozen=True)
@@ -92,9 +133,10 @@ def enter_with_code(
 ) -> tuple[Credential, BallotPage]:
     """A typed letter code opens its round's ballot, with this code's current choices.
 
-    Run it in a write transaction: a wrong code is counted against ``ip_key`` (voting.check_code).
+    Run it in a write transaction: a wrong code is counted against ``ip_key``
+    (voting.code_credential).
     """
-    _, credential = voting.check_code(session, pepper, typed, ip_key, now)
+    credential = voting.code_credential(session, pepper, typed, ip_key, now)
     return credential, ballot_page(session, credential, None)
 
 
@@ -142,32 +184,26 @@ def ballot_page(
 
     Refuses a round that is no longer voting and a code revoked since it was typed.
     """
-    round_ = session.get(Round, credential.round_id)
+    # Statements built once and run without the ORM: every step of voting shows this page.
+    sql = session.connection()
+    round_ = sql.execute(
+        ROUND_OF_PAGE, {"round_id": credential.round_id, "code_id": credential.code_id}
+    ).one_or_none()
     if round_ is None or round_.phase != Phase.STEMMEN:
         raise PhaseClosed(_("Stemmen kan nu niet in deze ronde."))
-    if credential.code_id is not None:
-        code = session.get(VotingCode, credential.code_id)
-        if code is None or code.status == CodeStatus.REVOKED:
-            raise Invalid("code", REVOKED)
-    plans = voting.ballot_plans(session, round_)
+    if credential.code_id is not None and round_.code_status in (None, CodeStatus.REVOKED):
+        raise Invalid("code", REVOKED)
+    plans = sql.execute(OPTIONS_OF_ROUND, {"round_id": credential.round_id}).all()
     by_id = {plan.id: plan for plan in plans}
-    voted = (
-        session.scalar(
-            select(Ballot.id).where(
-                Ballot.round_id == round_.id, Ballot.voter_key == credential.voter_key
-            )
-        )
-        is not None
-    )
+    current = voting.current_choices(session, credential)
     if choices is None:
-        current = voting.current_choices(session, credential) or {}
-        choices = {by_id[pid].public_id: p for pid, p in current.items() if pid in by_id}
+        choices = {by_id[pid].public_id: p for pid, p in (current or {}).items() if pid in by_id}
     by_public_id = {plan.public_id: plan for plan in plans}
     return BallotPage(
         round=_round_view(round_),
         options=[_option(plan) for plan in _voter_order(plans, credential.voter_key)],
         choices=dict(choices),
-        voted=voted,
+        voted=current is not None,
         state=ballot_rules.state(round_, by_public_id, choices),
     )
 
@@ -212,7 +248,7 @@ def _email_problem(round_: Round, resident: Resident) -> NotAllowed | None:
     return None
 
 
-def _round_view(round_: Round) -> BallotRound:
+def _round_view(round_: Row[*tuple[Any, ...]]) -> BallotRound:
     kind = BallotKind(round_.ballot_kind)
     knapsack = kind is BallotKind.KNAPSACK
     percent = round_.min_spend_percent if knapsack else 0
@@ -220,7 +256,7 @@ def _round_view(round_: Round) -> BallotRound:
         id=round_.id,
         slug=round_.slug,
         title=round_.title,
-        area_name=round_.area.name,
+        area_name=round_.area_name,
         kind=kind,
         budget=round_.budget,
         min_choices=round_.min_choices,
@@ -233,7 +269,7 @@ def _round_view(round_: Round) -> BallotRound:
     )
 
 
-def _option(plan: Plan) -> Option:
+def _option(plan: Row[*tuple[Any, ...]]) -> Option:
     return Option(
         public_id=plan.public_id,
         title=plan.title,
@@ -245,10 +281,12 @@ def _option(plan: Plan) -> Option:
     )
 
 
-def _voter_order(plans: list[Plan], voter_key: str) -> list[Plan]:
+def _voter_order(
+    plans: Sequence[Row[*tuple[Any, ...]]], voter_key: str
+) -> list[Row[*tuple[Any, ...]]]:
     # Random so that a place at the top gives no plan an advantage, and the same for one voter on
     # every page, so choices do not jump around between steps.
-    def key(plan: Plan) -> bytes:
+    def key(plan: Row[*tuple[Any, ...]]) -> bytes:
         return hashlib.sha256(f"{voter_key}:{plan.public_id}".encode()).digest()
 
     return sorted(plans, key=key)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Protocol, TypeVar
 
 from proeftuin.allocation.ballots import (
     BallotKind,
@@ -19,7 +20,6 @@ from proeftuin.allocation.ballots import (
 )
 from proeftuin.allocation.election import Project
 from proeftuin.errors import Invalid, _
-from proeftuin.models import Plan, Round
 
 MAX_SELECTIONS = 500  # far above any real ballot; refuses absurd forms before any work is done
 
@@ -41,6 +41,45 @@ MESSAGES = {
 }
 
 
+RULE_COLUMNS = (
+    "ballot_kind",
+    "budget",
+    "min_choices",
+    "max_choices",
+    "min_spend_percent",
+    "points_total",
+)
+
+
+class RoundRules(Protocol):
+    """What the rules need of a round: a ``models.Round``, or a row of just these columns."""
+
+    @property
+    def ballot_kind(self) -> str: ...
+    @property
+    def budget(self) -> int: ...
+    @property
+    def min_choices(self) -> int: ...
+    @property
+    def max_choices(self) -> int | None: ...
+    @property
+    def min_spend_percent(self) -> int: ...
+    @property
+    def points_total(self) -> int: ...
+
+
+class Costed(Protocol):
+    """What the rules need of a plan: a ``models.Plan``, or a row with these columns."""
+
+    @property
+    def official_cost(self) -> int | None: ...
+    @property
+    def estimated_cost(self) -> int: ...
+
+
+P = TypeVar("P", bound=Costed)
+
+
 @dataclass(frozen=True)
 class BallotState:
     """What the ballot page shows while a resident chooses."""
@@ -53,7 +92,7 @@ class BallotState:
     problem: Invalid | None  # why the current choice cannot be cast, if it cannot
 
 
-def rules_for(round_: Round) -> BallotRules:
+def rules_for(round_: RoundRules) -> BallotRules:
     kind = BallotKind(round_.ballot_kind)
     return BallotRules(
         kind=kind,
@@ -65,8 +104,8 @@ def rules_for(round_: Round) -> BallotRules:
 
 
 def validate(
-    round_: Round, plans: Mapping[str, Plan], choices: Mapping[str, int]
-) -> list[tuple[Plan, int]]:
+    round_: RoundRules, plans: Mapping[str, P], choices: Mapping[str, int]
+) -> list[tuple[P, int]]:
     """The chosen plans with their points, or ``Invalid('choices', ...)`` saying what is wrong."""
     if len(choices) > MAX_SELECTIONS:
         raise Invalid("choices", "Dit stembiljet heeft te veel keuzes.")
@@ -83,7 +122,9 @@ def validate(
     return [(plans[pid], points) for pid, points in ballot.items()]
 
 
-def state(round_: Round, plans: Mapping[str, Plan], choices: Mapping[str, int]) -> BallotState:
+def state(
+    round_: RoundRules, plans: Mapping[str, Costed], choices: Mapping[str, int]
+) -> BallotState:
     known = {pid: p for pid, p in choices.items() if pid in plans and p > 0}
     spent = sum(_cost(plans[pid]) for pid in known)
     points_used = sum(known.values())
@@ -102,7 +143,7 @@ def state(round_: Round, plans: Mapping[str, Plan], choices: Mapping[str, int]) 
     )
 
 
-def _cost(plan: Plan) -> int:
+def _cost(plan: Costed) -> int:
     return plan.official_cost if plan.official_cost is not None else plan.estimated_cost
 
 

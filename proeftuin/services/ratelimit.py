@@ -12,10 +12,11 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from proeftuin.db import table_of
 from proeftuin.models import RateLimit
 
 BUCKET_SECONDS = 60
@@ -49,6 +50,19 @@ class Alarm:
 WRONG_CODES_ALARM = Alarm(CODE_FAILURES_PER_IP, 100, dt.timedelta(minutes=10))
 
 
+LIMITS = table_of(RateLimit)
+# Built once: every typed code asks it (building a statement costs more than running it).
+RECENT = (
+    select(LIMITS.c.window_start, LIMITS.c.count)
+    .where(
+        LIMITS.c.bucket == bindparam("bucket"),
+        LIMITS.c.key == bindparam("key"),
+        LIMITS.c.window_start > bindparam("since"),
+    )
+    .order_by(LIMITS.c.window_start)
+)
+
+
 def hash_key(secret: str, raw: str) -> str:
     return hmac.new(secret.encode(), raw.encode(), hashlib.sha256).hexdigest()
 
@@ -56,15 +70,12 @@ def hash_key(secret: str, raw: str) -> str:
 def retry_after(session: Session, limit: Limit, key: str, now: dt.datetime) -> int | None:
     """Seconds until another attempt is allowed, or None when the key is under its limit."""
     since = now - limit.window
-    rows = session.execute(
-        select(RateLimit.window_start, RateLimit.count)
-        .where(
-            RateLimit.bucket == limit.bucket,
-            RateLimit.key == key,
-            RateLimit.window_start > since - dt.timedelta(seconds=BUCKET_SECONDS),
-        )
-        .order_by(RateLimit.window_start)
-    ).all()
+    since -= dt.timedelta(seconds=BUCKET_SECONDS)
+    rows = (
+        session.connection()
+        .execute(RECENT, {"bucket": limit.bucket, "key": key, "since": since})
+        .all()
+    )
     total = sum(count for _, count in rows)
     if total < limit.max_failures:
         return None

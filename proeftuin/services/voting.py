@@ -15,10 +15,10 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from proeftuin.db import lock_name, lock_row
+from proeftuin.db import lock_name, lock_row, table_of
 from proeftuin.errors import Invalid, NotFound, PhaseClosed, TooManyAttempts
 from proeftuin.models import (
     Ballot,
@@ -38,6 +38,68 @@ log = logging.getLogger(__name__)
 
 # A pause inside the casting transaction, for tests that must make races real; zero in production.
 TEST_CAST_DELAY_SECONDS = 0.0
+
+
+ROUNDS, PLANS, BALLOTS, CHOICES, CODES = map(
+    table_of, (Round, Plan, Ballot, BallotChoice, VotingCode)
+)
+
+# Casting's statements, built once with their parameters left open, and run on the connection
+# without the ORM: building and caching a statement anew costs more than SQLite takes to run it,
+# and on SQLite a cast holds the one write lock, so its time bounds the ballots per second.
+ROUND_RULES = (
+    select(
+        ROUNDS.c.phase,
+        *(ROUNDS.c[name] for name in ballot_rules.RULE_COLUMNS),
+    )
+    .where(ROUNDS.c.id == bindparam("round_id"))
+    .with_for_update(read=True)
+)
+BALLOT_OF_VOTER = select(
+    BALLOTS.c.id, BALLOTS.c.receipt, BALLOTS.c.channel, BALLOTS.c.submission_token
+).where(BALLOTS.c.round_id == bindparam("round_id"), BALLOTS.c.voter_key == bindparam("voter_key"))
+PLANS_ON_BALLOT = select(
+    PLANS.c.id, PLANS.c.public_id, PLANS.c.official_cost, PLANS.c.estimated_cost
+).where(
+    PLANS.c.round_id == bindparam("round_id"),
+    PLANS.c.status == PlanStatus.OP_STEMBILJET.value,
+)
+CODE_AND_ROUND = (
+    select(CODES.c.id, CODES.c.status, CODES.c.round_id, ROUNDS.c.phase, ROUNDS.c.eligibility)
+    .select_from(CODES.join(ROUNDS, CODES.c.round_id == ROUNDS.c.id))
+    .where(CODES.c.code_hash == bindparam("code_hash"))
+)
+# One row per choice, or one row without a plan for a ballot without choices; none: no ballot.
+CHOICES_OF_VOTER = (
+    select(CHOICES.c.plan_id, CHOICES.c.points)
+    .select_from(BALLOTS.outerjoin(CHOICES, CHOICES.c.ballot_id == BALLOTS.c.id))
+    .where(
+        BALLOTS.c.round_id == bindparam("round_id"),
+        BALLOTS.c.voter_key == bindparam("voter_key"),
+    )
+)
+NEW_BALLOT = insert(BALLOTS).returning(BALLOTS.c.id)
+NEW_CHOICES = insert(CHOICES)
+DROP_CHOICES = delete(CHOICES).where(CHOICES.c.ballot_id == bindparam("ballot_id"))
+RESTAMP_BALLOT = (
+    update(BALLOTS)
+    .where(BALLOTS.c.id == bindparam("ballot_id"))
+    .values(
+        receipt=bindparam("new_receipt"),
+        cast_on=bindparam("new_cast_on"),
+        submission_token=bindparam("new_submission_token"),
+    )
+)
+MARK_CODE_USED = (
+    update(CODES)
+    .where(CODES.c.id == bindparam("code_id"), CODES.c.status == CodeStatus.UNUSED.value)
+    .values(status=CodeStatus.USED.value, used_on=bindparam("today"))
+    .returning(CODES.c.id)
+)
+
+
+def _prefixed(values: Mapping[str, object]) -> dict[str, object]:
+    return {f"new_{name}": value for name, value in values.items()}
 
 
 @dataclass(frozen=True)
@@ -80,7 +142,21 @@ def check_code(
     ip_key: str | None = None,
     now: dt.datetime | None = None,
 ) -> tuple[Round, Credential]:
-    """The round and credential for a typed letter code, or ``Invalid`` with a clear message.
+    """The round and credential for a typed letter code (``code_credential``)."""
+    credential = code_credential(session, pepper, typed, ip_key, now)
+    round_ = session.get(Round, credential.round_id)
+    assert round_ is not None
+    return round_, credential
+
+
+def code_credential(
+    session: Session,
+    pepper: str,
+    typed: str,
+    ip_key: str | None = None,
+    now: dt.datetime | None = None,
+) -> Credential:
+    """The credential for a typed letter code, or ``Invalid`` with a clear message.
 
     With ``ip_key``, wrong codes count as failures for that IP (they are committed even though
     the call fails) and an IP over the limit is refused before the code is even looked at.
@@ -112,28 +188,25 @@ def _watch_wrong_codes(session: Session, now: dt.datetime) -> None:
         )
 
 
-def _credential_for(session: Session, pepper: str, typed: str) -> tuple[Round, Credential]:
+def _credential_for(session: Session, pepper: str, typed: str) -> Credential:
     code = codes.normalise(typed)
     if code is None:
         raise Invalid(
             "code",
             "Deze code klopt niet. Een code heeft 12 tekens, bijvoorbeeld ABCD-EFGH-JKMN.",
         )
-    row = session.scalar(
-        select(VotingCode).where(VotingCode.code_hash == codes.code_hash(pepper, code))
-    )
+    hashed = codes.code_hash(pepper, code)
+    row = session.connection().execute(CODE_AND_ROUND, {"code_hash": hashed}).one_or_none()
     if row is None:
         raise Invalid("code", "Deze code klopt niet. Controleer de code op uw brief.")
     if row.status == CodeStatus.REVOKED:
         raise Invalid("code", "Deze code is ingetrokken. Neem contact op met de gemeente.")
-    round_ = session.get(Round, row.round_id)
-    assert round_ is not None
-    if round_.phase != Phase.STEMMEN:
+    if row.phase != Phase.STEMMEN:
         raise PhaseClosed("Stemmen kan nu niet in deze ronde.")
-    if round_.eligibility == Eligibility.EMAIL:
+    if row.eligibility == Eligibility.EMAIL:
         raise Invalid("code", "In deze ronde stemt u met uw e-mailadres, niet met een code.")
-    key = codes.voter_key(pepper, round_.id, f"code:{row.id}")
-    return round_, Credential(round_id=round_.id, voter_key=key, code_id=row.id)
+    key = codes.voter_key(pepper, row.round_id, f"code:{row.id}")
+    return Credential(round_id=row.round_id, voter_key=key, code_id=row.id)
 
 
 def email_credential(session: Session, pepper: str, round_: Round, resident_id: int) -> Credential:
@@ -143,10 +216,11 @@ def email_credential(session: Session, pepper: str, round_: Round, resident_id: 
 
 def current_choices(session: Session, credential: Credential) -> dict[int, int] | None:
     """The plan ids and points of the credential's ballot, or None when it has not voted."""
-    ballot = _ballot(session, credential)
-    if ballot is None:
+    ids = {"round_id": credential.round_id, "voter_key": credential.voter_key}
+    rows = session.connection().execute(CHOICES_OF_VOTER, ids).all()
+    if not rows:
         return None
-    return {choice.plan_id: choice.points for choice in ballot.choices}
+    return {row.plan_id: row.points for row in rows if row.plan_id is not None}
 
 
 def cast(
@@ -162,44 +236,38 @@ def cast(
 
     ``choices`` maps a plan's public id to points (1 for approval-style ballots).
     """
+    sql = session.connection()
+    ids = {"round_id": credential.round_id, "voter_key": credential.voter_key}
     # Locks, so that this is safe at READ COMMITTED too (db.transact_locking): the round cannot
     # close while the ballot goes in, and casts for one credential run one after another.
-    round_ = lock_row(session, Round, credential.round_id, shared=True)
+    round_ = sql.execute(ROUND_RULES, ids).one_or_none()
     if round_ is None:
         raise NotFound()
     if round_.phase != Phase.STEMMEN:
         raise PhaseClosed("Stemmen kan niet meer: de ronde is gesloten.")
     lock_name(session, f"ballot:{credential.round_id}:{credential.voter_key}")
-    existing = _ballot(session, credential)
+    existing = sql.execute(BALLOT_OF_VOTER, ids).one_or_none()
     if existing is not None and submission_token and existing.submission_token == submission_token:
         return Receipt(existing.receipt, replaced=False, channel=existing.channel)
     if existing is not None:
         _check_channel(existing.channel, channel)
-    plans = {plan.public_id: plan for plan in ballot_plans(session, round_)}
+    plans = {row.public_id: row for row in sql.execute(PLANS_ON_BALLOT, ids)}
     chosen = ballot_rules.validate(round_, plans, choices)
     if TEST_CAST_DELAY_SECONDS:
         time.sleep(TEST_CAST_DELAY_SECONDS)
     receipt = _new_receipt()
+    stamp = {"receipt": receipt, "cast_on": today, "submission_token": submission_token}
     if existing is None:
-        ballot = Ballot(
-            round_id=round_.id,
-            voter_key=credential.voter_key,
-            receipt=receipt,
-            channel=channel.value,
-            cast_on=today,
-            submission_token=submission_token,
-        )
-        session.add(ballot)
+        row = {**ids, "channel": channel.value, **stamp}
+        ballot_id = sql.execute(NEW_BALLOT, row).scalar_one()
     else:
-        ballot = existing
-        ballot.choices.clear()
-        session.flush()
-        ballot.receipt = receipt
-        ballot.cast_on = today
-        ballot.submission_token = submission_token
-    ballot.choices.extend(BallotChoice(plan_id=plan.id, points=p) for plan, p in chosen)
+        ballot_id = existing.id
+        sql.execute(DROP_CHOICES, {"ballot_id": ballot_id})
+        sql.execute(RESTAMP_BALLOT, {"ballot_id": ballot_id, **_prefixed(stamp)})
+    if chosen:
+        rows = [{"ballot_id": ballot_id, "plan_id": plan.id, "points": p} for plan, p in chosen]
+        sql.execute(NEW_CHOICES, rows)
     _mark_code_used(session, credential, today)
-    session.flush()
     return Receipt(receipt, replaced=existing is not None, channel=channel.value)
 
 
@@ -217,21 +285,17 @@ def _check_channel(existing: str, channel: Channel) -> None:
 def _mark_code_used(session: Session, credential: Credential, today: dt.date) -> None:
     if credential.code_id is None:
         return
-    code = lock_row(session, VotingCode, credential.code_id)  # not revoked meanwhile
+    # The update locks the row, and at READ COMMITTED it re-reads a row changed meanwhile: a
+    # code revoked since it was typed is not marked, and is then refused below.
+    marked = session.connection().execute(
+        MARK_CODE_USED, {"code_id": credential.code_id, "today": today}
+    )
+    if marked.first() is not None:
+        return
+    code = lock_row(session, VotingCode, credential.code_id)
     assert code is not None
     if code.status == CodeStatus.REVOKED:
         raise Invalid("code", "Deze code is ingetrokken. Neem contact op met de gemeente.")
-    if code.status == CodeStatus.UNUSED:
-        code.status = CodeStatus.USED.value
-        code.used_on = today
-
-
-def _ballot(session: Session, credential: Credential) -> Ballot | None:
-    return session.scalar(
-        select(Ballot).where(
-            Ballot.round_id == credential.round_id, Ballot.voter_key == credential.voter_key
-        )
-    )
 
 
 def _new_receipt() -> str:
