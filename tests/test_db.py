@@ -1,5 +1,5 @@
 """proeftuin.db on SQLite: writers queue for their turn, and a deferred transaction that writes on a
-stale snapshot runs again instead of losing an update."""
+stale snapshot runs again instead of losing an update. On PostgreSQL: work survives a restart."""
 
 from __future__ import annotations
 
@@ -21,6 +21,12 @@ from proeftuin.db import (
     utcnow,
 )
 from proeftuin.models import RateLimit
+from tests.conftest import (
+    create_postgres_database,
+    drop_postgres_database,
+    need_postgres,
+    postgres_admin_url,
+)
 
 
 def counter_db(tmp_path: Path) -> Database:
@@ -127,3 +133,57 @@ def _new_counter(session: Session) -> int:
     session.add(counter)
     session.flush()
     return counter.id
+
+
+def test_work_survives_a_postgresql_restart_that_closed_the_pooled_connections() -> None:
+    """No ping before each use: a connection the server has closed fails at its first statement,
+    and the work runs again on a new one. Terminating the backends is what a restart does to
+    them. A connection lost during the commit is not retried: that commit may have happened."""
+    need_postgres()
+    url = create_postgres_database("proeftuin_restart")
+    database = connect(url)
+    try:
+        with database.engine.begin() as conn:
+            conn.execute(sa.text("CREATE TABLE counter (n INTEGER NOT NULL)"))
+            conn.execute(sa.text("INSERT INTO counter VALUES (0)"))
+
+        def add_one(session: Session) -> int:
+            session.execute(sa.text("UPDATE counter SET n = n + 1"))
+            return int(session.scalar(sa.text("SELECT n FROM counter")) or 0)
+
+        def count(session: Session) -> int:
+            return int(session.scalar(sa.text("SELECT n FROM counter")) or 0)
+
+        # Several connections in the pool, then all closed by the server.
+        held = [database.engine.connect() for _ in range(3)]
+        for conn in held:
+            conn.execute(sa.text("SELECT 1"))
+        for conn in held:
+            conn.close()
+        for step in range(1, 4):
+            assert _terminate_backends(url) >= 1
+            assert transact(database, add_one) == step  # ran exactly once more
+            _terminate_backends(url)
+            assert read(database, count) == step
+            _terminate_backends(url)
+            assert transact_locking(database, count) == step
+    finally:
+        database.dispose()
+        drop_postgres_database(url)
+
+
+def _terminate_backends(url: str) -> int:
+    admin = sa.create_engine(postgres_admin_url(), poolclass=sa.NullPool)
+    try:
+        with admin.connect() as conn:
+            return len(
+                conn.execute(
+                    sa.text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = :name AND pid <> pg_backend_pid()"
+                    ),
+                    {"name": sa.make_url(url).database},
+                ).all()
+            )
+    finally:
+        admin.dispose()
