@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 import tempfile
@@ -90,9 +91,24 @@ def own_cpu_seconds() -> float:
 def cpu_seconds(pids: list[int]) -> float:
     total = 0
     for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # a database backend that ended meanwhile
+            continue
         total += int(fields[11]) + int(fields[12])  # utime + stime
     return total / os.sysconf("SC_CLK_TCK")
+
+
+def database_pids() -> list[int]:
+    """The PostgreSQL server's processes on this machine (its backends serve the workers' kept
+    connections for the whole run): they share the cores with the server we measure."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if (entry / "comm").read_text().startswith("postgres"):
+                    pids.append(int(entry.name))
+    return pids
 
 
 # -- The browsers -----------------------------------------------------------------------------
@@ -362,6 +378,7 @@ def main() -> int:
         )
         ceiling_cpu = (cpu_seconds(pids) - server_before, own_cpu_seconds() - own_before)
         server_before, own_before = cpu_seconds(pids), own_cpu_seconds()
+        database_before = cpu_seconds(database_pids())
         ballots_per_second, stats = asyncio.run(
             residents(
                 server.url,
@@ -373,6 +390,7 @@ def main() -> int:
             )
         )
         voting_cpu = (cpu_seconds(pids) - server_before, own_cpu_seconds() - own_before)
+        database_cpu = cpu_seconds(database_pids()) - database_before
         problems = verify(database, round_, stats) + stats.errors + ceiling_stats.errors
     finally:
         server.stop()
@@ -406,6 +424,11 @@ def main() -> int:
         f"per /healthz: server {per_check[0] * 1000:.2f} ms, load generator "
         f"{per_check[1] * 1000:.2f} ms"
     )
+    if args.db == "postgresql":
+        print(
+            f"CPU per ballot of the PostgreSQL server: "
+            f"{database_cpu / max(1, ballots) * 1000:.1f} ms"
+        )
     print(
         f"CPU-bound on {cores} idle cores: {cores / sum(per_ballot):.0f} ballots/s, "
         f"{cores / sum(per_check):.0f} /healthz/s, ratio {sum(per_check) / sum(per_ballot):.0%}"
