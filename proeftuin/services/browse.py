@@ -227,7 +227,7 @@ def round_view(
     round_ = plans.round_by_slug(session, slug)
     chosen = theme if theme in THEMES else ""
     every = plans.public_plans(session, round_)
-    shown = plans.public_plans(session, round_, chosen or None, shuffle_seed)
+    shown = plans.in_view(list(every), round_, chosen or None, shuffle_seed)
     counts = plans.support_counts(session, round_)
     mine = plans.supported_by(session, round_, resident_id) if resident_id is not None else set()
     present = {p.theme for p in every}

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from proeftuin.errors import Invalid, InvalidForm, NotAllowed, NotFound, PhaseClosed
 from proeftuin.models import Phase, Plan, PlanStatus, Resident, Round, Support
@@ -59,7 +59,7 @@ class PlanInput:
 
 
 def round_by_slug(session: Session, slug: str) -> Round:
-    round_ = session.scalar(select(Round).where(Round.slug == slug))
+    round_ = session.scalar(select(Round).where(Round.slug == slug).options(joinedload(Round.area)))
     if round_ is None or round_.phase == Phase.CONCEPT:
         raise NotFound()
     return round_
@@ -78,9 +78,15 @@ def public_plans(
     query = select(Plan).where(
         Plan.round_id == round_.id, Plan.status.in_(statuses), Plan.hidden.is_(False)
     )
+    return in_view(list(session.scalars(query.order_by(Plan.id))), round_, theme, shuffle_seed)
+
+
+def in_view(
+    plans: list[Plan], round_: Round, theme: str | None = None, shuffle_seed: str | None = None
+) -> list[Plan]:
+    """Public plans (in id order) of one theme, in this visitor's order (``public_plans``)."""
     if theme in THEMES:
-        query = query.where(Plan.theme == theme)
-    plans = list(session.scalars(query.order_by(Plan.id)))
+        plans = [plan for plan in plans if plan.theme == theme]
     if shuffle_seed is not None and round_.phase == Phase.STEMMEN:
         plans.sort(key=lambda p: hashlib.sha256(f"{shuffle_seed}:{p.public_id}".encode()).digest())
     return plans
