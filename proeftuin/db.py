@@ -25,10 +25,12 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 import anyio.to_thread
 from sqlalchemy import (
+    BigInteger,
     DateTime,
     Dialect,
     MetaData,
     Table,
+    bindparam,
     create_engine,
     event,
     func,
@@ -250,12 +252,16 @@ def lock_row(session: Session, entity: type[E], id_: int, *, shared: bool = Fals
     return session.scalars(statement.execution_options(populate_existing=True)).one_or_none()
 
 
+ADVISORY_LOCK = select(func.pg_advisory_xact_lock(bindparam("key", type_=BigInteger)))
+
+
 def lock_name(session: Session, name: str) -> None:
     """Hold a lock on ``name`` until the transaction ends: transactions that lock the same name
     run one after another (PostgreSQL: an advisory lock; SQLite: one writer at a time anyway)."""
     if session.get_bind().dialect.name == "postgresql":
         digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
-        session.execute(select(func.pg_advisory_xact_lock(int.from_bytes(digest, signed=True))))
+        key = int.from_bytes(digest, signed=True)
+        session.connection().execute(ADVISORY_LOCK, {"key": key})
 
 
 def transact_deferred(
