@@ -8,7 +8,7 @@ real server (``python -m proeftuin serve --workers 2``) on a fresh database: a S
 temporary folder, or a new database on the PostgreSQL server at PROEFTUIN_TEST_POSTGRES_URL
 (dropped afterwards). Each simulated visitor has one kept-alive connection and its own cookies.
 It speaks HTTP/1.1 on asyncio streams: httpx (``--client httpx``) spends 1.5 to 4 ms of CPU per
-request, more than the server, and on two cores measured mostly itself. Two phases, with the
+request, more than the server, and on two cores measured mostly itself. Three phases, with the
 same number of connections:
 
 1. the ceiling: ``GET /healthz`` (the trivial endpoint: one ``SELECT 1``) as fast as it answers;
@@ -16,13 +16,17 @@ same number of connections:
    the code (the ballot page), casts a ballot, and opens the receipt page (where the browser is
    sent); after every ``--round-page-every`` ballots it also looks at the round's page. Stops
    after ``--requests`` requests.
+3. casting alone: ``--cast-requests`` casts with voting passes made beforehand, the cast request
+   and nothing else. Not the target (a ballot is the whole of phase 2): it shows how much of the
+   gap to the ceiling is the casting endpoint itself.
 
 Reported: ballots/s (successful casts over the phase's wall time), p50/p95/p99 latency per kind
 of request, errors (anything but the expected answer), the ratio of ballots/s to the ceiling's
 requests/s, and afterwards from the database: ballots stored == successful casts, each under its
 own code, with the receipt the resident was given. Also the CPU time per ballot and per /healthz
 of the server and of the load generator, and the rates those allow on this machine's cores when
-nothing else runs: on a shared machine the wall-clock rates say more about the neighbours.
+nothing else runs (on PostgreSQL counting the database server's CPU too): on a shared machine
+the wall-clock rates say more about the neighbours.
 
 Targets (issue 7): SQLite >= 300 ballots/s with p99 < 250 ms, zero errors, zero lost or double
 ballots; PostgreSQL at least the same; casting >= 25 % of the ceiling. The exit status is 1 when
@@ -34,6 +38,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import os
 import sys
 import tempfile
@@ -49,6 +54,11 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from sqlalchemy.orm import Session
+
+from proeftuin.db import read
+from proeftuin.services import voting
+from proeftuin.web.voting import issue_pass
 from tests.trust.client import (
     FORM_HEADERS,
     Form,
@@ -59,7 +69,7 @@ from tests.trust.client import (
     pass_of,
     receipt_of,
 )
-from tests.trust.server import SeededRound, Server, TrustDatabase
+from tests.trust.server import PEPPER, SeededRound, Server, TrustDatabase
 
 TARGET_BALLOTS_PER_SECOND = 300
 TARGET_P99_MS = 250
@@ -309,6 +319,57 @@ async def residents(
     return len(stats.receipts) / (time.perf_counter() - began), stats
 
 
+async def casting_alone(
+    url: str,
+    passes: dict[str, str],
+    choices: dict[str, int],
+    connections: int,
+    browser: type[Browser],
+) -> tuple[float, Stats]:
+    """Only the cast request, with voting passes made beforehand (one per code): what the
+    casting endpoint itself sustains, next to a ballot's 3.5 requests in the voting phase."""
+    stats = Stats()
+    remaining = iter(passes.items())
+
+    async def caster() -> None:
+        visitor = browser(url)
+        start = await visitor.request("GET", "/stem")
+        csrf = csrf_of(start.text)
+        for code, pas in remaining:
+            began = time.perf_counter()
+            try:
+                form = cast_form(csrf, pas, choices, new_token())
+                reply = await visitor.request("POST", "/stem/uitbrengen", form)
+            except (OSError, asyncio.IncompleteReadError, httpx.HTTPError) as error:
+                stats.errors.append(f"cast alone: {type(error).__name__}")
+                continue
+            finally:
+                stats.record("cast alone", began)
+            receipt = receipt_of(reply.status, reply.headers.get("location"))
+            if receipt is None:
+                stats.errors.append(f"cast alone: {reply.status}")
+            else:
+                stats.receipts[code] = receipt
+        await visitor.close()
+
+    began = time.perf_counter()
+    await asyncio.gather(*(caster() for _ in range(connections)))
+    return len(stats.receipts) / (time.perf_counter() - began), stats
+
+
+def voting_passes(database: TrustDatabase, server: Server, codes: list[str]) -> dict[str, str]:
+    """The voting pass the ballot page would carry, for each code."""
+    settings = server.settings()
+
+    def make(session: Session) -> dict[str, str]:
+        return {
+            code: issue_pass(settings, voting.code_credential(session, PEPPER, code))
+            for code in codes
+        }
+
+    return read(database.database, make)
+
+
 def verify(database: TrustDatabase, round_: SeededRound, stats: Stats) -> list[str]:
     """Ballots in the database == successful casts, each under its code, with its receipt."""
     stored = {ballot.voter_key: ballot.receipt for ballot in database.ballots(round_.id)}
@@ -337,6 +398,9 @@ def main() -> int:
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--requests", type=int, default=6000, help="requests in the voting phase")
     parser.add_argument("--ceiling-requests", type=int, default=None, help="default: --requests")
+    parser.add_argument(
+        "--cast-requests", type=int, default=2000, help="casts in the phase of casting alone"
+    )
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
@@ -355,8 +419,10 @@ def main() -> int:
 
     folder = Path(tempfile.mkdtemp(prefix="proeftuin-load-"))
     database = TrustDatabase.create(args.db, folder)
-    # Each ballot takes at least three requests; codes to spare for the last residents' laps.
-    round_ = database.seed_round(code_count=args.requests // 3 + args.connections + 10)
+    # Each ballot takes at least three requests; codes to spare for the last residents' laps,
+    # and codes for the phase of casting alone.
+    voting_codes = args.requests // 3 + args.connections + 10
+    round_ = database.seed_round(code_count=voting_codes + args.cast_requests)
     server = Server(
         database,
         folder,
@@ -372,17 +438,19 @@ def main() -> int:
     try:
         pids = server.worker_pids()
         server_before, own_before = cpu_seconds(pids), own_cpu_seconds()
+        database_before = cpu_seconds(database_pids())
         browser = BROWSERS[args.client]
         ceiling_rps, ceiling_stats = asyncio.run(
             ceiling(server.url, args.ceiling_requests or args.requests, args.connections, browser)
         )
         ceiling_cpu = (cpu_seconds(pids) - server_before, own_cpu_seconds() - own_before)
+        ceiling_database_cpu = cpu_seconds(database_pids()) - database_before
         server_before, own_before = cpu_seconds(pids), own_cpu_seconds()
         database_before = cpu_seconds(database_pids())
         ballots_per_second, stats = asyncio.run(
             residents(
                 server.url,
-                round_,
+                dataclasses.replace(round_, codes=round_.codes[:voting_codes]),
                 args.requests,
                 args.connections,
                 args.round_page_every,
@@ -391,7 +459,15 @@ def main() -> int:
         )
         voting_cpu = (cpu_seconds(pids) - server_before, own_cpu_seconds() - own_before)
         database_cpu = cpu_seconds(database_pids()) - database_before
-        problems = verify(database, round_, stats) + stats.errors + ceiling_stats.errors
+        passes = voting_passes(database, server, round_.codes[voting_codes:])
+        casts_per_second, cast_stats = asyncio.run(
+            casting_alone(
+                server.url, passes, dict.fromkeys(round_.plan_ids[:2], 1), args.connections, browser
+            )
+        )
+        every_cast = Stats(receipts=stats.receipts | cast_stats.receipts)
+        problems = verify(database, round_, every_cast)
+        problems += stats.errors + ceiling_stats.errors + cast_stats.errors
     finally:
         server.stop()
         database.drop()
@@ -411,6 +487,11 @@ def main() -> int:
     )
     ratio = ballots_per_second / ceiling_rps
     print(f"ratio ballots/s to ceiling requests/s: {ratio:.0%} (target >= {TARGET_RATIO:.0%})")
+    print(
+        f"casting alone: {len(cast_stats.receipts)} casts, {casts_per_second:.0f} casts/s, "
+        f"{casts_per_second / ceiling_rps:.0%} of the ceiling"
+    )
+    report(cast_stats)
     # CPU time hardly depends on what else the machine runs: what the rates would be if these
     # processes had every core to themselves.
     cores = os.cpu_count() or 1
@@ -425,15 +506,17 @@ def main() -> int:
         f"{per_check[1] * 1000:.2f} ms"
     )
     if args.db == "postgresql":
+        per_ballot.append(database_cpu / max(1, ballots))
+        per_check.append(ceiling_database_cpu / max(1, len(ceiling_stats.latencies["healthz"])))
         print(
-            f"CPU per ballot of the PostgreSQL server: "
-            f"{database_cpu / max(1, ballots) * 1000:.1f} ms"
+            f"CPU of the PostgreSQL server per ballot: {per_ballot[-1] * 1000:.1f} ms, "
+            f"per /healthz: {per_check[-1] * 1000:.2f} ms"
         )
     print(
         f"CPU-bound on {cores} idle cores: {cores / sum(per_ballot):.0f} ballots/s, "
         f"{cores / sum(per_check):.0f} /healthz/s, ratio {sum(per_check) / sum(per_ballot):.0%}"
     )
-    print(f"errors: {len(stats.errors) + len(ceiling_stats.errors)}")
+    print(f"errors: {len(stats.errors) + len(ceiling_stats.errors) + len(cast_stats.errors)}")
     print(f"database check: {'ok' if not problems else 'FAILED'}")
     for problem in problems[:20]:
         print(f"  {problem}")
