@@ -13,6 +13,10 @@ Speed:
   the hinted plan is priced first, so that the cheap pass settles most others;
 * budgets are float64 arrays and every ρ carries an error bound; long sums avoid BLAS, whose
   threads cost more than they save on a busy machine;
+* a run's first rounds in which every supporter of the winner pays in full, each won by the plan
+  with the least possible ρ, are the first rounds at every higher per-voter budget too
+  (:class:`CleanPrefix`): Add1's next run starts after them, from the budgets they left plus
+  the difference;
 * :class:`MesBatch` runs many per-voter budgets side by side (Add1's consecutive runs on small
   elections), sharing numpy's per-call overhead; :meth:`MesRun.verify` proves that a whole range
   of per-voter budgets gives one outcome, so Add1 can skip it.
@@ -51,6 +55,8 @@ NEVER = np.iinfo(np.int64).max
 # A supporter whose budget/utility exceeds ρ by this factor is certainly not among those who pay
 # everything, whatever the float error.
 ROBUST = 1e-7
+# Up to this many plans, which plans share supporters is found with a bit set per row.
+PLAN_BITS = 256
 SMALLEST = 5e-324  # a positive budget too small for a float still must not read as "paid all"
 
 
@@ -162,11 +168,36 @@ class MesProfile:
         """
         found = self._neighbours.get(p)
         if found is None:
-            entries = _entry_positions(self.row_indptr, self.supporters[p].rows)
-            shared = np.zeros(self.project_count, dtype=np.bool_)
-            shared[self.row_projects[entries]] = True
-            found = self._neighbours[p] = np.flatnonzero(shared)
+            rows = self.supporters[p].rows
+            if self.project_count <= PLAN_BITS:
+                words = np.bitwise_or.reduce(self.row_plan_bits.take(rows, axis=0), axis=0)
+                shared = np.unpackbits(words.view(np.uint8), bitorder="little").view(np.bool_)
+                found = np.flatnonzero(shared[: self.project_count])
+            else:
+                entries = _entry_positions(self.row_indptr, rows)
+                shared = np.zeros(self.project_count, dtype=np.bool_)
+                shared[self.row_projects[entries]] = True
+                found = np.flatnonzero(shared)
+            self._neighbours[p] = found
         return found
+
+    @cached_property
+    def row_plan_bits(self) -> npt.NDArray[np.uint64]:
+        """Per row, the plans it supports as a bit set (64 plans a word)."""
+        words = (self.project_count + 63) // 64
+        rows = np.repeat(np.arange(self.row_count, dtype=np.int64), np.diff(self.row_indptr))
+        word, bit = np.divmod(self.row_projects, 64)
+        key = rows * words + word
+        values = np.left_shift(np.uint64(1), bit.astype(np.uint64))
+        if not (key[1:] >= key[:-1]).all():
+            order = np.argsort(key, kind="stable")
+            key, values = key[order], values[order]
+        bits = np.zeros(self.row_count * words, dtype=np.uint64)
+        if len(key):
+            # A row supports a plan at most once: the bits of one word add up without carries.
+            starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+            bits[key[starts]] = np.add.reduceat(values, starts)
+        return bits.reshape(self.row_count, words)
 
     def entries_of(self, rows: IntArray) -> tuple[IntArray, IntArray, IntArray]:
         """(project, points, row multiplicity) of every ballot entry of ``rows``."""
@@ -234,13 +265,9 @@ def _merge_identical_ballots(election: Election) -> tuple[IntArray, IntArray, In
         voter_of, projects, points = voter_of[order], projects[order], points[order]
     codes = projects * (int(points.max(initial=0)) + 1) + points
     row_len = np.bincount(voter_of, minlength=voters)
-    width = max(int(row_len.max(initial=0)), 1)
     starts = np.zeros(voters + 1, dtype=np.int64)
     np.cumsum(row_len, out=starts[1:])
-    column = np.arange(len(codes), dtype=np.int64) - starts[voter_of]
-    padded = np.full((voters, width), -1, dtype=np.int64)
-    padded[voter_of, column] = codes
-    first, mult = _group_identical_rows(padded, codes, starts, row_len)
+    first, mult = _group_identical_rows(voter_of, codes, starts, row_len)
     # Each distinct ballot keeps the (sorted) entries of the first voter who cast it.
     lengths_first = row_len[first]
     indptr = np.zeros(len(first) + 1, dtype=np.int64)
@@ -250,29 +277,61 @@ def _merge_identical_ballots(election: Election) -> tuple[IntArray, IntArray, In
 
 
 def _group_identical_rows(
-    padded: IntArray, codes: IntArray, starts: IntArray, row_len: IntArray
+    voter_of: IntArray, codes: IntArray, starts: IntArray, row_len: IntArray
 ) -> tuple[IntArray, IntArray]:
-    """First voter and number of voters of each distinct row of ``padded``.
+    """First voter and number of voters of each distinct row (``codes`` from ``starts``).
 
     Sorting the rows themselves is slow, so each row is hashed to one 64-bit number (a sum of
     fixed random numbers per entry, wrapping), the numbers are grouped, and the grouping is
-    checked against the rows; on a collision the rows are sorted after all.
+    checked against the rows (each voter's entries against those of the first voter with the same
+    number); on a collision the rows are sorted after all.
     """
     salt = np.random.default_rng(0x5EED).integers(
         1, 2**63, size=int(codes.max(initial=0)) + 1, dtype=np.uint64
     )
-    key = np.zeros(len(padded), dtype=np.uint64)
+    key = np.zeros(len(row_len), dtype=np.uint64)
     filled = np.flatnonzero(row_len)
     if filled.size:
         key[filled] = np.add.reduceat(salt[codes], starts[filled])
     key += row_len.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-    _, first, inverse, mult = np.unique(
-        key, return_index=True, return_inverse=True, return_counts=True
-    )
-    if not np.array_equal(padded, padded[first[inverse]]):
-        rows = np.ascontiguousarray(padded).view(np.dtype((np.void, 8 * padded.shape[1])))
+    first, inverse, mult = _group_by_key(key)
+    same = first[inverse]
+    if not (
+        np.array_equal(row_len, row_len[same])
+        and np.array_equal(codes, codes[_entry_positions(starts, same)])
+    ):
+        padded = _padded_rows(voter_of, codes, starts, row_len)
+        rows = padded.view(np.dtype((np.void, 8 * padded.shape[1])))
         _, first, mult = np.unique(rows.ravel(), return_index=True, return_counts=True)
     return first.astype(np.int64), mult.astype(np.int64)
+
+
+def _group_by_key(key: npt.NDArray[np.uint64]) -> tuple[IntArray, IntArray, IntArray]:
+    """``np.unique(key, return_index=True, return_inverse=True, return_counts=True)`` without the
+    unique values: a plain (unstable, much faster) sort, then the first index of each group as the
+    least one."""
+    perm = np.argsort(key)
+    ordered = key[perm]
+    new = np.empty(len(key), dtype=np.bool_)
+    new[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    first = np.minimum.reduceat(perm, starts).astype(np.int64, copy=False)
+    mult = np.diff(np.append(starts, len(key))).astype(np.int64, copy=False)
+    inverse = np.empty(len(key), dtype=np.int64)
+    inverse[perm] = np.cumsum(new) - 1
+    return first, inverse, mult
+
+
+def _padded_rows(
+    voter_of: IntArray, codes: IntArray, starts: IntArray, row_len: IntArray
+) -> IntArray:
+    """One row per voter: their codes, then −1."""
+    width = max(int(row_len.max(initial=0)), 1)
+    column = np.arange(len(codes), dtype=np.int64) - starts[voter_of]
+    padded = np.full((len(row_len), width), -1, dtype=np.int64)
+    padded[voter_of, column] = codes
+    return padded
 
 
 def _entry_positions(starts: IntArray, voters: IntArray) -> IntArray:
@@ -290,37 +349,51 @@ def _supporters_per_project(
     points: IntArray,
     kappa_f: Sequence[float],
 ) -> tuple[Supporters, ...]:
-    row_of_entry = np.repeat(np.arange(len(mult), dtype=np.int64), np.diff(indptr))
-    order = np.argsort(projects, kind="stable")
-    bounds = np.searchsorted(projects[order], np.arange(project_count + 1))
+    # Every per-supporter array of every plan at once, in plan order; each plan gets its slice.
+    # (Gathers through ``order`` are what costs here: the ones whose result is known are skipped.)
+    order = _stable_order(projects, project_count)
+    counts = np.bincount(projects, minlength=project_count)
+    bounds = np.zeros(project_count + 1, dtype=np.int64)
+    np.cumsum(counts, out=bounds[1:])
+    rows = np.repeat(np.arange(len(mult), dtype=np.int64), np.diff(indptr))[order]
+    row_mult = mult[rows] if (mult != 1).any() else np.ones(len(rows), dtype=np.int64)
+    pts = points[order] if (points != 1).any() else np.ones(len(rows), dtype=np.int64)
+    util = pts.astype(np.float64) * np.repeat(np.asarray(kappa_f, dtype=np.float64), counts)
+    mult_f = row_mult.astype(np.float64)
+    weighted_util = mult_f * util
+    weighted_points = row_mult * pts
     result = []
     for p in range(project_count):
-        entries = order[bounds[p] : bounds[p + 1]]
-        rows = row_of_entry[entries]
-        row_mult = mult[rows]
-        pts = points[entries]
-        util = pts.astype(np.float64) * kappa_f[p]
-        mult_f = row_mult.astype(np.float64)
+        at = slice(int(bounds[p]), int(bounds[p + 1]))
+        m, u = row_mult[at], util[at]
         result.append(
             Supporters(
-                rows=rows,
-                mult=row_mult,
-                points=pts,
-                mult_f=mult_f,
-                util_f=util,
-                weighted_util_f=mult_f * util,
-                voters=int(row_mult.sum()),
-                weighted_points=row_mult * pts,
-                total_points=int((row_mult * pts).sum()),
-                total_util_f=float((mult_f * util).sum()),
-                max_util_f=float(util.max(initial=0.0)),
-                uniform=bool((util == util[:1]).all()),
-                single=bool((row_mult == 1).all()),
-                shared_at=np.flatnonzero(row_mult > 1),
-                shared_extra=row_mult[row_mult > 1] - 1,
+                rows=rows[at],
+                mult=m,
+                points=pts[at],
+                mult_f=mult_f[at],
+                util_f=u,
+                weighted_util_f=weighted_util[at],
+                voters=int(m.sum()),
+                weighted_points=weighted_points[at],
+                total_points=int(weighted_points[at].sum()),
+                total_util_f=float(weighted_util[at].sum()),
+                max_util_f=float(u.max(initial=0.0)),
+                uniform=bool((u == u[:1]).all()),
+                single=bool((m == 1).all()),
+                shared_at=np.flatnonzero(m > 1),
+                shared_extra=m[m > 1] - 1,
             )
         )
     return tuple(result)
+
+
+def _stable_order(values: IntArray, bound: int) -> IntArray:
+    """``np.argsort(values, kind="stable")`` for values in [0, bound): small ones as 16-bit
+    integers, which numpy sorts by radix, several times faster."""
+    if bound <= 1 << 16:
+        values = values.astype(np.uint16)
+    return np.argsort(values, kind="stable").astype(np.int64, copy=False)
 
 
 def _candidate_entries(
@@ -356,6 +429,35 @@ class Round:
 
 
 @dataclass(eq=False)
+class CleanPrefix:
+    """The first rounds of a run at ``per_voter`` in which every supporter of the winner could pay
+    its full share, each won by the first plan of ``order`` not yet funded (of those whose
+    supporters held their cost at the start), with every row's budget after them.
+
+    A run at a higher per-voter budget makes the same rounds, every budget higher by the
+    difference: its winners still pay ρ0 = cost / Σu in full, and no other plan's ρ can be
+    below its ρ0. So a run may start from here instead (see :meth:`MesRun._resume`).
+    """
+
+    per_voter: Fraction
+    order: IntArray  # the candidates by exact ρ0, then rank
+    winners: list[int]
+    budgets: FloatArray | None = None
+    budget_err: FloatArray | None = None
+    max_err: float = 0.0
+
+
+def clean_order(profile: MesProfile, ranks: IntArray) -> IntArray:
+    """The candidates by exact ρ0 = cost / Σu (the least ρ they can ever have), then rank."""
+
+    def key(p: int) -> tuple[Fraction, int]:
+        rho0 = profile.costs[p] / (profile.kappa[p] * profile.supporters[p].total_points)
+        return rho0, int(ranks[p])
+
+    return np.array(sorted(profile.candidates.tolist(), key=key), dtype=np.int64)
+
+
+@dataclass(eq=False)
 class RunResult:
     per_voter: Fraction
     selected: list[int]  # MES winners in funding order (free plans not included)
@@ -368,6 +470,7 @@ class RunResult:
     # Only when tracked: an estimate (no guarantee) of how far the per-voter budget can rise
     # before the outcome changes; worth checking with ``verify_same_outcome``.
     reach: float = 0.0
+    prefix: CleanPrefix | None = None  # only when asked for (``keep_prefix``)
 
 
 class MesRun:
@@ -377,6 +480,9 @@ class MesRun:
     per-voter budget could rise before the outcome changes (``RunResult.reach``). ``hint``: the
     winners of a run at a nearby budget, in order; each round looks at its hinted plan first, whose
     price then settles most others with a cheap test. Hints only change the work, not the outcome.
+    ``keep_prefix`` returns the run's clean first rounds (``RunResult.prefix``); ``resume`` starts
+    after those of a run at a lower budget when they are this run's first rounds too. Neither goes
+    with ``record`` or ``track``.
     """
 
     def __init__(
@@ -388,7 +494,11 @@ class MesRun:
         record: bool = False,
         track: bool = False,
         hint: Sequence[int] = (),
+        keep_prefix: bool = False,
+        resume: CleanPrefix | None = None,
     ) -> None:
+        if (keep_prefix or resume is not None) and (record or track):
+            raise ValueError("clean prefixes are for plain runs only")
         self.profile = profile
         self.hint = hint
         self.per_voter = per_voter
@@ -410,20 +520,34 @@ class MesRun:
         self.fresh = np.zeros(projects, dtype=np.bool_)  # rho is current (no supporter paid since)
         self.alive = np.zeros(projects, dtype=np.bool_)
         self.exact_cache: dict[int, Fraction] = {}
+        # Budgets and their errors of a plan's supporters, as gathered since the last payment: a
+        # round's winner is priced, then funded, from the same ones.
+        self.held: dict[int, FloatArray] = {}
+        self.held_err: dict[int, FloatArray] = {}
         self.snapshots: list[FloatArray] = []
         self.seen: list[int] = []  # plans whose ρ was looked at in the current round
         # d budget / d per-voter budget per row along this run's decisions (for ``reach``).
         self.slope = np.ones(rows, dtype=np.float64) if track else np.zeros(0, dtype=np.float64)
         self.reach = float("inf")
+        self.resume = resume
+        self.order = np.zeros(0, dtype=np.int64)  # the candidates by exact ρ0, then rank
+        if resume is not None:
+            self.order = resume.order
+        elif keep_prefix:
+            self.order = clean_order(profile, ranks)
+        self.prefix = CleanPrefix(per_voter, self.order, []) if keep_prefix else None
+        self.clean_next: list[int] = []  # ``order`` without the plans nobody can fund here
 
     # -- the run -------------------------------------------------------------------------------
 
     def run(self) -> RunResult:
         self._start()
-        selected: list[int] = []
+        self.clean_next = self.order[self.alive[self.order]].tolist()
+        selected = self._resume(self.resume) if self.resume is not None else []
         while (winner := self._pick_winner()) is not None:
             self._fund(winner)
             selected.append(winner)
+        self._close_prefix()
         if self.track:
             self.reach = min(self.reach, self._affordability_estimate(set(selected)))
         return RunResult(
@@ -434,7 +558,60 @@ class MesRun:
             final_budgets=self.budgets.copy() if self.record else None,
             engine=self,
             reach=self.reach if self.track else 0.0,
+            prefix=self.prefix,
         )
+
+    def _resume(self, base: CleanPrefix) -> list[int]:
+        """Make ``base``'s clean rounds at once, if they are this run's first rounds (its winners
+        first in ``clean_next``, per-voter budget not above this run's); returns their winners.
+
+        Rows hold their budget at ``base`` plus the difference: the float sum is off by at most
+        the base error plus two roundings.
+        """
+        winners = base.winners
+        if (
+            base.budgets is None
+            or base.budget_err is None
+            or not winners
+            or base.per_voter > self.per_voter
+            or self.clean_next[: len(winners)] != winners
+        ):
+            return []
+        extra = 2 * ROUND * self.per_voter_f
+        self.budgets = base.budgets + float(self.per_voter - base.per_voter)
+        self.budget_err = base.budget_err + extra
+        self._forget_held()
+        self.max_err = base.max_err + extra
+        empty = np.zeros(0, dtype=np.int64)
+        for w in winners:
+            # Everyone pays in full: ρ is _start's ρ0 = cost / Σu, with its error bound.
+            rho, err = float(self.rho[w]), float(self.err[w])
+            total = self.profile.supporters[w].total_points
+            self.round_of[w] = len(self.rounds)
+            self.rounds.append(Round(w, rho, empty, total, err))
+            self.alive[w] = False
+            self.fresh[self.profile.neighbours(w)] = False
+        if self.prefix is not None:
+            self.prefix.winners = list(winners)
+        return list(winners)
+
+    def _extend_prefix(self, w: int, clean: bool) -> None:
+        """Before ``w`` is funded: one more clean round, or the end of the clean prefix."""
+        prefix = self.prefix
+        if prefix is None or prefix.budgets is not None:
+            return
+        k = len(prefix.winners)
+        if clean and k < len(self.clean_next) and self.clean_next[k] == w:
+            prefix.winners.append(w)
+        else:
+            self._close_prefix()
+
+    def _close_prefix(self) -> None:
+        prefix = self.prefix
+        if prefix is not None and prefix.budgets is None:
+            prefix.budgets = self.budgets.copy()
+            prefix.budget_err = self.budget_err.copy()
+            prefix.max_err = self.max_err
 
     def _start(self) -> None:
         """Initial ρ of every candidate while nobody has paid: cost / Σu if all can pay it."""
@@ -498,7 +675,7 @@ class MesRun:
         """
         sup = self.profile.supporters[p]
         cost = float(self.profile.cost_f[p])
-        budgets = self.budgets.take(sup.rows)
+        budgets = self._held(p)
         share = price * sup.max_util_f if sup.uniform else price * sup.util_f
         short = budgets < share
         poor_money = _money_in(sup, budgets, short)
@@ -535,7 +712,7 @@ class MesRun:
         """(ρ, error bound) of ``p`` from the current budgets, or None if it is unaffordable."""
         sup = self.profile.supporters[p]
         cost = float(self.profile.cost_f[p])
-        budgets = self.budgets.take(sup.rows)
+        budgets = self._held(p)
         money = dot(budgets, sup.mult_f)
         rounding = (len(sup.rows) + 8) * ROUND * (self.per_voter_f * sup.voters + cost)
         if not self._affordable(p, money, cost, rounding):
@@ -552,7 +729,7 @@ class MesRun:
         rho = _rho_by_fixpoint(cost, floor, ratio, weighted_money, sup.weighted_util_f)
         if rho is None:
             rho = _rho_by_scan(cost, ratio, weighted_money, sup.weighted_util_f)
-        carried = self.budget_err.take(sup.rows) * sup.mult_f
+        carried = self._held_err(p) * sup.mult_f
         return rho, _rho_error(rounding, rho, ratio, sup.weighted_util_f, carried)
 
     def _evaluate_uniform(
@@ -576,21 +753,20 @@ class MesRun:
             short = budgets < share
             now = voters - _voters_in(sup, short)
             if now == rich:
-                return share / u, self._error_uniform(share, budgets, rounding, sup)
+                return share / u, self._error_uniform(p, share, budgets, rounding)
             rich = now
         weighted_money = budgets * sup.mult_f
         rho = _rho_by_scan(cost, budgets / sup.util_f, weighted_money, sup.weighted_util_f)
-        return rho, self._error_uniform(rho * u, budgets, rounding, sup)
+        return rho, self._error_uniform(p, rho * u, budgets, rounding)
 
-    def _error_uniform(
-        self, share: float, budgets: FloatArray, rounding: float, sup: Supporters
-    ) -> float:
+    def _error_uniform(self, p: int, share: float, budgets: FloatArray, rounding: float) -> float:
         """:func:`_rho_error` for one utility u, given the share ρ·u."""
+        sup = self.profile.supporters[p]
         near = budgets <= share * (1 + ROBUST)
         slope = (sup.voters - _voters_in(sup, near)) * sup.max_util_f
         if slope <= 0:
             return float("inf")
-        errors = self.budget_err.take(sup.rows)
+        errors = self._held_err(p)
         carried = dot(errors if sup.single else errors * sup.mult_f, near)
         err = (rounding + carried) / slope
         return err if err <= share / sup.max_util_f * ROBUST / 2 else float("inf")
@@ -601,7 +777,7 @@ class MesRun:
         sup = self.profile.supporters[p]
         tol = self.max_err * sup.voters + rounding
         if abs(money - cost) <= tol:
-            tol = dot(self.budget_err.take(sup.rows), sup.mult_f) + rounding
+            tol = dot(self._held_err(p), sup.mult_f) + rounding
         if money < cost - tol:
             return False
         return money > cost + tol or self._exact_affordable(p)
@@ -611,14 +787,32 @@ class MesRun:
     ) -> tuple[FloatArray, FloatArray, FloatArray]:
         """Per supporter of ``p``: budget, budget − ρ·u, and the error bound of the latter."""
         sup = self.profile.supporters[p]
-        budgets = self.budgets.take(sup.rows)
+        budgets, errors = self._held(p), self._held_err(p)
         if sup.uniform:  # one share for every supporter
             left = budgets - rho * sup.max_util_f
-            tol = self.budget_err.take(sup.rows) + (err * sup.max_util_f + ROUND * self.per_voter_f)
+            tol = errors + (err * sup.max_util_f + ROUND * self.per_voter_f)
         else:
             left = budgets - rho * sup.util_f
-            tol = self.budget_err.take(sup.rows) + err * sup.util_f + ROUND * self.per_voter_f
+            tol = errors + err * sup.util_f + ROUND * self.per_voter_f
         return budgets, left, tol
+
+    def _held(self, p: int) -> FloatArray:
+        """The budgets of ``p``'s supporters (not to be written to)."""
+        held = self.held.get(p)
+        if held is None:
+            held = self.held[p] = self.budgets.take(self.profile.supporters[p].rows)
+        return held
+
+    def _held_err(self, p: int) -> FloatArray:
+        """The error bounds of :meth:`_held` (not to be written to)."""
+        held = self.held_err.get(p)
+        if held is None:
+            held = self.held_err[p] = self.budget_err.take(self.profile.supporters[p].rows)
+        return held
+
+    def _forget_held(self) -> None:
+        self.held.clear()
+        self.held_err.clear()
 
     def _classify(
         self, p: int, rho: float, err: float
@@ -658,6 +852,9 @@ class MesRun:
         not_rich = doubtful[doubt_left <= doubt_tol]
         poor = doubtful[had_money & (doubt_left < -doubt_tol)]
         unclear = doubtful[had_money & (np.abs(doubt_left) <= doubt_tol)]
+        # Every supporter paying in full (their exact money exceeds the share by more than any
+        # error): ρ is exactly ρ0.
+        self._extend_prefix(w, clean=not_rich.size == 0)
         new_budgets = np.maximum(left, 0.0)
         new_budgets[not_rich] = 0.0
         new_errors = tol
@@ -680,13 +877,13 @@ class MesRun:
             self._track_round(w, rho, poor, rich)
         self.budgets[sup.rows] = new_budgets
         self.budget_err[sup.rows] = new_errors
+        self._forget_held()
         # ``most`` bounds every new error (see _money_left) unless ρ was not trusted at all.
         bound = most if most < np.inf else float(new_errors.max(initial=0.0))
         self.max_err = max(self.max_err, bound)
         poor_rows = sup.rows[poor]
         self.capped_round[poor_rows] = now
-        points = sup.weighted_points
-        rich_points = sup.total_points - int(points[not_rich].sum() - points[rich_after_all].sum())
+        rich_points = sup.total_points - _points_of(sup, not_rich) + _points_of(sup, rich_after_all)
         self.rounds.append(
             Round(
                 project=w,
@@ -858,8 +1055,15 @@ def _voters_in(sup: Supporters, chosen: BoolArray) -> int:
     """How many voters the ``chosen`` supporter rows hold: one each, plus the few extra."""
     voters = int(np.count_nonzero(chosen))
     if sup.shared_at.size:
-        voters += int(sup.shared_extra @ chosen[sup.shared_at])
+        voters += int(np.dot(sup.shared_extra, chosen[sup.shared_at]))
     return voters
+
+
+def _points_of(sup: Supporters, at: IntArray | list[int]) -> int:
+    """Σ m·s over the supporter rows ``at``: their number when every row holds one point."""
+    if sup.total_points == len(sup.rows) or len(at) == 0:
+        return len(at)
+    return int(sup.weighted_points[at].sum())
 
 
 def _money_in(sup: Supporters, budgets: FloatArray, chosen: BoolArray) -> float:
@@ -943,8 +1147,19 @@ def run_mes(
     record: bool = False,
     track: bool = False,
     hint: Sequence[int] = (),
+    keep_prefix: bool = False,
+    resume: CleanPrefix | None = None,
 ) -> RunResult:
-    return MesRun(profile, per_voter, ranks, record=record, track=track, hint=hint).run()
+    return MesRun(
+        profile,
+        per_voter,
+        ranks,
+        record=record,
+        track=track,
+        hint=hint,
+        keep_prefix=keep_prefix,
+        resume=resume,
+    ).run()
 
 
 def verify_same_outcome(

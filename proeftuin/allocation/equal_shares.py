@@ -82,6 +82,7 @@ import numpy as np
 import numpy.typing as npt
 
 from proeftuin.allocation._mes_core import (
+    CleanPrefix,
     FloatArray,
     IntArray,
     MesProfile,
@@ -205,6 +206,7 @@ def _raise_until_exhaustive(
     # exhaustion_by_budget_increase gives up once the total budget passes budget·(voters + 1).
     limit = start * (profile.voter_count + 1) if all_plans else None
     previous = _Search(start, [], 0)
+    prefix: CleanPrefix | None = None  # the clean first rounds of the latest run
     # Wide windows share more overhead but may overshoot the last step needed: start narrow
     # where a run is expensive.
     steps, width = 0, 16 if len(profile.entries.rows) <= SMALL_ENTRIES else 4
@@ -214,7 +216,9 @@ def _raise_until_exhaustive(
         if not window:
             return previous
         seen: list[list[int]] = []
-        for i, selected in enumerate(_outcomes(profile, window, ranks, previous.selected)):
+        outcomes = _outcomes(profile, window, ranks, previous.selected, prefix)
+        for i, (selected, latest) in enumerate(outcomes):
+            prefix = latest
             current = _Search(window[i], selected, steps + i)
             spent = free_cost + _cost_of(profile, selected)
             if spent > budget:
@@ -236,24 +240,30 @@ def _raise_until_exhaustive(
 
 
 def _outcomes(
-    profile: MesProfile, per_voters: list[Fraction], ranks: IntArray, hint: list[int]
-) -> Iterator[list[int]]:
+    profile: MesProfile,
+    per_voters: list[Fraction],
+    ranks: IntArray,
+    hint: list[int],
+    prefix: CleanPrefix | None,
+) -> Iterator[tuple[list[int], CleanPrefix | None]]:
     """MES winners at each per-voter budget, in order: side by side, exact where floats could not
-    decide.
+    decide; each with the clean first rounds of the latest run at a lower budget (maybe none).
 
     Side by side only pays on small elections, where numpy's per-call overhead dominates; on
     large ones the runs are made one at a time, so none is made after the search has ended, each
-    hinted with the winners of the run before (``hint``: the outcome just before the first).
+    hinted with the winners of the run before (``hint``: the outcome just before the first) and
+    starting after its clean first rounds (``prefix``: those of the run just before the first).
     """
     if len(profile.entries.rows) > SIDE_BY_SIDE_ENTRIES:
         for per_voter in per_voters:
-            hint = run_mes(profile, per_voter, ranks, hint=hint).selected
-            yield hint
+            run = run_mes(profile, per_voter, ranks, hint=hint, keep_prefix=True, resume=prefix)
+            hint, prefix = run.selected, run.prefix
+            yield hint, prefix
         return
     for per_voter, selected in zip(
         per_voters, run_mes_batch(profile, per_voters, ranks), strict=True
     ):
-        yield run_mes(profile, per_voter, ranks).selected if selected is None else selected
+        yield (run_mes(profile, per_voter, ranks).selected if selected is None else selected), None
 
 
 def _skip_same_outcome(
@@ -512,7 +522,7 @@ def _roots(
 ) -> FloatArray:
     """Per round (row of ``held``, price x = 1/inverse): the largest cost c with g(x·c) ≥ c."""
     z = held / sup.points
-    order = np.argsort(z, axis=1, kind="stable")
+    order = _stable_argsort_rows(z)
     z_sorted = np.take_along_axis(z, order, axis=1)
     paid_in_full = np.take_along_axis(held * sup.mult_f, order, axis=1)
     poor_money = np.cumsum(paid_in_full, axis=1) - paid_in_full
@@ -528,6 +538,26 @@ def _roots(
         crossing, poor_money[at, k] / shortfall * inverse, matvec(held, sup.mult_f)
     )
     return roots
+
+
+def _stable_argsort_rows(values: FloatArray) -> IntArray:
+    """``np.argsort(values, axis=1, kind="stable")``, faster on long rows: each row is sorted by
+    the rank of its value among the row's distinct values, small integers that numpy sorts by
+    radix (stable, so the permutation is the same)."""
+    if values.shape[1] < RADIX_FROM:
+        return np.argsort(values, axis=1, kind="stable")
+    order = np.empty(values.shape, dtype=np.int64)
+    for i, row in enumerate(values):
+        distinct, rank = np.unique(row, return_inverse=True)
+        if len(distinct) <= 1 << 16:
+            order[i] = np.argsort(rank.astype(np.uint16), kind="stable")
+        else:
+            order[i] = np.argsort(row, kind="stable")
+    return order
+
+
+# Row length from which ranking first and sorting the ranks by radix beats numpy's merge sort.
+RADIX_FROM = 2048
 
 
 def _extra_supporters_needed(
