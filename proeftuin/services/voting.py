@@ -234,8 +234,11 @@ def cast(
 ) -> Receipt:
     """Store the ballot (or replace this credential's earlier one) and return its receipt.
 
-    ``choices`` maps a plan's public id to points (1 for approval-style ballots).
+    ``choices`` maps a plan's public id to points (1 for approval-style ballots). It writes with
+    SQL statements, not through the ORM: ballot and code objects loaded in this session before
+    are stale afterwards.
     """
+    session.flush()  # changes made through the ORM in this transaction count
     sql = session.connection()
     ids = {"round_id": credential.round_id, "voter_key": credential.voter_key}
     # Locks, so that this is safe at READ COMMITTED too (db.transact_locking): the round cannot
@@ -296,6 +299,9 @@ def _mark_code_used(session: Session, credential: Credential, today: dt.date) ->
     assert code is not None
     if code.status == CodeStatus.REVOKED:
         raise Invalid("code", "Deze code is ingetrokken. Neem contact op met de gemeente.")
+    if code.status == CodeStatus.UNUSED:  # cannot happen: the update above saw the latest row
+        code.status = CodeStatus.USED.value
+        code.used_on = today
 
 
 def _new_receipt() -> str:

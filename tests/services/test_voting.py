@@ -152,6 +152,29 @@ def test_a_revoked_code_and_a_closed_round_are_refused(db: Database) -> None:
         read(db, voting.check_code, PEPPER, other)
 
 
+def test_casting_sees_changes_made_earlier_in_its_transaction(db: Database) -> None:
+    """Casting writes with SQL statements, not through the ORM: what the same transaction
+    changed through the ORM before (a code revoked, a round closed) must count all the same."""
+    round_id, [code, other, *_] = _setup(db)
+
+    def revoke_then_cast(session):  # type: ignore[no-untyped-def]
+        _, credential = voting.check_code(session, PEPPER, code)
+        session.get(VotingCode, credential.code_id).status = "revoked"
+        voting.cast(session, credential, {"plan0": 1}, today=TODAY)
+
+    with pytest.raises(Invalid, match="ingetrokken"):
+        transact(db, revoke_then_cast)
+
+    def close_then_cast(session):  # type: ignore[no-untyped-def]
+        _, credential = voting.check_code(session, PEPPER, other)
+        session.get(Round, round_id).phase = Phase.GESLOTEN.value
+        voting.cast(session, credential, {"plan0": 1}, today=TODAY)
+
+    with pytest.raises(PhaseClosed):
+        transact(db, close_then_cast)
+    assert _ballots(db) == []
+
+
 def test_paper_and_online_can_never_both_count(db: Database) -> None:
     _, [online_first, paper_first, *_] = _setup(db)
     _cast(db, online_first, {"plan0": 1})
