@@ -332,6 +332,21 @@ def _transaction(
     raise AssertionError("unreachable")
 
 
+def live_connection(engine: Engine) -> Connection:
+    """A connection for work outside ``transact`` and ``read`` (the jobs lock, readiness), tried
+    first: no ping guards the pool (``connect``), and the server may have closed this one."""
+    connection = engine.connect()
+    try:
+        connection.exec_driver_sql("SELECT 1")
+        connection.rollback()  # end the transaction the query began: the caller begins its own
+    except DBAPIError as error:
+        connection.close()
+        if not error.connection_invalidated:
+            raise
+        connection = engine.connect()  # the pool has let go of the closed ones
+    return connection
+
+
 def read(
     db: Database,
     fn: Callable[Concatenate[Session, P], T],

@@ -31,7 +31,7 @@ from sqlalchemy import text
 
 from proeftuin import mail
 from proeftuin.config import Settings
-from proeftuin.db import Database, transact, utcnow
+from proeftuin.db import Database, live_connection, transact, utcnow
 from proeftuin.services import ratelimit, rounds
 from proeftuin.services.rounds import PhaseChange
 
@@ -112,7 +112,7 @@ def exclusive(database: Database) -> Iterator[bool]:
             with _file_lock(Path(path).with_name(Path(path).name + ".jobs-lock")) as acquired:
                 yield acquired
         return
-    with database.engine.connect() as conn, conn.begin():
+    with live_connection(database.engine) as conn, conn.begin():
         acquired = conn.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
         yield bool(acquired)
         # Leaving the transaction (commit or rollback) releases the lock.

@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
+from proeftuin.db import live_connection
+
 ROOT = Path(__file__).resolve().parent
 
 
@@ -30,7 +32,7 @@ def downgrade(database_url: str, revision: str = "base") -> None:
 
 def is_at_head(engine: Engine) -> bool:
     script = ScriptDirectory.from_config(alembic_config(str(engine.url)))
-    with engine.connect() as conn:
+    with live_connection(engine) as conn:
         current = set(MigrationContext.configure(conn).get_current_heads())
     return current == set(script.get_heads())
 

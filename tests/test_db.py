@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from proeftuin import jobs
 from proeftuin.db import (
     Database,
     connect,
@@ -21,6 +25,7 @@ from proeftuin.db import (
     utcnow,
 )
 from proeftuin.models import RateLimit
+from proeftuin.web.ops import readiness_problem
 from tests.conftest import (
     create_postgres_database,
     drop_postgres_database,
@@ -135,41 +140,101 @@ def _new_counter(session: Session) -> int:
     return counter.id
 
 
-def test_work_survives_a_postgresql_restart_that_closed_the_pooled_connections() -> None:
-    """No ping before each use: a connection the server has closed fails at its first statement,
-    and the work runs again on a new one. Terminating the backends is what a restart does to
-    them. A connection lost during the commit is not retried: that commit may have happened."""
+@pytest.fixture
+def counter_pg() -> Iterator[tuple[str, Database]]:
+    """A new PostgreSQL database with a counter table, and its ``Database``."""
     need_postgres()
     url = create_postgres_database("proeftuin_restart")
     database = connect(url)
-    try:
-        with database.engine.begin() as conn:
-            conn.execute(sa.text("CREATE TABLE counter (n INTEGER NOT NULL)"))
-            conn.execute(sa.text("INSERT INTO counter VALUES (0)"))
+    with database.engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE counter (n INTEGER NOT NULL)"))
+        conn.execute(sa.text("INSERT INTO counter VALUES (0)"))
+    yield url, database
+    database.dispose()
+    drop_postgres_database(url)
 
-        def add_one(session: Session) -> int:
+
+def count(session: Session) -> int:
+    return int(session.scalar(sa.text("SELECT n FROM counter")) or 0)
+
+
+def add_one(session: Session) -> int:
+    session.execute(sa.text("UPDATE counter SET n = n + 1"))
+    return count(session)
+
+
+def test_work_survives_a_postgresql_restart_that_closed_the_pooled_connections(
+    counter_pg: tuple[str, Database],
+) -> None:
+    """No ping before each use: a connection the server has closed fails at its first statement,
+    and the work runs again on a new one. Terminating the backends is what a restart does to
+    them."""
+    url, database = counter_pg
+    held = [database.engine.connect() for _ in range(3)]  # several connections in the pool
+    for conn in held:
+        conn.execute(sa.text("SELECT 1"))
+    for conn in held:
+        conn.close()
+    for step in range(1, 4):
+        assert _terminate_backends(url) >= 1
+        assert transact(database, add_one) == step  # ran exactly once more
+        _terminate_backends(url)
+        assert read(database, count) == step
+        _terminate_backends(url)
+        assert transact_locking(database, count) == step
+
+
+def test_work_lost_halfway_runs_again_and_counts_once(counter_pg: tuple[str, Database]) -> None:
+    url, database = counter_pg
+    for run in (transact, transact_locking):
+        calls: list[int] = []
+
+        def work(session: Session) -> int:
+            calls.append(1)
             session.execute(sa.text("UPDATE counter SET n = n + 1"))
-            return int(session.scalar(sa.text("SELECT n FROM counter")) or 0)
+            if len(calls) == 1:
+                _terminate_backends(url)
+            return count(session)
 
-        def count(session: Session) -> int:
-            return int(session.scalar(sa.text("SELECT n FROM counter")) or 0)
+        before = read(database, count)
+        assert run(database, work) == before + 1
+        assert len(calls) == 2
+        assert read(database, count) == before + 1
 
-        # Several connections in the pool, then all closed by the server.
-        held = [database.engine.connect() for _ in range(3)]
-        for conn in held:
-            conn.execute(sa.text("SELECT 1"))
-        for conn in held:
-            conn.close()
-        for step in range(1, 4):
-            assert _terminate_backends(url) >= 1
-            assert transact(database, add_one) == step  # ran exactly once more
-            _terminate_backends(url)
-            assert read(database, count) == step
-            _terminate_backends(url)
-            assert transact_locking(database, count) == step
-    finally:
-        database.dispose()
-        drop_postgres_database(url)
+
+def test_work_lost_during_the_commit_is_not_run_again(counter_pg: tuple[str, Database]) -> None:
+    """Whether that commit happened, no one knows: running the work again could do it twice."""
+    url, database = counter_pg
+    calls: list[int] = []
+
+    @sa.event.listens_for(database.engine, "commit")
+    def lose_the_connection(conn: sa.Connection) -> None:
+        _terminate_backends(url)
+
+    def work(session: Session) -> int:
+        calls.append(1)
+        return add_one(session)
+
+    with pytest.raises(DBAPIError) as lost:
+        transact(database, work)
+    assert lost.value.connection_invalidated
+    assert calls == [1]
+    sa.event.remove(database.engine, "commit", lose_the_connection)
+    assert read(database, count) == 0
+
+
+def test_the_jobs_lock_and_readiness_survive_a_postgresql_restart(
+    counter_pg: tuple[str, Database],
+) -> None:
+    url, database = counter_pg
+    with database.engine.connect() as conn:
+        conn.execute(sa.text("SELECT 1"))
+    _terminate_backends(url)
+    with jobs.exclusive(database) as acquired:
+        assert acquired
+    _terminate_backends(url)
+    # Not migrated, so not ready: but because of the schema, not an unanswered database.
+    assert readiness_problem(database) == "database schema is not at the migrations' head"
 
 
 def _terminate_backends(url: str) -> int:
