@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import dataclasses
 import os
 import sys
@@ -54,6 +53,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from proeftuin.db import read
@@ -109,16 +109,20 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def database_pids() -> list[int]:
-    """The PostgreSQL server's processes on this machine (its backends serve the workers' kept
-    connections for the whole run): they share the cores with the server we measure."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                if (entry / "comm").read_text().startswith("postgres"):
-                    pids.append(int(entry.name))
-    return pids
+def database_cpu(database: TrustDatabase) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend serving the benchmark's database (they
+    serve the workers' kept connections for the whole run and share the cores with them)."""
+    if database.backend != "postgresql":
+        return {}
+    statement = text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+    with database.database.engine.connect() as conn:
+        pids = list(conn.scalars(statement))
+    return {pid: cpu_seconds([pid]) for pid in pids}
+
+
+def cpu_since(database: TrustDatabase, before: dict[int, float]) -> float:
+    """The database's CPU since ``before`` (a backend started since counts from zero)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in database_cpu(database).items())
 
 
 # -- The browsers -----------------------------------------------------------------------------
@@ -438,15 +442,15 @@ def main() -> int:
     try:
         pids = server.worker_pids()
         server_before, own_before = cpu_seconds(pids), own_cpu_seconds()
-        database_before = cpu_seconds(database_pids())
+        database_before = database_cpu(database)
         browser = BROWSERS[args.client]
         ceiling_rps, ceiling_stats = asyncio.run(
             ceiling(server.url, args.ceiling_requests or args.requests, args.connections, browser)
         )
         ceiling_cpu = (cpu_seconds(pids) - server_before, own_cpu_seconds() - own_before)
-        ceiling_database_cpu = cpu_seconds(database_pids()) - database_before
+        ceiling_database_cpu = cpu_since(database, database_before)
         server_before, own_before = cpu_seconds(pids), own_cpu_seconds()
-        database_before = cpu_seconds(database_pids())
+        database_before = database_cpu(database)
         ballots_per_second, stats = asyncio.run(
             residents(
                 server.url,
@@ -458,7 +462,7 @@ def main() -> int:
             )
         )
         voting_cpu = (cpu_seconds(pids) - server_before, own_cpu_seconds() - own_before)
-        database_cpu = cpu_seconds(database_pids()) - database_before
+        voting_database_cpu = cpu_since(database, database_before)
         passes = voting_passes(database, server, round_.codes[voting_codes:])
         casts_per_second, cast_stats = asyncio.run(
             casting_alone(
@@ -506,7 +510,7 @@ def main() -> int:
         f"{per_check[1] * 1000:.2f} ms"
     )
     if args.db == "postgresql":
-        per_ballot.append(database_cpu / max(1, ballots))
+        per_ballot.append(voting_database_cpu / max(1, ballots))
         per_check.append(ceiling_database_cpu / max(1, len(ceiling_stats.latencies["healthz"])))
         print(
             f"CPU of the PostgreSQL server per ballot: {per_ballot[-1] * 1000:.1f} ms, "
