@@ -47,23 +47,29 @@ ROUNDS, PLANS, BALLOTS, CHOICES, CODES = map(
 # Casting's statements, built once with their parameters left open, and run on the connection
 # without the ORM: building and caching a statement anew costs more than SQLite takes to run it,
 # and on SQLite a cast holds the one write lock, so its time bounds the ballots per second.
-ROUND_RULES = (
+# The round's rules and its ballot's plans in one statement: one row per plan (one without a
+# plan when the ballot is empty). Only the round row is locked.
+ROUND_AND_PLANS = (
     select(
         ROUNDS.c.phase,
         *(ROUNDS.c[name] for name in ballot_rules.RULE_COLUMNS),
+        PLANS.c.id,
+        PLANS.c.public_id,
+        PLANS.c.official_cost,
+        PLANS.c.estimated_cost,
+    )
+    .select_from(
+        ROUNDS.outerjoin(
+            PLANS,
+            (PLANS.c.round_id == ROUNDS.c.id) & (PLANS.c.status == PlanStatus.OP_STEMBILJET.value),
+        )
     )
     .where(ROUNDS.c.id == bindparam("round_id"))
-    .with_for_update(read=True)
+    .with_for_update(read=True, of=ROUNDS)
 )
 BALLOT_OF_VOTER = select(
     BALLOTS.c.id, BALLOTS.c.receipt, BALLOTS.c.channel, BALLOTS.c.submission_token
 ).where(BALLOTS.c.round_id == bindparam("round_id"), BALLOTS.c.voter_key == bindparam("voter_key"))
-PLANS_ON_BALLOT = select(
-    PLANS.c.id, PLANS.c.public_id, PLANS.c.official_cost, PLANS.c.estimated_cost
-).where(
-    PLANS.c.round_id == bindparam("round_id"),
-    PLANS.c.status == PlanStatus.OP_STEMBILJET.value,
-)
 CODE_AND_ROUND = (
     select(CODES.c.id, CODES.c.status, CODES.c.round_id, ROUNDS.c.phase, ROUNDS.c.eligibility)
     .select_from(CODES.join(ROUNDS, CODES.c.round_id == ROUNDS.c.id))
@@ -243,9 +249,10 @@ def cast(
     ids = {"round_id": credential.round_id, "voter_key": credential.voter_key}
     # Locks, so that this is safe at READ COMMITTED too (db.transact_locking): the round cannot
     # close while the ballot goes in, and casts for one credential run one after another.
-    round_ = sql.execute(ROUND_RULES, ids).one_or_none()
-    if round_ is None:
+    rows = sql.execute(ROUND_AND_PLANS, ids).all()
+    if not rows:
         raise NotFound()
+    round_ = rows[0]
     if round_.phase != Phase.STEMMEN:
         raise PhaseClosed("Stemmen kan niet meer: de ronde is gesloten.")
     lock_name(session, f"ballot:{credential.round_id}:{credential.voter_key}")
@@ -254,7 +261,7 @@ def cast(
         return Receipt(existing.receipt, replaced=False, channel=existing.channel)
     if existing is not None:
         _check_channel(existing.channel, channel)
-    plans = {row.public_id: row for row in sql.execute(PLANS_ON_BALLOT, ids)}
+    plans = {row.public_id: row for row in rows if row.id is not None}
     chosen = ballot_rules.validate(round_, plans, choices)
     if TEST_CAST_DELAY_SECONDS:
         time.sleep(TEST_CAST_DELAY_SECONDS)
@@ -268,8 +275,8 @@ def cast(
         sql.execute(DROP_CHOICES, {"ballot_id": ballot_id})
         sql.execute(RESTAMP_BALLOT, {"ballot_id": ballot_id, **_prefixed(stamp)})
     if chosen:
-        rows = [{"ballot_id": ballot_id, "plan_id": plan.id, "points": p} for plan, p in chosen]
-        sql.execute(NEW_CHOICES, rows)
+        entries = [{"ballot_id": ballot_id, "plan_id": plan.id, "points": p} for plan, p in chosen]
+        sql.execute(NEW_CHOICES, entries)
     _mark_code_used(session, credential, today)
     return Receipt(receipt, replaced=existing is not None, channel=channel.value)
 
