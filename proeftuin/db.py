@@ -272,13 +272,16 @@ def transact_deferred(
     **kwargs: P.kwargs,
 ) -> T:
     """``transact`` for work that mostly reads and only now and then writes (a typed letter code:
-    only a wrong one is counted). On SQLite it does not take the write lock up front, so it
-    neither waits for the writers nor holds them up. Should it write after another transaction
-    committed since it began, SQLite refuses ("database is locked") and it runs again from the
-    start, now as an ordinary writer: the outcome is still as if the transactions ran one after
-    another. On PostgreSQL it is ``transact``."""
+    only a wrong one is counted), and locks what it decides on (``lock_name``). On SQLite it
+    does not take the write lock up front, so it neither waits for the writers nor holds them
+    up. Should it write after another transaction committed since it began, SQLite refuses
+    ("database is locked") and it runs again from the start, now as an ordinary writer: the
+    outcome is still as if the transactions ran one after another. On PostgreSQL it is
+    ``transact_locking``: at SERIALIZABLE, wrong codes typed at once from many addresses (a
+    guessing attack) aborted each other over the shared count, 8 attempts per code at 64 at
+    once."""
     if not db.is_sqlite:
-        return transact(db, fn, *args, **kwargs)
+        return transact_locking(db, fn, *args, **kwargs)
     # A plain BEGIN, committed below. After a conflict it runs as a writer in the queue: a
     # deferred write can lose to every writer that comes along while they keep coming.
     return _transaction(

@@ -166,9 +166,12 @@ def code_credential(
 
     With ``ip_key``, wrong codes count as failures for that IP (they are committed even though
     the call fails) and an IP over the limit is refused before the code is even looked at.
+    Attempts from one IP take turns (``lock_name``), so the count is exact at READ COMMITTED
+    too (db.transact_deferred); attempts from different IPs never wait for each other.
     """
     if ip_key is not None:
         assert now is not None
+        lock_name(session, f"code-attempts:{ip_key}")
         wait = ratelimit.retry_after(session, ratelimit.CODE_FAILURES_PER_IP, ip_key, now)
         if wait is not None:
             raise TooManyAttempts(wait)
@@ -184,6 +187,9 @@ def code_credential(
 
 def _watch_wrong_codes(session: Session, now: dt.datetime) -> None:
     alarm = ratelimit.WRONG_CODES_ALARM
+    # Wrong codes from all IPs take turns here, and only here: the count is exact, so the alarm
+    # is raised once per threshold, and no attempt is made to run again.
+    lock_name(session, "code-attempts:all")
     total = ratelimit.alarm(session, alarm, now)
     if total is not None:
         log.warning(

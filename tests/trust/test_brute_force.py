@@ -7,7 +7,8 @@ server), so the server sees the attacker's own IP, as it would in production.
   however often the cookie is thrown away, on both workers, and across a restart. A community
   centre entering 300 good codes from one IP is never blocked.
 - X-Forwarded-For counts only when it comes from the configured proxy.
-- Many wrong codes from many addresses together raise an alarm in the server's log.
+- Many wrong codes from many addresses together raise an alarm in the server's log; typed all at
+  once, each counts once, from one address and from many.
 - Staff sign-in: locked per account and per IP; a flood of 200 wrong passwords at once computes
   no more argon2 hashes than the limits allow (counted in the server: tests/trust/probes), and
   /healthz keeps answering meanwhile.
@@ -21,12 +22,13 @@ import re
 import secrets
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
-from proeftuin.db import transact, utcnow
-from proeftuin.errors import Invalid
+from proeftuin.db import Database, connect, transact, transact_deferred, utcnow
+from proeftuin.errors import Invalid, TooManyAttempts
 from proeftuin.models import Role
 from proeftuin.services import accounts, ratelimit, voting
 from tests.trust.client import Voter, csrf_of, limits
@@ -173,6 +175,56 @@ def test_the_wrong_code_alarm_is_raised_once_per_hundred(
     alarms = [r.getMessage() for r in caplog.records if "many wrong codes" in r.getMessage()]
     assert len(alarms) == 2, alarms
     assert f"many wrong codes: {(already // alarm.threshold + 1) * alarm.threshold} " in alarms[0]
+
+
+def test_wrong_codes_typed_at_once_are_each_counted_once(
+    trust_db: TrustDatabase, caplog: pytest.LogCaptureFixture
+) -> None:
+    """In-process, as the server types codes (db.transact_deferred), from many threads at once:
+    from one address exactly the limit is answered and the rest refused before the code is looked
+    at; from many addresses every failure counts once and the alarm is raised once per
+    threshold, not twice and not never."""
+    # Its own connections, closed at the end: the shared pool would keep 16 open all session.
+    database = connect(trust_db.url)
+    try:
+        _type_at_once(database, caplog)
+    finally:
+        database.dispose()
+
+
+def _type_at_once(database: Database, caplog: pytest.LogCaptureFixture) -> None:
+    now = utcnow()
+    outcomes: list[str] = []
+
+    def attempt(ip_key: str) -> None:
+        try:
+            transact_deferred(database, voting.code_credential, PEPPER, wrong_code(), ip_key, now)
+        except Invalid:
+            outcomes.append("wrong")
+        except TooManyAttempts:
+            outcomes.append("refused")
+
+    def all_at_once(ip_keys: list[str]) -> None:
+        with ThreadPoolExecutor(max_workers=32) as pool:
+            list(pool.map(attempt, ip_keys))
+
+    one = f"ip-{secrets.token_hex(4)}"
+    all_at_once([one] * 4 * LIMIT)
+    assert sorted(outcomes) == ["refused"] * 3 * LIMIT + ["wrong"] * LIMIT
+    limit = ratelimit.CODE_FAILURES_PER_IP
+    assert transact(database, ratelimit.retry_after, limit, one, now) is not None
+
+    alarm = ratelimit.WRONG_CODES_ALARM
+    already = transact(database, ratelimit.failures_since, alarm.limit, now - alarm.window)
+    caplog.set_level(logging.WARNING, logger=voting.__name__)
+    count = alarm.threshold - already % alarm.threshold + alarm.threshold
+    outcomes.clear()
+    all_at_once([f"ip-{secrets.token_hex(4)}" for _ in range(count)])
+    assert outcomes == ["wrong"] * count
+    after = transact(database, ratelimit.failures_since, alarm.limit, now - alarm.window)
+    assert after == already + count
+    alarms = [r.getMessage() for r in caplog.records if "many wrong codes" in r.getMessage()]
+    assert len(alarms) == 2, alarms
 
 
 def test_many_wrong_codes_from_many_addresses_raise_an_alarm_in_the_server_log(
