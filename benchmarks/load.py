@@ -12,10 +12,10 @@ request, more than the server, and on two cores measured mostly itself. Three ph
 same number of connections:
 
 1. the ceiling: ``GET /healthz`` (the trivial endpoint: one ``SELECT 1``) as fast as it answers;
-2. residents: each opens /stem once (session and CSRF token), then for each of its codes types
-   the code (the ballot page), casts a ballot, and opens the receipt page (where the browser is
-   sent); after every ``--round-page-every`` ballots it also looks at the round's page. Stops
-   after ``--requests`` requests.
+2. residents, each from its own loopback address: each opens /stem once (session and CSRF
+   token), then for each of its codes types the code (the ballot page), casts a ballot, and
+   opens the receipt page (where the browser is sent); after every ``--round-page-every``
+   ballots it also looks at the round's page. Stops after ``--requests`` requests.
 3. casting alone: ``--cast-requests`` casts with voting passes made beforehand, the cast request
    and nothing else. Not the target (a ballot is the whole of phase 2): it shows how much of the
    gap to the ceiling is the casting endpoint itself.
@@ -136,8 +136,17 @@ class Reply:
     cookies: dict[str, str]
 
 
+def loopback_addresses() -> Iterator[str]:
+    """A source address per resident (any 127.x.y.z reaches the server): residents vote from
+    their own phones, and the server takes turns per address when it counts wrong codes."""
+    return (f"127.{a}.{b}.{c}" for a in range(100, 250) for b in range(256) for c in range(1, 255))
+
+
 class Browser:
-    """One visitor: one kept-alive connection and its own cookies."""
+    """One visitor: one kept-alive connection, from its own address, and its own cookies."""
+
+    def __init__(self, url: str, address: str | None = None) -> None:
+        self.url, self.address = url, address
 
     async def request(self, method: str, path: str, form: Form | None = None) -> Reply:
         raise NotImplementedError
@@ -154,7 +163,8 @@ class StreamBrowser(Browser):
     bodies). A request costs it some 0.05 ms of CPU, where httpx takes 1.5 to 4 ms: on a machine
     of two cores httpx would spend more CPU than the server it measures."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, address: str | None = None) -> None:
+        super().__init__(url, address)
         parts = urlsplit(url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
@@ -162,7 +172,8 @@ class StreamBrowser(Browser):
 
     async def request(self, method: str, path: str, form: Form | None = None) -> Reply:
         if self.streams is None:
-            self.streams = await asyncio.open_connection(self.host, self.port)
+            local = (self.address, 0) if self.address else None
+            self.streams = await asyncio.open_connection(self.host, self.port, local_addr=local)
         reader, writer = self.streams
         body = str(httpx.QueryParams(form)).encode() if form is not None else b""
         headers = {"host": f"{self.host}:{self.port}", **self._cookie_header(self.cookies)}
@@ -212,8 +223,10 @@ class HttpxBrowser(Browser):
     """The same with httpx (``--client httpx``), one client per visitor: a client shared by many
     visitors spends even more CPU in its connection pool."""
 
-    def __init__(self, url: str) -> None:
-        self.http = httpx.AsyncClient(base_url=url, limits=limits(1), timeout=60)
+    def __init__(self, url: str, address: str | None = None) -> None:
+        super().__init__(url, address)
+        transport = httpx.AsyncHTTPTransport(local_address=address, limits=limits(1))
+        self.http = httpx.AsyncClient(base_url=url, transport=transport, timeout=60)
         self.http.cookies.jar.set_policy(DefaultCookiePolicy(allowed_domains=[]))
         self.cookies: dict[str, str] = {}
 
@@ -276,6 +289,7 @@ async def residents(
     stats = Stats()
     codes: Iterator[str] = iter(round_.codes)
     choices = dict.fromkeys(round_.plan_ids[:2], 1)
+    addresses = loopback_addresses()
 
     async def timed(
         visitor: Browser, kind: str, expected: int, path: str, form: Form | None = None
@@ -294,7 +308,7 @@ async def residents(
         return reply
 
     async def resident() -> None:
-        visitor = browser(url)
+        visitor = browser(url, next(addresses))
         start = await timed(visitor, "open /stem", 200, "/stem")
         if start is None:
             return
@@ -334,9 +348,10 @@ async def casting_alone(
     casting endpoint itself sustains, next to a ballot's 3.5 requests in the voting phase."""
     stats = Stats()
     remaining = iter(passes.items())
+    addresses = loopback_addresses()
 
     async def caster() -> None:
-        visitor = browser(url)
+        visitor = browser(url, next(addresses))
         start = await visitor.request("GET", "/stem")
         csrf = csrf_of(start.text)
         for code, pas in remaining:
