@@ -35,13 +35,11 @@ from proeftuin.services.ballot_rules import BallotState
 from proeftuin.services.voting import Credential
 
 EMAIL_ELIGIBILITIES = (Eligibility.EMAIL, Eligibility.CODES_OR_EMAIL)
-REVOKED = _("Deze code is ingetrokken. Neem contact op met de gemeente.")
 
 ROUNDS, AREAS, PLANS, CODES = map(table_of, (Round, Area, Plan, VotingCode))
 ROUND_OF_PAGE = (
     select(
-        *(ROUNDS.c[name] for name in ("id", "slug", "title", "phase", "eligibility")),
-        ROUNDS.c.voting_ends_at,
+        *(ROUNDS.c[n] for n in ("id", "slug", "title", "phase", "eligibility", "voting_ends_at")),
         *(ROUNDS.c[name] for name in ballot_rules.RULE_COLUMNS),
         AREAS.c.name.label("area_name"),
         select(CODES.c.status)
@@ -192,7 +190,7 @@ def ballot_page(
     if round_ is None or round_.phase != Phase.STEMMEN:
         raise PhaseClosed(_("Stemmen kan nu niet in deze ronde."))
     if credential.code_id is not None and round_.code_status in (None, CodeStatus.REVOKED):
-        raise Invalid("code", REVOKED)
+        raise Invalid("code", voting.REVOKED)
     plans = sql.execute(OPTIONS_OF_ROUND, {"round_id": credential.round_id}).all()
     by_id = {plan.id: plan for plan in plans}
     current = voting.current_choices(session, credential)

@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from proeftuin.db import lock_name, lock_row, table_of
-from proeftuin.errors import Invalid, NotFound, PhaseClosed, TooManyAttempts
+from proeftuin.errors import Invalid, NotFound, PhaseClosed, TooManyAttempts, _
 from proeftuin.models import (
     Ballot,
     BallotChoice,
@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 # A pause inside the casting transaction, for tests that must make races real; zero in production.
 TEST_CAST_DELAY_SECONDS = 0.0
+REVOKED = _("Deze code is ingetrokken. Neem contact op met de gemeente.")
 
 
 ROUNDS, PLANS, BALLOTS, CHOICES, CODES = map(
@@ -87,25 +88,14 @@ CHOICES_OF_VOTER = (
 NEW_BALLOT = insert(BALLOTS).returning(BALLOTS.c.id)
 NEW_CHOICES = insert(CHOICES)
 DROP_CHOICES = delete(CHOICES).where(CHOICES.c.ballot_id == bindparam("ballot_id"))
-RESTAMP_BALLOT = (
-    update(BALLOTS)
-    .where(BALLOTS.c.id == bindparam("ballot_id"))
-    .values(
-        receipt=bindparam("new_receipt"),
-        cast_on=bindparam("new_cast_on"),
-        submission_token=bindparam("new_submission_token"),
-    )
-)
+# The SET clause comes from the parameters given: receipt, cast_on and submission_token.
+RESTAMP_BALLOT = update(BALLOTS).where(BALLOTS.c.id == bindparam("ballot_id"))
 MARK_CODE_USED = (
     update(CODES)
     .where(CODES.c.id == bindparam("code_id"), CODES.c.status == CodeStatus.UNUSED.value)
     .values(status=CodeStatus.USED.value, used_on=bindparam("today"))
     .returning(CODES.c.id)
 )
-
-
-def _prefixed(values: Mapping[str, object]) -> dict[str, object]:
-    return {f"new_{name}": value for name, value in values.items()}
 
 
 @dataclass(frozen=True)
@@ -212,7 +202,7 @@ def _credential_for(session: Session, pepper: str, typed: str) -> Credential:
     if row is None:
         raise Invalid("code", "Deze code klopt niet. Controleer de code op uw brief.")
     if row.status == CodeStatus.REVOKED:
-        raise Invalid("code", "Deze code is ingetrokken. Neem contact op met de gemeente.")
+        raise Invalid("code", REVOKED)
     if row.phase != Phase.STEMMEN:
         raise PhaseClosed("Stemmen kan nu niet in deze ronde.")
     if row.eligibility == Eligibility.EMAIL:
@@ -279,7 +269,7 @@ def cast(
     else:
         ballot_id = existing.id
         sql.execute(DROP_CHOICES, {"ballot_id": ballot_id})
-        sql.execute(RESTAMP_BALLOT, {"ballot_id": ballot_id, **_prefixed(stamp)})
+        sql.execute(RESTAMP_BALLOT, {"ballot_id": ballot_id, **stamp})
     if chosen:
         entries = [{"ballot_id": ballot_id, "plan_id": plan.id, "points": p} for plan, p in chosen]
         sql.execute(NEW_CHOICES, entries)
@@ -311,7 +301,7 @@ def _mark_code_used(session: Session, credential: Credential, today: dt.date) ->
     code = lock_row(session, VotingCode, credential.code_id)
     assert code is not None
     if code.status == CodeStatus.REVOKED:
-        raise Invalid("code", "Deze code is ingetrokken. Neem contact op met de gemeente.")
+        raise Invalid("code", REVOKED)
     if code.status == CodeStatus.UNUSED:  # cannot happen: the update above saw the latest row
         code.status = CodeStatus.USED.value
         code.used_on = today
