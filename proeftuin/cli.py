@@ -14,7 +14,7 @@ from proeftuin import migrate
 from proeftuin.allocation import pabulib, report
 from proeftuin.allocation.ties import TieBreak
 from proeftuin.config import ConfigError, Settings, load_settings
-from proeftuin.db import connect, read, transact, utcnow
+from proeftuin.db import connect, rehearse, transact, utcnow
 from proeftuin.errors import DomainError, NotFound
 from proeftuin.models import Role
 from proeftuin.services import accounts, codes, demo, retention, round_admin, rounds
@@ -391,8 +391,7 @@ def purge_command(retention_days: int | None, dry_run: bool) -> None:
     keep = retention.RETENTION if retention_days is None else dt.timedelta(days=retention_days)
     database = connect(settings.database_url)
     try:
-        # A dry run works in a transaction that is rolled back.
-        run = read if dry_run else transact
+        run = rehearse if dry_run else transact
         purged = run(database, retention.purge, utcnow(), keep)
     finally:
         database.dispose()

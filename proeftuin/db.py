@@ -171,6 +171,7 @@ def connect(url: str, **engine_options: Any) -> Database:
         _configure_sqlite(engine)
         write_engine = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
         locking_engine = write_engine  # one writer at a time already
+        read_engine = engine
         path = engine.url.database
         if path and path != ":memory:" and not path.startswith("file:"):
             queue = WriteQueue(f"{path}.write-lock")
@@ -181,9 +182,11 @@ def connect(url: str, **engine_options: Any) -> Database:
         engine = create_engine(url, **engine_options)
         write_engine = engine.execution_options(isolation_level="SERIALIZABLE")
         locking_engine = engine.execution_options(isolation_level="READ COMMITTED")
+        # Reads end with COMMIT, not ROLLBACK (read): the server refuses any write in them.
+        read_engine = engine.execution_options(postgresql_readonly=True)
     return Database(
         engine=engine,
-        reader=sessionmaker(engine, expire_on_commit=False),
+        reader=sessionmaker(read_engine, expire_on_commit=False),
         writer=sessionmaker(write_engine, expire_on_commit=False),
         locking_writer=sessionmaker(locking_engine, expire_on_commit=False),
         write_queue=queue,
@@ -357,15 +360,36 @@ def read(
     *args: P.args,
     **kwargs: P.kwargs,
 ) -> T:
-    """Run ``fn(session, ...)`` in a transaction that is rolled back when the session closes.
-    Run again once on a new connection when the database had closed the one it had."""
+    """Run ``fn(session, ...)`` in a transaction that changes nothing: rolled back on SQLite;
+    on PostgreSQL read-only and committed, since psycopg forgets its prepared statements at every
+    ROLLBACK (and so parsed and planned every statement afresh). Run again once on a new
+    connection when the database had closed the one it had."""
     try:
-        with db.reader() as session:
-            return fn(session, *args, **kwargs)
+        return _read_once(db, lambda session: fn(session, *args, **kwargs))
     except DBAPIError as error:
         if not error.connection_invalidated:
             raise
+    return _read_once(db, lambda session: fn(session, *args, **kwargs))
+
+
+def _read_once(db: Database, work: Callable[[Session], T]) -> T:
     with db.reader() as session:
+        result = work(session)
+        if not db.is_sqlite:
+            session.commit()
+        return result
+
+
+def rehearse(
+    db: Database,
+    fn: Callable[Concatenate[Session, P], T],
+    /,
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    """Run ``fn(session, ...)`` as a write transaction that is rolled back: what it would change,
+    changing nothing (a dry run)."""
+    with db.write_turn(), db.writer() as session:
         return fn(session, *args, **kwargs)
 
 

@@ -19,6 +19,7 @@ from proeftuin.db import (
     connect,
     lock_name,
     read,
+    rehearse,
     transact,
     transact_deferred,
     transact_locking,
@@ -131,6 +132,54 @@ def test_transactions_that_lock_one_name_run_one_after_another(db: Database) -> 
     if together:  # the lock is what kept the update: without it, one is lost
         run_both(locked=False)
         assert read(db, count) == 3
+
+
+def test_a_read_cannot_write_and_a_rehearsal_keeps_nothing(db: Database) -> None:
+    """``read`` commits on PostgreSQL (see read), so the server must refuse writes in it;
+    ``rehearse`` (a dry run) sees its own changes and keeps none of them."""
+    row_id = transact(db, _new_counter)
+
+    def bump(session: Session) -> int:
+        counter = session.get(RateLimit, row_id)
+        assert counter is not None
+        counter.count += 1
+        session.flush()
+        return counter.count
+
+    def stored(session: Session) -> int:
+        counter = session.get(RateLimit, row_id)
+        assert counter is not None
+        return counter.count
+
+    if db.is_sqlite:
+        assert read(db, bump) == 1  # rolled back when the session closes
+    else:
+        with pytest.raises(DBAPIError, match="read-only transaction"):
+            read(db, bump)
+    assert read(db, stored) == 0
+    assert rehearse(db, bump) == 1
+    assert read(db, stored) == 0
+
+
+def test_reads_keep_the_prepared_statements_of_their_connection(
+    counter_pg: tuple[str, Database],
+) -> None:
+    """psycopg prepares a statement on its fifth run and forgets every prepared statement at a
+    ROLLBACK; reads end with COMMIT, so the server need not parse and plan each query again."""
+    url, _database = counter_pg
+    database = connect(url, pool_size=1)  # every read on the one connection
+
+    def prepared(session: Session) -> int:
+        count(session)
+        statement = sa.text("SELECT count(*) FROM pg_prepared_statements")
+        return int(session.scalar(statement) or 0)
+
+    try:
+        seen = [read(database, prepared) for _ in range(8)]
+    finally:
+        database.dispose()
+    assert seen[0] == 0
+    assert seen[-1] >= 2  # this count's statement and the query for it
 
 
 def _new_counter(session: Session) -> int:
