@@ -32,6 +32,7 @@ from proeftuin.models import (
 )
 from proeftuin.services import ballot_rules, voting
 from proeftuin.services.ballot_rules import BallotState
+from proeftuin.services.plans import CARD_COLUMNS
 from proeftuin.services.voting import Credential
 
 EMAIL_ELIGIBILITIES = (Eligibility.EMAIL, Eligibility.CODES_OR_EMAIL)
@@ -51,22 +52,7 @@ ROUND_OF_PAGE = (
     .where(ROUNDS.c.id == bindparam("round_id"))
 )
 OPTIONS_OF_ROUND = (
-    select(
-        *(
-            PLANS.c[name]
-            for name in (
-                "id",
-                "public_id",
-                "title",
-                "summary",
-                "official_cost",
-                "estimated_cost",
-                "theme",
-                "location",
-                "self_executed",
-            )
-        )
-    )
+    select(*(PLANS.c[name] for name in CARD_COLUMNS))
     .where(
         PLANS.c.round_id == bindparam("round_id"),
         PLANS.c.status == PlanStatus.OP_STEMBILJET.value,

@@ -6,10 +6,12 @@ import hashlib
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Row, bindparam, delete, func, select
 from sqlalchemy.orm import Session, joinedload
 
+from proeftuin.db import table_of
 from proeftuin.errors import Invalid, InvalidForm, NotAllowed, NotFound, PhaseClosed
 from proeftuin.models import Phase, Plan, PlanStatus, Resident, Round, Support
 
@@ -33,6 +35,39 @@ PUBLIC_STATUSES = (
 )
 EDITABLE_STATUSES = (PlanStatus.INGEDIEND, PlanStatus.AANPASSEN)
 LIMITS = {"title": 120, "summary": 300, "body": 10_000, "location": 200}
+
+PLANS, SUPPORTS = table_of(Plan), table_of(Support)
+PlanRow = Row[*tuple[Any, ...]]
+# What a plan's card shows, on the round page and on the ballot.
+CARD_COLUMNS = (
+    "id",
+    "public_id",
+    "title",
+    "summary",
+    "official_cost",
+    "estimated_cost",
+    "theme",
+    "location",
+    "self_executed",
+)
+# The round page is the most visited page: its plans and their support in one statement, built
+# once and run without the ORM.
+PUBLIC_PLANS = (
+    select(
+        *(PLANS.c[name] for name in CARD_COLUMNS),
+        PLANS.c.status,
+        select(func.count(SUPPORTS.c.id))
+        .where(SUPPORTS.c.plan_id == PLANS.c.id)
+        .scalar_subquery()
+        .label("support_count"),
+    )
+    .where(
+        PLANS.c.round_id == bindparam("round_id"),
+        PLANS.c.status.in_(bindparam("statuses", expanding=True)),
+        PLANS.c.hidden.is_(False),
+    )
+    .order_by(PLANS.c.id)
+)
 
 
 @dataclass(frozen=True)
@@ -65,29 +100,24 @@ def round_by_slug(session: Session, slug: str) -> Round:
     return round_
 
 
-def public_plans(
-    session: Session, round_: Round, theme: str | None = None, shuffle_seed: str | None = None
-) -> list[Plan]:
-    """The plans the public sees. During voting the order is shuffled per visitor (stable for the
-    same seed), so a place at the top of the list gives no plan an advantage."""
-    statuses = (
-        [PlanStatus.OP_STEMBILJET]
-        if round_.phase in (Phase.STEMMEN, Phase.GESLOTEN, Phase.GEPUBLICEERD)
-        else list(PUBLIC_STATUSES)
-    )
-    query = select(Plan).where(
-        Plan.round_id == round_.id, Plan.status.in_(statuses), Plan.hidden.is_(False)
-    )
-    return in_view(list(session.scalars(query.order_by(Plan.id))), round_, theme, shuffle_seed)
+def public_plans(session: Session, round_id: int, phase: str) -> list[PlanRow]:
+    """The plans the public sees (in id order), each with its ``support_count``: once voting
+    starts, only those on the ballot."""
+    voting_or_later = phase in (Phase.STEMMEN, Phase.GESLOTEN, Phase.GEPUBLICEERD)
+    statuses = [PlanStatus.OP_STEMBILJET] if voting_or_later else list(PUBLIC_STATUSES)
+    parameters = {"round_id": round_id, "statuses": [status.value for status in statuses]}
+    return list(session.connection().execute(PUBLIC_PLANS, parameters).all())
 
 
 def in_view(
-    plans: list[Plan], round_: Round, theme: str | None = None, shuffle_seed: str | None = None
-) -> list[Plan]:
-    """Public plans (in id order) of one theme, in this visitor's order (``public_plans``)."""
+    plans: list[PlanRow], phase: str, theme: str | None = None, shuffle_seed: str | None = None
+) -> list[PlanRow]:
+    """Public plans (in id order) of one theme, in this visitor's order: during voting the order
+    is shuffled per visitor (stable for the same seed), so a place at the top of the list gives
+    no plan an advantage."""
     if theme in THEMES:
         plans = [plan for plan in plans if plan.theme == theme]
-    if shuffle_seed is not None and round_.phase == Phase.STEMMEN:
+    if shuffle_seed is not None and phase == Phase.STEMMEN:
         plans.sort(key=lambda p: hashlib.sha256(f"{shuffle_seed}:{p.public_id}".encode()).digest())
     return plans
 
@@ -111,12 +141,12 @@ def support_counts(session: Session, round_: Round) -> dict[int, int]:
     return {plan_id: count for plan_id, count in rows}
 
 
-def supported_by(session: Session, round_: Round, resident_id: int) -> set[int]:
+def supported_by(session: Session, round_id: int, resident_id: int) -> set[int]:
     return set(
         session.scalars(
             select(Support.plan_id)
             .join(Plan, Plan.id == Support.plan_id)
-            .where(Plan.round_id == round_.id, Support.resident_id == resident_id)
+            .where(Plan.round_id == round_id, Support.resident_id == resident_id)
         )
     )
 
