@@ -20,6 +20,8 @@ from proeftuin.db import table_of
 from proeftuin.errors import Invalid, NotAllowed, PhaseClosed, _
 from proeftuin.models import (
     Area,
+    Ballot,
+    BallotChoice,
     BallotKind,
     CodeStatus,
     Eligibility,
@@ -37,7 +39,9 @@ from proeftuin.services.voting import Credential
 
 EMAIL_ELIGIBILITIES = (Eligibility.EMAIL, Eligibility.CODES_OR_EMAIL)
 
-ROUNDS, AREAS, PLANS, CODES = map(table_of, (Round, Area, Plan, VotingCode))
+ROUNDS, AREAS, PLANS, CODES, BALLOTS, CHOICES = map(
+    table_of, (Round, Area, Plan, VotingCode, Ballot, BallotChoice)
+)
 ROUND_OF_PAGE = (
     select(
         *(ROUNDS.c[n] for n in ("id", "slug", "title", "phase", "eligibility", "voting_ends_at")),
@@ -47,12 +51,26 @@ ROUND_OF_PAGE = (
         .where(CODES.c.id == bindparam("code_id"))
         .scalar_subquery()
         .label("code_status"),
+        select(BALLOTS.c.id)
+        .where(
+            BALLOTS.c.round_id == bindparam("round_id"),
+            BALLOTS.c.voter_key == bindparam("voter_key"),
+        )
+        .scalar_subquery()
+        .label("ballot_id"),
     )
     .select_from(ROUNDS.join(AREAS, ROUNDS.c.area_id == AREAS.c.id))
     .where(ROUNDS.c.id == bindparam("round_id"))
 )
+# The plans on the ballot, each with the points this voter's ballot gives it (None: not chosen).
 OPTIONS_OF_ROUND = (
-    select(*(PLANS.c[name] for name in CARD_COLUMNS))
+    select(*(PLANS.c[name] for name in CARD_COLUMNS), CHOICES.c.points)
+    .select_from(
+        PLANS.outerjoin(
+            CHOICES,
+            (CHOICES.c.plan_id == PLANS.c.id) & (CHOICES.c.ballot_id == bindparam("ballot_id")),
+        )
+    )
     .where(
         PLANS.c.round_id == bindparam("round_id"),
         PLANS.c.status == PlanStatus.OP_STEMBILJET.value,
@@ -170,24 +188,22 @@ def ballot_page(
     """
     # Statements built once and run without the ORM: every step of voting shows this page.
     sql = session.connection()
-    round_ = sql.execute(
-        ROUND_OF_PAGE, {"round_id": credential.round_id, "code_id": credential.code_id}
-    ).one_or_none()
+    ids = {"round_id": credential.round_id, "voter_key": credential.voter_key}
+    round_ = sql.execute(ROUND_OF_PAGE, {**ids, "code_id": credential.code_id}).one_or_none()
     if round_ is None or round_.phase != Phase.STEMMEN:
         raise PhaseClosed(_("Stemmen kan nu niet in deze ronde."))
     if credential.code_id is not None and round_.code_status in (None, CodeStatus.REVOKED):
         raise Invalid("code", voting.REVOKED)
-    plans = sql.execute(OPTIONS_OF_ROUND, {"round_id": credential.round_id}).all()
-    by_id = {plan.id: plan for plan in plans}
-    current = voting.current_choices(session, credential)
+    on_ballot = {"round_id": credential.round_id, "ballot_id": round_.ballot_id}
+    plans = sql.execute(OPTIONS_OF_ROUND, on_ballot).all()
     if choices is None:
-        choices = {by_id[pid].public_id: p for pid, p in (current or {}).items() if pid in by_id}
+        choices = {plan.public_id: plan.points for plan in plans if plan.points is not None}
     by_public_id = {plan.public_id: plan for plan in plans}
     return BallotPage(
         round=_round_view(round_),
         options=[_option(plan) for plan in _voter_order(plans, credential.voter_key)],
         choices=dict(choices),
-        voted=current is not None,
+        voted=round_.ballot_id is not None,
         state=ballot_rules.state(round_, by_public_id, choices),
     )
 

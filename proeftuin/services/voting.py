@@ -76,15 +76,6 @@ CODE_AND_ROUND = (
     .select_from(CODES.join(ROUNDS, CODES.c.round_id == ROUNDS.c.id))
     .where(CODES.c.code_hash == bindparam("code_hash"))
 )
-# One row per choice, or one row without a plan for a ballot without choices; none: no ballot.
-CHOICES_OF_VOTER = (
-    select(CHOICES.c.plan_id, CHOICES.c.points)
-    .select_from(BALLOTS.outerjoin(CHOICES, CHOICES.c.ballot_id == BALLOTS.c.id))
-    .where(
-        BALLOTS.c.round_id == bindparam("round_id"),
-        BALLOTS.c.voter_key == bindparam("voter_key"),
-    )
-)
 NEW_BALLOT = insert(BALLOTS).returning(BALLOTS.c.id)
 NEW_CHOICES = insert(CHOICES)
 DROP_CHOICES = delete(CHOICES).where(CHOICES.c.ballot_id == bindparam("ballot_id"))
@@ -214,15 +205,6 @@ def _credential_for(session: Session, pepper: str, typed: str) -> Credential:
 def email_credential(session: Session, pepper: str, round_: Round, resident_id: int) -> Credential:
     key = codes.voter_key(pepper, round_.id, f"resident:{resident_id}")
     return Credential(round_id=round_.id, voter_key=key, code_id=None)
-
-
-def current_choices(session: Session, credential: Credential) -> dict[int, int] | None:
-    """The plan ids and points of the credential's ballot, or None when it has not voted."""
-    ids = {"round_id": credential.round_id, "voter_key": credential.voter_key}
-    rows = session.connection().execute(CHOICES_OF_VOTER, ids).all()
-    if not rows:
-        return None
-    return {row.plan_id: row.points for row in rows if row.plan_id is not None}
 
 
 def cast(
