@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import ModuleType
 
+from jinja2.utils import htmlsafe_json_dumps
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -114,5 +115,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
     )
     app.state.settings = settings
     app.state.database = database
-    app.state.templates = create_templates(settings, {"htmx_config": HTMX_CONFIG})
+    # As JSON once, not on every page.
+    htmx_config = htmlsafe_json_dumps(HTMX_CONFIG, sort_keys=True)
+    app.state.templates = create_templates(settings, {"htmx_config": htmx_config})
     return app
