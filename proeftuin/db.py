@@ -4,7 +4,8 @@ SQLite is the embedded default and must survive several workers: WAL, a busy tim
 keys on, and ``BEGIN IMMEDIATE`` for writes so two writers queue instead of failing half-way.
 Writers also queue on a file lock beside the database first (``WriteQueue``), so they wait in
 the kernel's queue instead of in SQLite's busy handler, which polls with sleeps of up to 100 ms.
-PostgreSQL runs writes at SERIALIZABLE and retries on serialization failures and deadlocks.
+PostgreSQL runs writes at SERIALIZABLE and retries on serialization failures and deadlocks;
+reads are READ ONLY transactions that end with COMMIT (``read``).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InvalidRequestError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
@@ -374,10 +375,23 @@ def read(
 
 def _read_once(db: Database, work: Callable[[Session], T]) -> T:
     with db.reader() as session:
-        result = work(session)
-        if not db.is_sqlite:
-            session.commit()
+        try:
+            result = work(session)
+        except DBAPIError:
+            raise  # the database failed: closing the session rolls back
+        except Exception:
+            # Also when the work refused (a page not found): a ROLLBACK would cost the prepared
+            # statements all the same. Should that COMMIT fail, the work's error is what counts.
+            with contextlib.suppress(DBAPIError, InvalidRequestError):
+                _end_read(db, session)
+            raise
+        _end_read(db, session)
         return result
+
+
+def _end_read(db: Database, session: Session) -> None:
+    if not db.is_sqlite:
+        session.commit()
 
 
 def rehearse(
@@ -388,8 +402,9 @@ def rehearse(
     **kwargs: P.kwargs,
 ) -> T:
     """Run ``fn(session, ...)`` as a write transaction that is rolled back: what it would change,
-    changing nothing (a dry run)."""
-    with db.write_turn(), db.writer() as session:
+    changing nothing (a dry run). At READ COMMITTED on PostgreSQL, as reads: a dry run on a
+    busy server must not fail on a serialization conflict."""
+    with db.write_turn(), db.locking_writer() as session:
         return fn(session, *args, **kwargs)
 
 

@@ -1,5 +1,6 @@
 """proeftuin.db on SQLite: writers queue for their turn, and a deferred transaction that writes on a
-stale snapshot runs again instead of losing an update. On PostgreSQL: work survives a restart."""
+stale snapshot runs again instead of losing an update. On PostgreSQL: work survives a restart,
+and reads keep the prepared statements. On both: reads and dry runs keep no change."""
 
 from __future__ import annotations
 
@@ -134,9 +135,9 @@ def test_transactions_that_lock_one_name_run_one_after_another(db: Database) -> 
         assert read(db, count) == 3
 
 
-def test_a_read_cannot_write_and_a_rehearsal_keeps_nothing(db: Database) -> None:
-    """``read`` commits on PostgreSQL (see read), so the server must refuse writes in it;
-    ``rehearse`` (a dry run) sees its own changes and keeps none of them."""
+def test_a_read_keeps_no_change_and_a_rehearsal_keeps_nothing(db: Database) -> None:
+    """``read`` commits on PostgreSQL (see read), where the server refuses writes in it; on
+    SQLite it rolls back. ``rehearse`` (a dry run) sees its own changes and keeps none."""
     row_id = transact(db, _new_counter)
 
     def bump(session: Session) -> int:
@@ -164,22 +165,30 @@ def test_a_read_cannot_write_and_a_rehearsal_keeps_nothing(db: Database) -> None
 def test_reads_keep_the_prepared_statements_of_their_connection(
     counter_pg: tuple[str, Database],
 ) -> None:
-    """psycopg prepares a statement on its fifth run and forgets every prepared statement at a
-    ROLLBACK; reads end with COMMIT, so the server need not parse and plan each query again."""
+    """psycopg prepares a statement on its sixth run and forgets every prepared statement at a
+    ROLLBACK; reads end with COMMIT, also those that refuse (a page not found), so the server
+    need not parse and plan each query again."""
     url, _database = counter_pg
     database = connect(url, pool_size=1)  # every read on the one connection
 
-    def prepared(session: Session) -> int:
+    def prepared(session: Session, refuse: bool) -> int:
         count(session)
         statement = sa.text("SELECT count(*) FROM pg_prepared_statements")
-        return int(session.scalar(statement) or 0)
+        found = int(session.scalar(statement) or 0)
+        if refuse:
+            raise LookupError(found)
+        return found
 
     try:
-        seen = [read(database, prepared) for _ in range(8)]
+        seen = [read(database, prepared, False) for _ in range(8)]
+        with pytest.raises(LookupError):
+            read(database, prepared, True)
+        after_refusal = read(database, prepared, False)
     finally:
         database.dispose()
     assert seen[0] == 0
     assert seen[-1] >= 2  # this count's statement and the query for it
+    assert after_refusal >= seen[-1]
 
 
 def _new_counter(session: Session) -> int:

@@ -56,7 +56,7 @@ PUBLIC_PLANS = (
     select(
         *(PLANS.c[name] for name in CARD_COLUMNS),
         PLANS.c.status,
-        select(func.count(SUPPORTS.c.id))
+        select(func.count())
         .where(SUPPORTS.c.plan_id == PLANS.c.id)
         .scalar_subquery()
         .label("support_count"),
@@ -106,7 +106,7 @@ def public_plans(session: Session, round_id: int, phase: str) -> list[PlanRow]:
     voting_or_later = phase in (Phase.STEMMEN, Phase.GESLOTEN, Phase.GEPUBLICEERD)
     statuses = [PlanStatus.OP_STEMBILJET] if voting_or_later else list(PUBLIC_STATUSES)
     parameters = {"round_id": round_id, "statuses": [status.value for status in statuses]}
-    return list(session.connection().execute(PUBLIC_PLANS, parameters).all())
+    return list(session.connection().execute(PUBLIC_PLANS, parameters))
 
 
 def in_view(

@@ -111,11 +111,13 @@ def _gettext(context: Context, message: str) -> str:
 
 
 @jinja2.pass_context
-def _translate(context: Context, message: str, **variables: Any) -> Markup:
+def _translate(context: Context, message: str, **variables: Any) -> str:
     """``_()`` as jinja2.ext's newstyle gettext gives it (escaped, always a format string),
     without the two calls it makes through the context to reach ``_gettext``."""
     text = i18n.translations(_language(context)).gettext(message)
-    return Markup(text) % variables  # noqa: S704 - our own catalogue; the variables are escaped
+    if context.eval_ctx.autoescape:
+        text = Markup(text)  # noqa: S704 - our own catalogue; the variables below are escaped
+    return text % variables
 
 
 @jinja2.pass_context
