@@ -124,6 +124,7 @@ class MesProfile:
     """
 
     voter_count: int
+    utility: Utility
     budget: Fraction
     project_ids: tuple[str, ...]
     costs: tuple[Fraction, ...]
@@ -225,6 +226,7 @@ def build_profile(election: Election, utility: Utility) -> MesProfile:
     positive = np.array([cost > 0 for cost in costs], dtype=np.bool_)
     return MesProfile(
         voter_count=voter_count,
+        utility=utility,
         budget=election.budget,
         project_ids=tuple(project.id for project in election.projects),
         costs=costs,

@@ -422,7 +422,8 @@ def _explain_not_funded(
         "dropped_out_after": "" if dropped == 0 else _project_id(profile, run, dropped - 1),
         "supporters_money": money_then,
     }
-    if profile.kappa[p] == 1:
+    # By the utility, not by kappa: with cost utility a plan that costs 1 has kappa 1 as well.
+    if profile.utility == "count":
         highest = max(float(money[-1]), float(collected.max(initial=0.0)))
     else:
         wins_ties = np.array([ranks[p] < ranks[rnd.project] for rnd in run.rounds], dtype=bool)

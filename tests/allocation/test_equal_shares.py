@@ -374,6 +374,27 @@ def _without(election: Election, plan: str, cost: Fraction) -> Election:
     return Election(election.budget, projects, election.ballots, election.vote_type)
 
 
+def test_max_cost_to_fund_of_a_plan_that_costs_one_follows_its_utility() -> None:
+    """A plan of 1 euro weighs 1 per point with either utility. With count utility a cheaper plan
+    has a lower price and wins; with cost utility its price stays the same, it ties and loses
+    the tie-break, so no cost would have funded it (found by the property test below)."""
+    plans = (Project("9", Fraction(1)), Project("10", Fraction(1)), Project("11", Fraction(5)))
+    election = Election(Fraction(2), plans, [{"9": 1, "10": 1}, {"11": 1}], VoteType.APPROVAL)
+    for utility, threshold in (("count", Fraction(1)), ("cost", Fraction(0))):
+        outcome = equal_shares(
+            election, utility=utility, completion="none", tie_break=TieBreak.PABUTOOLS
+        )
+        assert outcome.selected == ("10",)  # "10" before "9" in string order wins the tie
+        assert outcome.explanations["9"].facts["max_cost_to_fund"] == threshold
+        cheaper = equal_shares(
+            _without(election, "9", Fraction(1, 2)),
+            utility=utility,
+            completion="none",
+            tie_break=TieBreak.PABUTOOLS,
+        )
+        assert ("9" in cheaper.selected) == (utility == "count")
+
+
 @examples(20)
 @given(
     cheap_elections(max_cost=30, budget_shares=(0.3, 0.5, 0.8)), st.sampled_from(["cost", "count"])
