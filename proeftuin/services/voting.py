@@ -122,15 +122,10 @@ def ballot_plans(session: Session, round_: Round) -> list[Plan]:
     )
 
 
-def check_code(
-    session: Session,
-    pepper: str,
-    typed: str,
-    ip_key: str | None = None,
-    now: dt.datetime | None = None,
-) -> tuple[Round, Credential]:
-    """The round and credential for a typed letter code (``code_credential``)."""
-    credential = code_credential(session, pepper, typed, ip_key, now)
+def check_code(session: Session, pepper: str, typed: str) -> tuple[Round, Credential]:
+    """The round and credential for a letter code typed by staff (paper ballots): as
+    ``code_credential``, without a limit per address."""
+    credential = code_credential(session, pepper, typed)
     round_ = session.get(Round, credential.round_id)
     assert round_ is not None
     return round_, credential
