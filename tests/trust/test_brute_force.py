@@ -171,7 +171,9 @@ def test_the_wrong_code_alarm_is_raised_once_per_hundred(
     caplog.set_level(logging.WARNING, logger=voting.__name__)
     for n in range(alarm.threshold - already % alarm.threshold + alarm.threshold):
         with pytest.raises(Invalid):
-            transact(trust_db.database, voting.check_code, PEPPER, wrong_code(), f"ip-{n}", now)
+            transact(
+                trust_db.database, voting.code_credential, PEPPER, wrong_code(), f"ip-{n}", now
+            )
     alarms = [r.getMessage() for r in caplog.records if "many wrong codes" in r.getMessage()]
     assert len(alarms) == 2, alarms
     assert f"many wrong codes: {(already // alarm.threshold + 1) * alarm.threshold} " in alarms[0]
