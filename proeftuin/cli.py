@@ -17,7 +17,8 @@ from proeftuin.config import ConfigError, Settings, load_settings
 from proeftuin.db import connect, rehearse, transact, utcnow
 from proeftuin.errors import DomainError, NotFound
 from proeftuin.models import Role
-from proeftuin.services import accounts, codes, demo, retention, round_admin, rounds
+from proeftuin.services import accounts, codes, demo, retention, rounds
+from proeftuin.services.pages import moderation as round_admin
 
 
 def _settings() -> Settings:

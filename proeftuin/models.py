@@ -216,7 +216,7 @@ class Round(Base):
     area: Mapped[Area] = relationship(back_populates="rounds")
     plans: Mapped[list[Plan]] = relationship(back_populates="round", order_by="Plan.id")
 
-    # As the round page's row has them (services.browse.ROUND_PAGE).
+    # As the round page's row has them (services.pages.browse.ROUND_PAGE).
     @property
     def area_slug(self) -> str:
         return self.area.slug

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from proeftuin import db
-from proeftuin.services import browse
+from proeftuin.services.pages import browse
 from proeftuin.web.htmx import render_page
 from proeftuin.web.markdown import render_markdown
 from proeftuin.web.residents import resident_id

@@ -19,7 +19,8 @@ from proeftuin import db, i18n
 from proeftuin.db import utcnow
 from proeftuin.errors import DomainError, Invalid, InvalidForm, TooManyAttempts
 from proeftuin.i18n import N_, TIMEZONE
-from proeftuin.services import codes, ratelimit, round_admin
+from proeftuin.services import codes, ratelimit
+from proeftuin.services.pages import moderation as round_admin
 from proeftuin.web.accounts import form_errors, read_form
 from proeftuin.web.htmx import hx_redirect, render_page, vary_on_htmx
 from proeftuin.web.language import language

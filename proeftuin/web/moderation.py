@@ -19,7 +19,8 @@ from proeftuin import db, i18n
 from proeftuin.errors import DomainError, Invalid, InvalidForm
 from proeftuin.i18n import N_, TIMEZONE
 from proeftuin.models import BallotKind, Eligibility, Phase, PlanStatus, Rule
-from proeftuin.services import moderation, round_admin, rounds
+from proeftuin.services import moderation, rounds
+from proeftuin.services.pages import moderation as round_admin
 from proeftuin.services.rounds import RoundInput
 from proeftuin.web.accounts import form_errors, read_form
 from proeftuin.web.htmx import hx_redirect, is_htmx, render_page

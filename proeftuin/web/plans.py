@@ -15,7 +15,8 @@ from starlette.routing import Route
 
 from proeftuin import db, i18n
 from proeftuin.errors import InvalidForm
-from proeftuin.services import browse, plans
+from proeftuin.services import plans
+from proeftuin.services.pages import browse
 from proeftuin.services.plans import PlanInput
 from proeftuin.web.browse import labels
 from proeftuin.web.htmx import hx_redirect, is_htmx, vary_on_htmx

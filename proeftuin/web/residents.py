@@ -21,7 +21,8 @@ from starlette.routing import Route
 from proeftuin import db, i18n, mail
 from proeftuin.db import utcnow
 from proeftuin.errors import Invalid
-from proeftuin.services import browse, outbox, ratelimit, residents
+from proeftuin.services import outbox, ratelimit, residents
+from proeftuin.services.pages import browse
 from proeftuin.web.auth import start_signed_in_session
 from proeftuin.web.htmx import hx_redirect
 from proeftuin.web.language import language

@@ -32,8 +32,9 @@ from proeftuin.db import utcnow
 from proeftuin.errors import DomainError, Invalid, NotAllowed, PhaseClosed, TooManyAttempts
 from proeftuin.i18n import N_, TIMEZONE
 from proeftuin.models import Channel
-from proeftuin.services import ballot_page, ballot_rules, codes, ratelimit, voting
-from proeftuin.services.ballot_page import BallotPage
+from proeftuin.services import ballot_rules, codes, ratelimit, voting
+from proeftuin.services.pages import voting as ballot_page
+from proeftuin.services.pages.voting import BallotPage
 from proeftuin.services.voting import Credential
 from proeftuin.web.htmx import hx_redirect, vary_on_htmx
 from proeftuin.web.language import language

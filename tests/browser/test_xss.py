@@ -42,7 +42,8 @@ from sqlalchemy.orm import Session
 from proeftuin.config import Settings
 from proeftuin.db import Database, transact, utcnow
 from proeftuin.models import Area, Phase, Plan, PlanStatus, Round
-from proeftuin.services import areas, codes, plans, residents, round_admin, rounds, staff
+from proeftuin.services import areas, codes, plans, residents, rounds, staff
+from proeftuin.services.pages import moderation as round_admin
 from proeftuin.services.plans import PlanInput
 from proeftuin.services.rounds import RoundInput
 from proeftuin.web.app import SESSION_COOKIE, create_app

@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from proeftuin.db import Database, transact
 from proeftuin.models import Area, Phase, Plan, PlanStatus, Round
-from proeftuin.services import browse
+from proeftuin.services.pages import browse
 
 NBSP = "\xa0"
 HTMX = {"HX-Request": "true"}

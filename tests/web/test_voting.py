@@ -32,7 +32,8 @@ from proeftuin.models import (
     Round,
     VotingCode,
 )
-from proeftuin.services import ballot_page, codes, residents, voting
+from proeftuin.services import codes, residents, voting
+from proeftuin.services.pages import voting as ballot_page
 from proeftuin.web import voting as voting_web
 from tests.services.factories import make_round
 from tests.web.test_residents import sign_in
