@@ -22,11 +22,6 @@ SLUG_LIMIT = 80
 POSTCODES_LIMIT = 500
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 PC4 = re.compile(r"[1-9][0-9]{3}")
-KIND_NAMES = {
-    AreaKind.WIJK: _("wijk"),
-    AreaKind.DORP: _("dorp"),
-    AreaKind.GEBIED: _("gebied"),
-}
 
 
 @dataclass(frozen=True)

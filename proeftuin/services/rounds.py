@@ -40,6 +40,7 @@ from proeftuin.models import (
 )
 from proeftuin.services import audit, permissions
 from proeftuin.services.permissions import Actor
+from proeftuin.vocabulary import PHASE_NAMES
 
 FROZEN = _("Dit kan niet meer: het stemmen is begonnen.")
 FROZEN_PHASES = (Phase.STEMMEN, Phase.GESLOTEN, Phase.GEPUBLICEERD)
@@ -457,15 +458,6 @@ def _unique_slug(session: Session, title: str) -> str:
 
 
 # -- Phases ----------------------------------------------------------------------------------
-
-PHASE_NAMES = {
-    Phase.CONCEPT: _("concept"),
-    Phase.INDIENEN: _("indienen"),
-    Phase.BEOORDELEN: _("beoordelen"),
-    Phase.STEMMEN: _("stemmen"),
-    Phase.GESLOTEN: _("gesloten"),
-    Phase.GEPUBLICEERD: _("gepubliceerd"),
-}
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from proeftuin.db import utcnow
 from proeftuin.errors import Invalid, InvalidForm
 from proeftuin.services import ratelimit, staff, staff_sessions
 from proeftuin.web.auth import end_staff_session, staff_session_token, start_staff_session
+from proeftuin.web.helpers import NO_STORE, form_errors, read_form
 from proeftuin.web.htmx import hx_redirect
 from proeftuin.web.language import language
 from proeftuin.web.policy import (
@@ -40,19 +41,6 @@ SESSION_STATUS_PATH = f"{LOGIN_PATH}/sessie"
 CHANGE_PATH = "/beheer/wachtwoord"
 TOTP_PENDING_KEY = "staff_totp_pending"  # True while a second factor is being set up
 WARN_BEFORE = dt.timedelta(minutes=5)
-NO_STORE = {"Cache-Control": "no-store"}
-
-
-def form_errors(request: Request, error: Invalid | InvalidForm) -> dict[str, str]:
-    """Field name → translated message, for the form macros in templates/beheer/_form.html."""
-    found = error.errors.values() if isinstance(error, InvalidForm) else [error]
-    lang = language(request)
-    return {e.field: i18n.gettext(e.message, lang, **e.params) for e in found}
-
-
-async def read_form(request: Request) -> dict[str, str]:
-    async with request.form() as form:
-        return {k: v for k, v in form.multi_items() if isinstance(v, str)}
 
 
 # -- Signing in and out ----------------------------------------------------------------------------

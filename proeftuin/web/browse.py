@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from proeftuin import db
+from proeftuin import db, vocabulary
 from proeftuin.services.pages import browse
 from proeftuin.web.htmx import render_page
 from proeftuin.web.markdown import render_markdown
@@ -27,9 +27,9 @@ THEME_PARAMETER = "thema"
 
 # Labels templates need; pass them with ``labels()``.
 LABELS: dict[str, Any] = {
-    "theme_labels": browse.THEME_LABELS,
-    "status_labels": browse.STATUS_LABELS,
-    "timeline_labels": browse.TIMELINE_LABELS,
+    "theme_labels": vocabulary.THEME_LABELS,
+    "status_labels": vocabulary.STATUS_LABELS,
+    "timeline_labels": vocabulary.TIMELINE_LABELS,
     "markdown": render_markdown,
 }
 

@@ -21,7 +21,7 @@ from proeftuin.errors import DomainError, Invalid, InvalidForm, TooManyAttempts
 from proeftuin.i18n import N_, TIMEZONE
 from proeftuin.services import codes, ratelimit
 from proeftuin.services.pages import moderation as round_admin
-from proeftuin.web.accounts import form_errors, read_form
+from proeftuin.web.helpers import NO_STORE, error_text, form_errors, read_form
 from proeftuin.web.htmx import hx_redirect, render_page, vary_on_htmx
 from proeftuin.web.language import language
 from proeftuin.web.moderation import ROUND, moment_formatter
@@ -31,7 +31,6 @@ from proeftuin.web.state import get_database, get_settings
 from proeftuin.web.templating import render
 from proeftuin.web.voting import CHOICE_PREFIX, NOT_A_NUMBER, Choices
 
-NO_STORE = {"Cache-Control": "no-store"}
 CODES_FIELD = "codes"
 # The checker's fields on the paper ballot form, and where the sign-in's own messages belong.
 CHECKER_FIELDS = {"password": "controle_wachtwoord", "totp": "controle_code"}
@@ -50,10 +49,6 @@ SERVICE_MESSAGES = (
 
 def _slug(request: Request) -> str:
     return str(request.path_params["slug"])
-
-
-def _t(request: Request, error: DomainError) -> str:
-    return i18n.gettext(error.message, language(request), **error.params)
 
 
 def _notice(request: Request) -> str | None:
@@ -182,7 +177,7 @@ async def paper_enter(request: Request) -> Response:
         typed = _typed(form)
     settings = get_settings(request)
     if isinstance(choices, Invalid):
-        errors = {"keuzes": _t(request, choices)}
+        errors = {"keuzes": error_text(request, choices)}
         return await _paper_page(request, {}, typed=typed, errors=errors, status_code=422)
     checker = round_admin.Checker(
         email=typed.get("controle_email", ""),
@@ -237,7 +232,7 @@ def _typed(form: FormData) -> dict[str, str]:
 
 def _paper_errors(request: Request, error: DomainError) -> dict[str, str]:
     if isinstance(error, TooManyAttempts):
-        return {"controle_email": _t(request, error)}
+        return {"controle_email": error_text(request, error)}
     assert isinstance(error, Invalid | InvalidForm)
     found = form_errors(request, error)
     out: dict[str, str] = {}
@@ -284,7 +279,7 @@ async def _paper_page(
         "errors": errors or {},
         "notice": notice,
         "show_total": show_total,
-        "problem": _t(request, problem) if problem is not None and show_total else None,
+        "problem": error_text(request, problem) if problem is not None and show_total else None,
     }
     response = render_page(
         request, "codes/paper.html", "codes/_paper_total.html", context, status_code

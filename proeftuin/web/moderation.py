@@ -16,13 +16,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from proeftuin import db, i18n
-from proeftuin.errors import DomainError, Invalid, InvalidForm
+from proeftuin.errors import Invalid, InvalidForm
 from proeftuin.i18n import N_, TIMEZONE
-from proeftuin.models import BallotKind, Eligibility, Phase, PlanStatus, Rule
+from proeftuin.models import PlanStatus
 from proeftuin.services import moderation, rounds
 from proeftuin.services.pages import moderation as round_admin
 from proeftuin.services.rounds import RoundInput
-from proeftuin.web.accounts import form_errors, read_form
+from proeftuin.vocabulary import BALLOT_KINDS, ELIGIBILITIES, PHASE_CONSEQUENCES, RULES
+from proeftuin.vocabulary import STAFF_STATUS_NAMES as STATUS_NAMES
+from proeftuin.web.helpers import error_text, form_errors, read_form
 from proeftuin.web.htmx import hx_redirect, is_htmx, render_page
 from proeftuin.web.language import language
 from proeftuin.web.markdown import render_markdown
@@ -34,78 +36,6 @@ ROUNDS = "/beheer/rondes"
 ROUND = "/beheer/rondes/{slug}"
 PLAN = "/beheer/rondes/{slug}/plannen/{public_id}"
 
-BALLOT_KINDS = {
-    BallotKind.KNAPSACK: (
-        N_("Binnen het budget"),
-        N_("Kiezers kiezen plannen tot het budget op is."),
-    ),
-    BallotKind.APPROVAL: (
-        N_("Alle goede plannen"),
-        N_("Kiezers kiezen alle plannen die zij goed vinden, zonder op het geld te letten."),
-    ),
-    BallotKind.K_APPROVAL: (
-        N_("Een vast aantal plannen"),
-        N_("Kiezers kiezen hoogstens het aantal plannen dat u hieronder invult."),
-    ),
-    BallotKind.POINTS: (
-        N_("Punten verdelen"),
-        N_("Kiezers verdelen punten over de plannen die zij willen."),
-    ),
-}
-RULES = {
-    Rule.EQUAL_SHARES: (
-        N_("Gelijke delen"),
-        N_(
-            "Elke kiezer krijgt een even groot deel van het budget. Zo krijgen ook kleinere "
-            "groepen bewoners een plan (Method of Equal Shares)."
-        ),
-    ),
-    Rule.GREEDY: (
-        N_("Meeste stemmen eerst"),
-        N_("Het plan met de meeste stemmen krijgt eerst geld, dan het volgende, zolang het past."),
-    ),
-    Rule.OPTIMAL: (
-        N_("Zoveel mogelijk stemmen"),
-        N_("De plannen die samen de meeste stemmen hebben en samen binnen het budget passen."),
-    ),
-}
-ELIGIBILITIES = {
-    Eligibility.CODES: (
-        N_("Met de code uit de brief"),
-        N_("Het veiligst: elke bewoner krijgt per post een brief met een eigen code."),
-    ),
-    Eligibility.EMAIL: (
-        N_("Met een bevestigd e-mailadres"),
-        N_("Minder veilig: iemand kan meer e-mailadressen hebben. De postcode moet kloppen."),
-    ),
-    Eligibility.CODES_OR_EMAIL: (
-        N_("Met de code of met een e-mailadres"),
-        N_("Bewoners kiezen zelf. Met een code kan niet ook nog per e-mail worden gestemd."),
-    ),
-}
-STATUS_NAMES = {
-    PlanStatus.INGEDIEND: N_("Te beoordelen"),
-    PlanStatus.AANPASSEN: N_("Wacht op aanpassing"),
-    PlanStatus.OP_STEMBILJET: N_("Op het stembiljet"),
-    PlanStatus.AFGEWEZEN: N_("Afgewezen"),
-    PlanStatus.SAMENGEVOEGD: N_("Samengevoegd"),
-    PlanStatus.INGETROKKEN: N_("Ingetrokken"),
-}
-# What happens when a round enters a phase: said on the confirmation page before the step.
-PHASE_CONSEQUENCES = {
-    Phase.INDIENEN: N_("Bewoners kunnen plannen indienen en steunen."),
-    Phase.BEOORDELEN: N_("Bewoners kunnen geen nieuwe plannen meer indienen."),
-    Phase.STEMMEN: N_(
-        "Het stemmen begint. Het budget, de regels van het stembiljet en de plannen op het "
-        "stembiljet liggen daarna vast. Alleen een beheerder kan de ronde dan nog terugzetten, "
-        "en dan vervallen alle stemmen."
-    ),
-    Phase.GESLOTEN: N_(
-        "Het stemmen stopt. Niemand kan daarna nog stemmen, ook niet op papier. "
-        "Daarna kan de uitslag worden berekend."
-    ),
-    Phase.GEPUBLICEERD: N_("De uitslag wordt openbaar. Dit kan niet meer terug."),
-}
 NOTICES = {
     "aangemaakt": N_(
         "De ronde is aangemaakt. Ze staat in de fase concept: bewoners zien haar nog niet."
@@ -130,12 +60,6 @@ def _slug(request: Request) -> str:
 
 def _notice(request: Request) -> str | None:
     return NOTICES.get(request.query_params.get("melding", ""))
-
-
-def _t(request: Request, error: DomainError | None) -> str | None:
-    if error is None:
-        return None
-    return i18n.gettext(error.message, language(request), **error.params)
 
 
 def moment_formatter(request: Request) -> Callable[[dt.datetime], str]:
@@ -255,7 +179,7 @@ async def round_detail(request: Request) -> Response:
         "eligibilities": ELIGIBILITIES,
         "status_names": STATUS_NAMES,
         "actor": current_actor(request),
-        "problem": _t(request, page.problem),
+        "problem": page.problem and error_text(request, page.problem),
         "moment": moment_formatter(request),
     }
     return render(request, "moderation/round.html", context)
@@ -291,7 +215,7 @@ async def _phase_page(
         "page": page,
         "round": page.round,
         "errors": errors or {},
-        "problem": _t(request, page.problem),
+        "problem": page.problem and error_text(request, page.problem),
         "consequences": PHASE_CONSEQUENCES,
     }
     return render(request, "moderation/phase.html", context, status_code)

@@ -32,13 +32,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from proeftuin import migrate
 from proeftuin.config import ConfigError, load_settings
 from proeftuin.db import Database
+from proeftuin.web.helpers import NO_STORE
 from proeftuin.web.security import client_networks
 from proeftuin.web.state import get_database
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("proeftuin.access")
-
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 # -- Readiness -------------------------------------------------------------------------------

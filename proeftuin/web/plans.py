@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from proeftuin import db, i18n
+from proeftuin import db, i18n, vocabulary
 from proeftuin.errors import InvalidForm
 from proeftuin.services import plans
 from proeftuin.services.pages import browse
@@ -53,7 +53,7 @@ def _form_page(
         plan=plan,
         errors=errors or {},
         theme_options=[
-            (code, i18n.gettext(label, lang)) for code, label in browse.THEME_LABELS.items()
+            (code, i18n.gettext(label, lang)) for code, label in vocabulary.THEME_LABELS.items()
         ],
     )
     return render(request, "plans/form.html", context, status_code=422 if errors else 200)

@@ -18,12 +18,13 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from proeftuin import db, i18n, mail
+from proeftuin import db, i18n, mail, vocabulary
 from proeftuin.db import utcnow
 from proeftuin.errors import Invalid
 from proeftuin.services import outbox, ratelimit, residents
 from proeftuin.services.pages import browse
 from proeftuin.web.auth import start_signed_in_session
+from proeftuin.web.helpers import NO_STORE
 from proeftuin.web.htmx import hx_redirect
 from proeftuin.web.language import language
 from proeftuin.web.security import client_ip, local_path, rotate_csrf_token
@@ -33,7 +34,6 @@ from proeftuin.web.templating import render
 RESIDENT_KEY = "resident"
 SIGN_IN_PATH = "/inloggen"
 DEFAULT_NEXT = "/mijn-plannen"
-NO_STORE = {"Cache-Control": "no-store"}
 
 # Messages the residents and accounts services raise, listed here so that `make messages` finds
 # them (the services do not mark them for translation).
@@ -215,7 +215,7 @@ async def my_plans(request: Request) -> Response:
         end_resident_session(request)
         return to_sign_in(request, request.url.path)
     items = await db.run_read(database, browse.my_plans, rid)
-    context = {"resident": resident, "plans": items, "status_labels": browse.STATUS_LABELS}
+    context = {"resident": resident, "plans": items, "status_labels": vocabulary.STATUS_LABELS}
     return render(request, "residents/my_plans.html", context)
 
 

@@ -23,31 +23,15 @@ from proeftuin.i18n import N_
 from proeftuin.services import explain_nl, open_data, results
 from proeftuin.services.open_data import Download
 from proeftuin.services.results import ResultView
-from proeftuin.web.accounts import NO_STORE, form_errors, read_form
+from proeftuin.vocabulary import RULE_NAMES, RULE_SUMMARIES
 from proeftuin.web.charts import Bar, bar_chart
+from proeftuin.web.helpers import NO_STORE, form_errors, read_form
 from proeftuin.web.htmx import hx_redirect
 from proeftuin.web.language import language
 from proeftuin.web.policy import Policy, current_actor, staff_route
 from proeftuin.web.state import get_database
 from proeftuin.web.templating import render
 
-RULE_NAMES = {
-    "equal_shares": N_("Gelijke delen"),
-    "greedy": N_("Meeste stemmen eerst"),
-    "optimal": N_("Beste combinatie"),
-}
-RULE_SUMMARIES = {
-    "equal_shares": N_(
-        "Het budget wordt eerlijk over alle kiezers verdeeld. Ook kleinere groepen kiezers "
-        "krijgen zo plannen die zij belangrijk vinden."
-    ),
-    "greedy": N_(
-        "Het plan met de meeste stemmen gaat eerst door, dan het volgende, zolang het geld er is."
-    ),
-    "optimal": N_(
-        "De plannen die samen de meeste stemmen hebben en samen binnen het budget passen."
-    ),
-}
 DOWNLOADS = {
     "pabulib": "stemmen.pb",
     "csv": "plannen.csv",

@@ -10,20 +10,20 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from proeftuin import db
+from proeftuin import db, vocabulary
 from proeftuin.db import utcnow
 from proeftuin.errors import Invalid, InvalidForm
-from proeftuin.i18n import N_, TIMEZONE
-from proeftuin.models import AreaKind, Role
+from proeftuin.i18n import TIMEZONE
+from proeftuin.models import AreaKind
 from proeftuin.services import areas, staff
 from proeftuin.services.permissions import Actor
-from proeftuin.web.accounts import NO_STORE, form_errors, read_form
+from proeftuin.vocabulary import ROLE_NAMES
+from proeftuin.web.helpers import NO_STORE, form_errors, read_form
 from proeftuin.web.htmx import hx_redirect, is_htmx, render_page, vary_on_htmx
 from proeftuin.web.policy import Policy, current_actor, staff_route
 from proeftuin.web.state import get_database
 from proeftuin.web.templating import render
 
-ROLE_NAMES = {Role.MODERATOR.value: N_("moderator"), Role.ADMIN.value: N_("beheerder")}
 ID_DIGITS = 9  # a row id that fits PostgreSQL's 32-bit integer (and SQLite's 64-bit one)
 
 
@@ -57,7 +57,7 @@ async def dashboard(request: Request) -> Response:
     actor = current_actor(request)
     overview = await db.run_read(get_database(request), areas.overview, actor)
     notice = request.query_params.get("melding", "")
-    context = {"areas": overview, "kind_names": areas.KIND_NAMES, "notice": notice}
+    context = {"areas": overview, "kind_names": vocabulary.AREA_KIND_NAMES, "notice": notice}
     return render(request, "beheer/dashboard.html", context)
 
 
@@ -69,7 +69,7 @@ async def area_list(request: Request) -> Response:
     database = get_database(request)
     overview = await db.run_read(database, areas.overview, actor)
     notice = request.query_params.get("melding", "")
-    context = {"areas": overview, "kind_names": areas.KIND_NAMES, "notice": notice}
+    context = {"areas": overview, "kind_names": vocabulary.AREA_KIND_NAMES, "notice": notice}
     return render(request, "beheer/areas.html", context)
 
 
@@ -131,7 +131,7 @@ def _area_form(
         "data": data,
         "area": area,
         "errors": errors or {},
-        "kinds": [(k.value, areas.KIND_NAMES[k]) for k in AreaKind],
+        "kinds": [(k.value, vocabulary.AREA_KIND_NAMES[k]) for k in AreaKind],
     }
     return render(request, "beheer/area_form.html", context, status_code=422 if errors else 200)
 

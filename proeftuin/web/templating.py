@@ -24,7 +24,7 @@ from starlette.templating import Jinja2Templates
 
 from proeftuin import i18n
 from proeftuin.config import Settings
-from proeftuin.web.labels import phase_label
+from proeftuin.vocabulary import phase_label
 from proeftuin.web.language import language
 from proeftuin.web.security import CSRF_FIELD, csrf_token
 

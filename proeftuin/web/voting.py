@@ -29,13 +29,14 @@ from starlette.routing import Route
 from proeftuin import db, i18n
 from proeftuin.config import Settings
 from proeftuin.db import utcnow
-from proeftuin.errors import DomainError, Invalid, NotAllowed, PhaseClosed, TooManyAttempts
+from proeftuin.errors import Invalid, NotAllowed, PhaseClosed, TooManyAttempts
 from proeftuin.i18n import N_, TIMEZONE
 from proeftuin.models import Channel
 from proeftuin.services import ballot_rules, codes, ratelimit, voting
 from proeftuin.services.pages import voting as ballot_page
 from proeftuin.services.pages.voting import BallotPage
 from proeftuin.services.voting import Credential
+from proeftuin.web.helpers import NO_STORE, error_text
 from proeftuin.web.htmx import hx_redirect, vary_on_htmx
 from proeftuin.web.language import language
 from proeftuin.web.residents import resident_id, sign_in_url
@@ -52,8 +53,6 @@ CHOICES_ID = "keuzes"  # the fieldset, where a message about the ballot as a who
 PASS_SALT = "proeftuin.voting-pass"  # noqa: S105 (not a secret: it separates purposes)
 PASS_MAX_AGE_SECONDS = 60 * 60  # per step: every page renews it
 WARN_BEFORE_SECONDS = 10 * 60  # with JavaScript, a warning this long before the pass expires
-# A shared computer must not show the next person a ballot from the cache.
-NO_STORE = {"Cache-Control": "no-store"}
 
 WHOLE_NUMBER = re.compile(r"[0-9]{1,6}")
 SUBMISSION_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -162,10 +161,6 @@ def _form_text(form: FormData, name: str) -> str:
 # -- Pages -----------------------------------------------------------------------------------
 
 
-def _t(request: Request, error: DomainError) -> str:
-    return i18n.gettext(error.message, language(request), **error.params)
-
-
 def _until(now: dt.datetime) -> str:
     return (now + dt.timedelta(seconds=PASS_MAX_AGE_SECONDS)).astimezone(TIMEZONE).strftime("%H:%M")
 
@@ -190,7 +185,7 @@ async def _start_page(
                 "slug": r.slug,
                 "title": r.title,
                 "area_name": r.area_name,
-                "problem": _t(request, r.problem) if r.problem else None,
+                "problem": error_text(request, r.problem) if r.problem else None,
             }
             for r in email_rounds
         ],
@@ -220,7 +215,7 @@ def _ballot_response(
     context = _ballot_context(request, credential, page, show_problem)
     context |= {"errors": dict(errors or {}), "typed": dict(typed or {})}
     if problem is not None and show_problem and CHOICES_ID not in context["errors"]:
-        context["errors"][CHOICES_ID] = _t(request, problem)
+        context["errors"][CHOICES_ID] = error_text(request, problem)
     return render(request, "voting/ballot.html", context, status_code, NO_STORE)
 
 
@@ -233,7 +228,7 @@ def _ballot_context(
         "round": page.round,
         "pas": issue_pass(get_settings(request), credential),
         "until": _until(utcnow()),
-        "problem": _t(request, problem) if problem is not None and show_problem else None,
+        "problem": error_text(request, problem) if problem is not None and show_problem else None,
         "live": False,
         "expiry_warning": False,
         "warn_after": max(1, PASS_MAX_AGE_SECONDS - WARN_BEFORE_SECONDS),
@@ -261,7 +256,7 @@ def _voter_step(endpoint: Endpoint) -> Endpoint:
         except Invalid as refused:
             if refused.field != "code":
                 raise
-            errors = {"code": _t(request, refused)}
+            errors = {"code": error_text(request, refused)}
             return await _start_page(request, errors=errors, status_code=422)
 
     return step
@@ -301,12 +296,12 @@ async def enter_code(request: Request) -> Response:
         return await _start_page(
             request,
             code=typed,
-            errors={"code": _t(request, refused)},
+            errors={"code": error_text(request, refused)},
             status_code=429,
             headers={"Retry-After": str(refused.retry_after)},
         )
     except (Invalid, PhaseClosed) as refused:
-        errors = {"code": _t(request, refused)}
+        errors = {"code": error_text(request, refused)}
         return await _start_page(
             request, code=typed, errors=errors, status_code=refused.status_code
         )
@@ -325,7 +320,9 @@ async def enter_email(request: Request) -> Response:
             get_database(request), ballot_page.enter_with_email, settings.code_pepper, slug, rid
         )
     except NotAllowed as refused:
-        return await _start_page(request, errors={"email": _t(request, refused)}, status_code=403)
+        return await _start_page(
+            request, errors={"email": error_text(request, refused)}, status_code=403
+        )
     return _ballot_response(request, credential, page)
 
 
@@ -344,7 +341,7 @@ async def live_state(request: Request) -> Response:
     page = await db.run_read(get_database(request), ballot_page.ballot_page, credential, chosen)
     context = _ballot_context(request, credential, page, show_problem=True)
     if isinstance(choices, Invalid):
-        context["problem"] = _t(request, choices)
+        context["problem"] = error_text(request, choices)
     elif choices.bad:
         context["problem"] = i18n.gettext(NOT_A_NUMBER, language(request))
     context["live"] = True
@@ -394,7 +391,7 @@ async def cast(request: Request) -> Response:
         if refused.field == "code":
             raise
         page = await db.run_read(database, ballot_page.ballot_page, credential, choices.points)
-        errors = {CHOICES_ID: _t(request, refused)}
+        errors = {CHOICES_ID: error_text(request, refused)}
         return _ballot_response(
             request, credential, page, errors=errors, show_problem=True, status_code=422
         )
@@ -422,7 +419,7 @@ async def _choose_again(
     database = get_database(request)
     if isinstance(choices, Invalid):
         page = await db.run_read(database, ballot_page.ballot_page, credential, {})
-        errors = {CHOICES_ID: _t(request, choices)}
+        errors = {CHOICES_ID: error_text(request, choices)}
         return _ballot_response(request, credential, page, errors=errors, status_code=422)
     page = await db.run_read(database, ballot_page.ballot_page, credential, choices.points)
     lang = language(request)

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from proeftuin import vocabulary
 from proeftuin.db import Database, transact
 from proeftuin.models import Area, Phase, Plan, PlanStatus, Round
-from proeftuin.services.pages import browse
 
 NBSP = "\xa0"
 HTMX = {"HX-Request": "true"}
@@ -361,5 +361,5 @@ def test_my_pages_have_no_inline_script_or_style(client: TestClient, db: Databas
 def test_theme_and_status_labels_cover_every_code() -> None:
     from proeftuin.services.plans import THEMES
 
-    assert browse.THEME_LABELS == THEMES
-    assert set(browse.STATUS_LABELS) == {s.value for s in PlanStatus}
+    assert vocabulary.THEME_LABELS == THEMES
+    assert set(vocabulary.STATUS_LABELS) == {s.value for s in PlanStatus}

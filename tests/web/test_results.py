@@ -186,7 +186,7 @@ def test_staff_count_compare_sign_off_and_publish(client: TestClient, db: Databa
     assert "Uitslag vaststellen" in page.text
     compare = client.get(f"{base}/vergelijken")
     assert compare.status_code == 200
-    for rule in ("Gelijke delen", "Meeste stemmen eerst", "Beste combinatie"):
+    for rule in ("Gelijke delen", "Meeste stemmen eerst", "Zoveel mogelijk stemmen"):
         assert rule in compare.text
     assert "Kiezers van wie minstens één gekozen plan doorgaat" in compare.text
     refused = post(client, f"{base}/vaststellen", {"decision": "x"})

@@ -27,33 +27,6 @@ CANNOT_EDIT = _("Dit plan kan niet meer worden aangepast.")
 CANNOT_WITHDRAW = _("Dit plan kan niet meer worden ingetrokken.")
 ONLY_THE_AUTHOR = _("Alleen de indiener kan dit plan aanpassen.")
 
-# Words residents read for the codes of plans.THEMES and PlanStatus (msgids, translated when shown).
-THEME_LABELS = {
-    "groen": _("Groen en natuur"),
-    "spelen": _("Spelen"),
-    "sport": _("Sport en bewegen"),
-    "ontmoeten": _("Ontmoeten"),
-    "verkeer": _("Verkeer"),
-    "veiligheid": _("Veiligheid"),
-    "cultuur": _("Cultuur"),
-    "gezondheid": _("Gezondheid"),
-    "overig": _("Overig"),
-}
-STATUS_LABELS = {
-    PlanStatus.INGEDIEND.value: _("Ingediend"),
-    PlanStatus.AANPASSEN.value: _("Aanpassing gevraagd"),
-    PlanStatus.OP_STEMBILJET.value: _("Op het stembiljet"),
-    PlanStatus.AFGEWEZEN.value: _("Afgewezen"),
-    PlanStatus.INGETROKKEN.value: _("Ingetrokken"),
-    PlanStatus.SAMENGEVOEGD.value: _("Samengevoegd met een ander plan"),
-}
-TIMELINE_LABELS = {
-    Phase.INDIENEN.value: _("Plannen indienen"),
-    Phase.BEOORDELEN.value: _("Plannen bekijken"),
-    Phase.STEMMEN.value: _("Stemmen"),
-    Phase.GESLOTEN.value: _("Stemmen tellen"),
-    Phase.GEPUBLICEERD.value: _("Uitslag"),
-}
 TIMELINE = (Phase.INDIENEN, Phase.BEOORDELEN, Phase.STEMMEN, Phase.GESLOTEN, Phase.GEPUBLICEERD)
 WITHDRAWABLE_PHASES = (Phase.INDIENEN, Phase.BEOORDELEN)
 WITHDRAWABLE_STATUSES = (*EDITABLE_STATUSES, PlanStatus.OP_STEMBILJET)

@@ -1,0 +1,175 @@
+"""The words residents and staff read for the model's codes, each defined once.
+
+Every page, mail and letter names a phase, a plan status, a rule, a ballot kind or a theme with
+the words below (B1 Dutch msgids, translated when shown), so one thing has one name everywhere.
+Where residents and staff see a status from a different side, both wordings stand here, named
+for their readers.
+"""
+
+from __future__ import annotations
+
+from proeftuin.i18n import N_
+from proeftuin.models import AreaKind, BallotKind, Eligibility, Phase, PlanStatus, Role, Rule
+
+# (name, what it means for voters), on the round form and the staff round page.
+BALLOT_KINDS: dict[BallotKind, tuple[str, str]] = {
+    BallotKind.KNAPSACK: (
+        N_("Binnen het budget"),
+        N_("Kiezers kiezen plannen tot het budget op is."),
+    ),
+    BallotKind.APPROVAL: (
+        N_("Alle goede plannen"),
+        N_("Kiezers kiezen alle plannen die zij goed vinden, zonder op het geld te letten."),
+    ),
+    BallotKind.K_APPROVAL: (
+        N_("Een vast aantal plannen"),
+        N_("Kiezers kiezen hoogstens het aantal plannen dat u hieronder invult."),
+    ),
+    BallotKind.POINTS: (
+        N_("Punten verdelen"),
+        N_("Kiezers verdelen punten over de plannen die zij willen."),
+    ),
+}
+
+# (name, what it means), for staff choosing a rule; RULE_SUMMARIES says it for residents.
+RULES: dict[Rule, tuple[str, str]] = {
+    Rule.EQUAL_SHARES: (
+        N_("Gelijke delen"),
+        N_(
+            "Elke kiezer krijgt een even groot deel van het budget. Zo krijgen ook kleinere "
+            "groepen bewoners een plan (Method of Equal Shares)."
+        ),
+    ),
+    Rule.GREEDY: (
+        N_("Meeste stemmen eerst"),
+        N_("Het plan met de meeste stemmen krijgt eerst geld, dan het volgende, zolang het past."),
+    ),
+    Rule.OPTIMAL: (
+        N_("Zoveel mogelijk stemmen"),
+        N_("De plannen die samen de meeste stemmen hebben en samen binnen het budget passen."),
+    ),
+}
+
+ELIGIBILITIES: dict[Eligibility, tuple[str, str]] = {
+    Eligibility.CODES: (
+        N_("Met de code uit de brief"),
+        N_("Het veiligst: elke bewoner krijgt per post een brief met een eigen code."),
+    ),
+    Eligibility.EMAIL: (
+        N_("Met een bevestigd e-mailadres"),
+        N_("Minder veilig: iemand kan meer e-mailadressen hebben. De postcode moet kloppen."),
+    ),
+    Eligibility.CODES_OR_EMAIL: (
+        N_("Met de code of met een e-mailadres"),
+        N_("Bewoners kiezen zelf. Met een code kan niet ook nog per e-mail worden gestemd."),
+    ),
+}
+
+# A plan's status as staff read it in the review queue.
+STAFF_STATUS_NAMES: dict[PlanStatus, str] = {
+    PlanStatus.INGEDIEND: N_("Te beoordelen"),
+    PlanStatus.AANPASSEN: N_("Wacht op aanpassing"),
+    PlanStatus.OP_STEMBILJET: N_("Op het stembiljet"),
+    PlanStatus.AFGEWEZEN: N_("Afgewezen"),
+    PlanStatus.SAMENGEVOEGD: N_("Samengevoegd"),
+    PlanStatus.INGETROKKEN: N_("Ingetrokken"),
+}
+
+# What happens when a round enters a phase: said on the confirmation page before the step.
+PHASE_CONSEQUENCES: dict[Phase, str] = {
+    Phase.INDIENEN: N_("Bewoners kunnen plannen indienen en steunen."),
+    Phase.BEOORDELEN: N_("Bewoners kunnen geen nieuwe plannen meer indienen."),
+    Phase.STEMMEN: N_(
+        "Het stemmen begint. Het budget, de regels van het stembiljet en de plannen op het "
+        "stembiljet liggen daarna vast. Alleen een beheerder kan de ronde dan nog terugzetten, "
+        "en dan vervallen alle stemmen."
+    ),
+    Phase.GESLOTEN: N_(
+        "Het stemmen stopt. Niemand kan daarna nog stemmen, ook niet op papier. "
+        "Daarna kan de uitslag worden berekend."
+    ),
+    Phase.GEPUBLICEERD: N_("De uitslag wordt openbaar. Dit kan niet meer terug."),
+}
+
+RULE_SUMMARIES: dict[Rule, str] = {
+    Rule.EQUAL_SHARES: N_(
+        "Het budget wordt eerlijk over alle kiezers verdeeld. Ook kleinere groepen kiezers "
+        "krijgen zo plannen die zij belangrijk vinden."
+    ),
+    Rule.GREEDY: N_(
+        "Het plan met de meeste stemmen gaat eerst door, dan het volgende, zolang het geld er is."
+    ),
+    Rule.OPTIMAL: N_(
+        "De plannen die samen de meeste stemmen hebben en samen binnen het budget passen."
+    ),
+}
+
+THEME_LABELS: dict[str, str] = {
+    "groen": N_("Groen en natuur"),
+    "spelen": N_("Spelen"),
+    "sport": N_("Sport en bewegen"),
+    "ontmoeten": N_("Ontmoeten"),
+    "verkeer": N_("Verkeer"),
+    "veiligheid": N_("Veiligheid"),
+    "cultuur": N_("Cultuur"),
+    "gezondheid": N_("Gezondheid"),
+    "overig": N_("Overig"),
+}
+
+# A plan's status as residents read it.
+STATUS_LABELS: dict[str, str] = {
+    PlanStatus.INGEDIEND.value: N_("Ingediend"),
+    PlanStatus.AANPASSEN.value: N_("Aanpassing gevraagd"),
+    PlanStatus.OP_STEMBILJET.value: N_("Op het stembiljet"),
+    PlanStatus.AFGEWEZEN.value: N_("Afgewezen"),
+    PlanStatus.INGETROKKEN.value: N_("Ingetrokken"),
+    PlanStatus.SAMENGEVOEGD.value: N_("Samengevoegd met een ander plan"),
+}
+
+# The steps of a round's public timeline.
+TIMELINE_LABELS: dict[str, str] = {
+    Phase.INDIENEN.value: N_("Plannen indienen"),
+    Phase.BEOORDELEN.value: N_("Plannen bekijken"),
+    Phase.STEMMEN.value: N_("Stemmen"),
+    Phase.GESLOTEN.value: N_("Stemmen tellen"),
+    Phase.GEPUBLICEERD.value: N_("Uitslag"),
+}
+
+# A round's phase as residents and staff read it on its own.
+PHASE_LABELS: dict[Phase, str] = {
+    Phase.CONCEPT: N_("In voorbereiding"),
+    Phase.INDIENEN: N_("Plannen indienen"),
+    Phase.BEOORDELEN: N_("Plannen worden bekeken"),
+    Phase.STEMMEN: N_("Stemmen"),
+    Phase.GESLOTEN: N_("Stemmen is voorbij"),
+    Phase.GEPUBLICEERD: N_("Uitslag bekend"),
+}
+
+# A phase inside a sentence ('van {current} naar {next}').
+PHASE_NAMES: dict[Phase, str] = {
+    Phase.CONCEPT: N_("concept"),
+    Phase.INDIENEN: N_("indienen"),
+    Phase.BEOORDELEN: N_("beoordelen"),
+    Phase.STEMMEN: N_("stemmen"),
+    Phase.GESLOTEN: N_("gesloten"),
+    Phase.GEPUBLICEERD: N_("gepubliceerd"),
+}
+
+AREA_KIND_NAMES: dict[AreaKind, str] = {
+    AreaKind.WIJK: N_("wijk"),
+    AreaKind.DORP: N_("dorp"),
+    AreaKind.GEBIED: N_("gebied"),
+}
+
+ROLE_NAMES: dict[Role, str] = {Role.MODERATOR: N_("moderator"), Role.ADMIN: N_("beheerder")}
+
+
+def rule_name(rule: str) -> str:
+    return RULES[Rule(rule)][0]
+
+
+def phase_label(phase: str) -> str:
+    return PHASE_LABELS[Phase(phase)]
+
+
+RULE_NAMES: dict[Rule, str] = {rule: name for rule, (name, _) in RULES.items()}
