@@ -17,8 +17,9 @@ from proeftuin.config import ConfigError, Settings, load_settings
 from proeftuin.db import connect, rehearse, transact, utcnow
 from proeftuin.errors import DomainError, NotFound
 from proeftuin.models import Role
-from proeftuin.services import accounts, codes, demo, retention, rounds
-from proeftuin.services.pages import moderation as round_admin
+from proeftuin.services import accounts, codes, demo, lookup, retention, rounds
+from proeftuin.services.pages import codes as code_pages
+from proeftuin.services.pages.declare import perform_now
 
 
 def _settings() -> Settings:
@@ -217,9 +218,9 @@ def codes_generate(round_slug: str, count: int, csv_path: str, admin_email: str 
     database = connect(settings.database_url)
     text = None
     try:
-        actor = transact(database, round_admin.acting_admin, admin_email)
-        text = transact(
-            database, round_admin.generate_csv, actor, round_slug, count, settings.code_pepper
+        actor = transact(database, lookup.acting_admin, admin_email)
+        text = perform_now(
+            database, code_pages.generate_csv, actor, round_slug, count, settings.code_pepper
         )
     except DomainError as error:
         message = error.message.format(**error.params)

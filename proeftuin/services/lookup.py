@@ -10,9 +10,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from proeftuin.errors import NotFound, PhaseClosed, _
-from proeftuin.models import Phase, Plan, PlanStatus, Round
-from proeftuin.services import permissions
+from proeftuin.errors import Invalid, NotFound, PhaseClosed, _
+from proeftuin.models import Phase, Plan, PlanStatus, Role, Round, StaffUser
+from proeftuin.services import accounts, permissions
 from proeftuin.services.permissions import Actor
 
 NOT_VOTING = _("Stemmen kan nu niet in deze ronde.")
@@ -91,3 +91,21 @@ def any_plan(session: Session, public_id: str) -> Plan:
     if plan is None:
         raise NotFound()
     return plan
+
+
+def acting_admin(session: Session, email: str | None) -> Actor:
+    """The admin a command acts for (and the audit log names): the one with ``email``, or,
+    without an address, the only active admin there is."""
+    query = select(StaffUser.id).where(StaffUser.role == Role.ADMIN, StaffUser.active)
+    if email:
+        query = query.where(StaffUser.email == accounts.normalise_email(email))
+    found = list(session.scalars(query.order_by(StaffUser.id).limit(2)))
+    if email and not found:
+        raise Invalid("as_admin", _("Er is geen actieve beheerder met dit e-mailadres."))
+    if not found:
+        raise Invalid(
+            "as_admin", _("Er is geen beheerder. Maak er een met 'proeftuin create-admin'.")
+        )
+    if len(found) > 1:
+        raise Invalid("as_admin", _("Er zijn meer beheerders. Kies er een met --as-admin."))
+    return Actor(staff_id=found[0], role=Role.ADMIN.value, area_ids=frozenset())

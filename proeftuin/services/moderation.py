@@ -3,7 +3,8 @@
 Reviewing happens while plans come in (indienen) and after (beoordelen): reviewing early spreads
 the work and tells authors sooner what to change. Once voting opens the plan list is frozen, so
 every decision here is refused from then on. Hiding abusive text is not a ballot change: it stays
-possible for plans that are not on the ballot, in every phase.
+possible for plans that are not on the ballot, in every phase. The functions take the plan as
+the page tier found it (``lookup``), which checked the actor's area.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from proeftuin.errors import Invalid, InvalidForm, NotFound, _
+from proeftuin.errors import Invalid, InvalidForm, _
 from proeftuin.models import Phase, Plan, PlanStatus, Resident, Round, Support
-from proeftuin.services import audit, outbox, permissions, rounds
+from proeftuin.services import audit, outbox, rounds
 from proeftuin.services.permissions import Actor
 
 REVIEW_PHASES = (Phase.INDIENEN, Phase.BEOORDELEN)
@@ -59,8 +60,7 @@ class ReviewQueue:
         return self.round.phase in REVIEW_PHASES
 
 
-def review_queue(session: Session, actor: Actor, round_id: int) -> ReviewQueue:
-    round_ = rounds.get_round(session, actor, round_id)
+def review_queue(session: Session, round_: Round) -> ReviewQueue:
     counts = dict(
         session.execute(
             select(Support.plan_id, func.count(Support.id))
@@ -78,24 +78,15 @@ def review_queue(session: Session, actor: Actor, round_id: int) -> ReviewQueue:
     return ReviewQueue(round_, by_status)
 
 
-def plan_for_review(session: Session, actor: Actor, public_id: str) -> Plan:
-    plan = session.scalar(select(Plan).where(Plan.public_id == public_id))
-    if plan is None:
-        raise NotFound()
-    permissions.require_area(actor, plan.round.area_id)
-    return plan
-
-
 def accept(
     session: Session,
     actor: Actor,
-    plan_public_id: str,
+    plan: Plan,
     official_cost: int | str,
     cost_explanation: str,
 ) -> Plan:
     """Put a plan on the ballot with its official cost (which must fit the budget). When it
     differs from the author's estimate, the public explanation is required."""
-    plan = plan_for_review(session, actor, plan_public_id)
     round_ = plan.round
     _check_reviewable(round_)
     _check_status(plan, CAN_ACCEPT)
@@ -130,10 +121,9 @@ def accept(
 
 
 def ask_changes(
-    session: Session, actor: Actor, plan_public_id: str, reason: str, plan_url: str = ""
+    session: Session, actor: Actor, plan: Plan, reason: str, plan_url: str = ""
 ) -> Plan:
     """Send a plan back to its author with what to change; the author is mailed."""
-    plan = plan_for_review(session, actor, plan_public_id)
     _check_reviewable(plan.round)
     _check_status(plan, CAN_ASK_CHANGES)
     reason = _reason(reason)
@@ -154,10 +144,9 @@ def ask_changes(
 
 
 def reject(
-    session: Session, actor: Actor, plan_public_id: str, public_reason: str, plan_url: str = ""
+    session: Session, actor: Actor, plan: Plan, public_reason: str, plan_url: str = ""
 ) -> Plan:
     """Refuse a plan with a reason that everyone can read; the author is mailed."""
-    plan = plan_for_review(session, actor, plan_public_id)
     _check_reviewable(plan.round)
     _check_status(plan, CAN_REJECT)
     reason = _reason(public_reason, "public_reason")
@@ -180,15 +169,13 @@ def reject(
 def merge(
     session: Session,
     actor: Actor,
-    duplicate_id: str,
-    into_id: str,
+    duplicate: Plan,
+    into: Plan,
     public_reason: str,
     plan_url: str = "",
 ) -> Plan:
     """Merge a duplicate into another plan of the same round. Its supporters now support the
     other plan (each resident once); plans merged into the duplicate before follow along."""
-    duplicate = plan_for_review(session, actor, duplicate_id)
-    into = plan_for_review(session, actor, into_id)
     if duplicate.id == into.id:
         raise Invalid("into_id", _("Een plan kan niet met zichzelf worden samengevoegd."))
     if duplicate.round_id != into.round_id:
@@ -227,9 +214,8 @@ def merge(
     return duplicate
 
 
-def hide(session: Session, actor: Actor, plan_public_id: str, reason: str) -> Plan:
+def hide(session: Session, actor: Actor, plan: Plan, reason: str) -> Plan:
     """Take abusive text out of public view. The reason is kept in the audit log only."""
-    plan = plan_for_review(session, actor, plan_public_id)
     if plan.status == PlanStatus.OP_STEMBILJET:
         rounds.require_not_frozen(plan.round)
         raise Invalid(
@@ -250,8 +236,7 @@ def hide(session: Session, actor: Actor, plan_public_id: str, reason: str) -> Pl
     return plan
 
 
-def unhide(session: Session, actor: Actor, plan_public_id: str) -> Plan:
-    plan = plan_for_review(session, actor, plan_public_id)
+def unhide(session: Session, actor: Actor, plan: Plan) -> Plan:
     if not plan.hidden:
         raise Invalid("", _("Dit plan is niet verborgen."))
     plan.hidden = False

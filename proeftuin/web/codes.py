@@ -1,4 +1,4 @@
-"""Letter codes, printable letters, paper ballots and turnout of a round (issue 5, items 5 to 7).
+"""Letter codes, printable letters, paper ballots and turnout of a round.
 
 Plain codes are never stored, not even for a moment on the server: the generate POST answers
 with the printable letters themselves, and the CSV download posts the same codes back from that
@@ -15,19 +15,18 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from proeftuin import db, i18n
+from proeftuin import i18n
 from proeftuin.db import utcnow
 from proeftuin.errors import DomainError, Invalid, InvalidForm, TooManyAttempts
 from proeftuin.i18n import N_, TIMEZONE
-from proeftuin.services import codes, ratelimit
-from proeftuin.services.pages import moderation as round_admin
-from proeftuin.web.helpers import NO_STORE, error_text, form_errors, read_form
+from proeftuin.services.pages import codes
+from proeftuin.web.helpers import NO_STORE, call, error_text, form_errors, read_form
 from proeftuin.web.htmx import hx_redirect, render_page, vary_on_htmx
 from proeftuin.web.language import language
 from proeftuin.web.moderation import ROUND, moment_formatter
 from proeftuin.web.policy import Policy, current_actor, staff_route
 from proeftuin.web.security import client_ip
-from proeftuin.web.state import get_database, get_settings
+from proeftuin.web.state import get_settings
 from proeftuin.web.templating import render
 from proeftuin.web.voting import CHOICE_PREFIX, NOT_A_NUMBER, Choices
 
@@ -70,18 +69,14 @@ async def _codes_page(
     typed: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    page = await db.run_read(
-        get_database(request), round_admin.codes_page, current_actor(request), _slug(request)
-    )
+    page = await call(request, codes.codes_page, current_actor(request), _slug(request))
     context = {
         "page": page,
         "round": page.round,
         "notice": notice,
         "errors": errors or {},
         "typed": typed or {},
-        "limit": format_decimal(
-            round_admin.WEB_BATCH_LIMIT, locale=i18n.LOCALES[language(request)]
-        ),
+        "limit": format_decimal(codes.WEB_BATCH_LIMIT, locale=i18n.LOCALES[language(request)]),
     }
     return render(request, "codes/codes.html", context, status_code, NO_STORE)
 
@@ -91,9 +86,9 @@ async def generate(request: Request) -> Response:
     form = await read_form(request)
     settings = get_settings(request)
     try:
-        made = await db.run(
-            get_database(request),
-            round_admin.generate,
+        made = await call(
+            request,
+            codes.generate,
             current_actor(request),
             _slug(request),
             form.get("count", ""),
@@ -118,9 +113,9 @@ async def download_csv(request: Request) -> Response:
     form = await read_form(request)
     slug = _slug(request)
     typed = form.get(CODES_FIELD, "").split()
-    text = await db.run_read(
-        get_database(request),
-        round_admin.codes_csv,
+    text = await call(
+        request,
+        codes.codes_csv,
         current_actor(request),
         slug,
         typed,
@@ -141,9 +136,9 @@ async def revoke(request: Request) -> Response:
     form = await read_form(request)
     slug = _slug(request)
     try:
-        await db.run(
-            get_database(request),
-            round_admin.revoke,
+        await call(
+            request,
+            codes.revoke,
             current_actor(request),
             slug,
             form.get("code", ""),
@@ -179,16 +174,16 @@ async def paper_enter(request: Request) -> Response:
     if isinstance(choices, Invalid):
         errors = {"keuzes": error_text(request, choices)}
         return await _paper_page(request, {}, typed=typed, errors=errors, status_code=422)
-    checker = round_admin.Checker(
+    checker = codes.Checker(
         email=typed.get("controle_email", ""),
         password=typed.get("controle_wachtwoord", ""),
         totp=typed.get("controle_code", ""),
     )
     now = utcnow()
     try:
-        await db.run(
-            get_database(request),
-            round_admin.enter_paper,
+        await call(
+            request,
+            codes.enter_paper,
             current_actor(request),
             _slug(request),
             typed.get("code", ""),
@@ -196,7 +191,7 @@ async def paper_enter(request: Request) -> Response:
             settings.code_pepper,
             now.date(),
             checker,
-            ratelimit.hash_key(settings.secret_key, client_ip(request)),
+            client_ip(request),
             settings.secret_key,
             now,
             settings.production,
@@ -259,9 +254,9 @@ async def _paper_page(
     status_code: int = 200,
 ) -> Response:
     chosen = choices if isinstance(choices, dict) else {}
-    ballot = await db.run_read(
-        get_database(request),
-        round_admin.paper_ballot,
+    ballot = await call(
+        request,
+        codes.paper_ballot,
         current_actor(request),
         _slug(request),
         chosen,
@@ -292,9 +287,7 @@ async def _paper_page(
 
 
 async def turnout_page(request: Request) -> Response:
-    page = await db.run_read(
-        get_database(request), round_admin.turnout_page, current_actor(request), _slug(request)
-    )
+    page = await call(request, codes.turnout_page, current_actor(request), _slug(request))
     context = {
         "page": page,
         "round": page.round,
@@ -305,7 +298,7 @@ async def turnout_page(request: Request) -> Response:
     return vary_on_htmx(render(request, "codes/turnout.html", context))
 
 
-def _chart(page: round_admin.TurnoutPage) -> list[dict[str, Any]]:
+def _chart(page: codes.TurnoutPage) -> list[dict[str, Any]]:
     """Bars for the SVG chart: per day, ballots and used codes as heights out of 100."""
     top = page.busiest or 1
     return [

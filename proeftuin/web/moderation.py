@@ -15,21 +15,18 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
-from proeftuin import db, i18n
+from proeftuin import i18n
 from proeftuin.errors import Invalid, InvalidForm
 from proeftuin.i18n import N_, TIMEZONE
-from proeftuin.models import PlanStatus
-from proeftuin.services import moderation, rounds
-from proeftuin.services.pages import moderation as round_admin
-from proeftuin.services.rounds import RoundInput
+from proeftuin.services.pages import moderation
 from proeftuin.vocabulary import BALLOT_KINDS, ELIGIBILITIES, PHASE_CONSEQUENCES, RULES
 from proeftuin.vocabulary import STAFF_STATUS_NAMES as STATUS_NAMES
-from proeftuin.web.helpers import error_text, form_errors, read_form
+from proeftuin.web.helpers import call, error_text, form_errors, read_form
 from proeftuin.web.htmx import hx_redirect, is_htmx, render_page
 from proeftuin.web.language import language
 from proeftuin.web.markdown import render_markdown
 from proeftuin.web.policy import Policy, current_actor, staff_route
-from proeftuin.web.state import get_database, get_settings
+from proeftuin.web.state import get_settings
 from proeftuin.web.templating import render
 
 ROUNDS = "/beheer/rondes"
@@ -90,21 +87,21 @@ def _options(request: Request, names: dict[Any, tuple[str, str]]) -> list[tuple[
 
 
 async def round_list(request: Request) -> Response:
-    found = await db.run_read(get_database(request), round_admin.round_list, current_actor(request))
+    found = await call(request, moderation.round_list, current_actor(request))
     return render(request, "moderation/rounds.html", {"rounds": found})
 
 
 async def round_new(request: Request) -> Response:
-    return await _round_form(request, None, RoundInput(), paper_check=False)
+    return await _round_form(request, None, moderation.RoundInput(), paper_check=False)
 
 
 async def round_create(request: Request) -> Response:
     form = await read_form(request)
-    data, paper_check = RoundInput.from_form(form), form.get("paper_check") == "1"
+    data, paper_check = moderation.RoundInput.from_form(form), form.get("paper_check") == "1"
     try:
-        round_ = await db.run(
-            get_database(request),
-            round_admin.create_round,
+        round_ = await call(
+            request,
+            moderation.create_round,
             current_actor(request),
             data,
             paper_check,
@@ -115,22 +112,20 @@ async def round_create(request: Request) -> Response:
 
 
 async def round_edit(request: Request) -> Response:
-    form = await db.run_read(
-        get_database(request), round_admin.round_form, current_actor(request), _slug(request)
-    )
+    form = await call(request, moderation.round_form, current_actor(request), _slug(request))
     assert form.round is not None
-    data = RoundInput.from_round(form.round)
+    data = moderation.RoundInput.from_round(form.round)
     return await _round_form(request, _slug(request), data, form.round.paper_check)
 
 
 async def round_update(request: Request) -> Response:
     form = await read_form(request)
-    data, paper_check = RoundInput.from_form(form), form.get("paper_check") == "1"
+    data, paper_check = moderation.RoundInput.from_form(form), form.get("paper_check") == "1"
     slug = _slug(request)
     try:
-        await db.run(
-            get_database(request),
-            round_admin.update_round,
+        await call(
+            request,
+            moderation.update_round,
             current_actor(request),
             slug,
             data,
@@ -144,17 +139,15 @@ async def round_update(request: Request) -> Response:
 async def _round_form(
     request: Request,
     slug: str | None,
-    data: RoundInput,
+    data: moderation.RoundInput,
     paper_check: bool,
     errors: dict[str, str] | None = None,
 ) -> Response:
-    form = await db.run_read(
-        get_database(request), round_admin.round_form, current_actor(request), slug
-    )
+    form = await call(request, moderation.round_form, current_actor(request), slug)
     context = {
         "round": form.round,
-        "frozen": form.round is not None and rounds.is_frozen(form.round),
-        "frozen_fields": rounds.FROZEN_FIELDS,
+        "frozen": form.frozen,
+        "frozen_fields": moderation.FROZEN_FIELDS,
         "areas": form.areas,
         "data": data,
         "paper_check": paper_check,
@@ -167,9 +160,7 @@ async def _round_form(
 
 
 async def round_detail(request: Request) -> Response:
-    page = await db.run_read(
-        get_database(request), round_admin.round_page, current_actor(request), _slug(request)
-    )
+    page = await call(request, moderation.round_page, current_actor(request), _slug(request))
     context = {
         "page": page,
         "round": page.round,
@@ -193,9 +184,9 @@ async def phase_advance(request: Request) -> Response:
     form = await read_form(request)
     slug = _slug(request)
     try:
-        await db.run(
-            get_database(request),
-            round_admin.advance,
+        await call(
+            request,
+            moderation.advance,
             current_actor(request),
             slug,
             form.get("naar", ""),
@@ -208,9 +199,7 @@ async def phase_advance(request: Request) -> Response:
 async def _phase_page(
     request: Request, errors: dict[str, str] | None = None, status_code: int = 200
 ) -> Response:
-    page = await db.run_read(
-        get_database(request), round_admin.round_page, current_actor(request), _slug(request)
-    )
+    page = await call(request, moderation.round_page, current_actor(request), _slug(request))
     context = {
         "page": page,
         "round": page.round,
@@ -230,9 +219,7 @@ async def reset(request: Request) -> Response:
     slug = _slug(request)
     reason = form.get("reason", "")
     try:
-        await db.run_locking(
-            get_database(request), round_admin.reset, current_actor(request), slug, reason
-        )
+        await call(request, moderation.reset, current_actor(request), slug, reason)
     except Invalid as error:
         return await _reset_page(request, reason, form_errors(request, error), 422)
     return hx_redirect(request, _round_url(slug, "teruggezet"))
@@ -241,9 +228,7 @@ async def reset(request: Request) -> Response:
 async def _reset_page(
     request: Request, reason: str, errors: dict[str, str] | None = None, status_code: int = 200
 ) -> Response:
-    page = await db.run_read(
-        get_database(request), round_admin.round_page, current_actor(request), _slug(request)
-    )
+    page = await call(request, moderation.round_page, current_actor(request), _slug(request))
     context = {"page": page, "round": page.round, "reason": reason, "errors": errors or {}}
     return render(request, "moderation/reset.html", context, status_code)
 
@@ -252,9 +237,7 @@ async def _reset_page(
 
 
 async def review_queue(request: Request) -> Response:
-    found = await db.run_read(
-        get_database(request), round_admin.queue, current_actor(request), _slug(request)
-    )
+    found = await call(request, moderation.queue, current_actor(request), _slug(request))
     context = {
         "queue": found,
         "round": found.round,
@@ -277,15 +260,14 @@ async def _plan_page(
     typed: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    review = await db.run_read(
-        get_database(request),
-        round_admin.plan_review,
+    review = await call(
+        request,
+        moderation.plan_review,
         current_actor(request),
         _slug(request),
         str(request.path_params["public_id"]),
     )
     plan = review.plan
-    status = PlanStatus(plan.status)
     errors = dict(errors or {})
     context = {
         "review": review,
@@ -299,14 +281,9 @@ async def _plan_page(
         "general_error": errors.pop("", None),
         "errors": errors,
         "typed": typed or {},
-        "reviewable": review.round.phase in moderation.REVIEW_PHASES,
-        "frozen": rounds.is_frozen(review.round),
-        "can": {
-            "accept": status in moderation.CAN_ACCEPT and not plan.hidden,
-            "ask_changes": status in moderation.CAN_ASK_CHANGES,
-            "reject": status in moderation.CAN_REJECT,
-            "merge": status in moderation.CAN_BE_MERGED and bool(review.merge_targets),
-        },
+        "reviewable": review.reviewable,
+        "frozen": review.frozen,
+        "can": review.can,
         "merge_options": [(p.public_id, p.title) for p in review.merge_targets],
     }
     return render_page(
@@ -320,11 +297,11 @@ def _plan_url(request: Request, name: str, public_id: str) -> str:
     return get_settings(request).base_url.rstrip("/") + str(path)
 
 
-Decision = Callable[..., object]  # round_admin.accept and friends: (session, actor, slug, id, ...)
+Decision = Callable[..., object]  # moderation.accept and friends: (session, actor, slug, id, ...)
 
 
 async def _decide(
-    request: Request, action: str, call: Decision, fields: tuple[str, ...], mail_link: str = ""
+    request: Request, action: str, decision: Decision, fields: tuple[str, ...], mail_link: str = ""
 ) -> Response:
     """One decision on a plan: the fragment again for htmx, else back to the plan page.
     ``mail_link`` names the public page the author's mail links to."""
@@ -334,7 +311,7 @@ async def _decide(
     if mail_link:
         values.append(_plan_url(request, mail_link, public_id))
     try:
-        await db.run(get_database(request), call, current_actor(request), slug, public_id, *values)
+        await call(request, decision, current_actor(request), slug, public_id, *values)
     except (Invalid, InvalidForm) as error:
         return await _plan_page(
             request, failed=action, errors=form_errors(request, error), typed=form, status_code=422
@@ -347,30 +324,30 @@ async def _decide(
 
 async def accept(request: Request) -> Response:
     fields = ("official_cost", "cost_explanation")
-    return await _decide(request, "accept", round_admin.accept, fields)
+    return await _decide(request, "accept", moderation.accept, fields)
 
 
 async def ask_changes(request: Request) -> Response:
-    call = round_admin.ask_changes
-    return await _decide(request, "ask_changes", call, ("reason",), mail_link="edit_plan")
+    decision = moderation.ask_changes
+    return await _decide(request, "ask_changes", decision, ("reason",), mail_link="edit_plan")
 
 
 async def reject(request: Request) -> Response:
-    call = round_admin.reject
-    return await _decide(request, "reject", call, ("public_reason",), mail_link="plan_page")
+    decision = moderation.reject
+    return await _decide(request, "reject", decision, ("public_reason",), mail_link="plan_page")
 
 
 async def merge(request: Request) -> Response:
     fields = ("into_id", "public_reason")
-    return await _decide(request, "merge", round_admin.merge, fields, mail_link="plan_page")
+    return await _decide(request, "merge", moderation.merge, fields, mail_link="plan_page")
 
 
 async def hide(request: Request) -> Response:
-    return await _decide(request, "hide", round_admin.hide, ("reason",))
+    return await _decide(request, "hide", moderation.hide, ("reason",))
 
 
 async def unhide(request: Request) -> Response:
-    return await _decide(request, "unhide", round_admin.unhide, ())
+    return await _decide(request, "unhide", moderation.unhide, ())
 
 
 STAFF, ADMIN = Policy.STAFF, Policy.ADMIN

@@ -26,22 +26,19 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from proeftuin import db, i18n
+from proeftuin import i18n
 from proeftuin.config import Settings
 from proeftuin.db import utcnow
 from proeftuin.errors import Invalid, NotAllowed, PhaseClosed, TooManyAttempts
 from proeftuin.i18n import N_, TIMEZONE
-from proeftuin.models import Channel
-from proeftuin.services import ballot_rules, codes, ratelimit, voting
-from proeftuin.services.pages import voting as ballot_page
-from proeftuin.services.pages.voting import BallotPage
-from proeftuin.services.voting import Credential
-from proeftuin.web.helpers import NO_STORE, error_text
+from proeftuin.services.pages import voting
+from proeftuin.services.pages.voting import BallotPage, Credential
+from proeftuin.web.helpers import NO_STORE, call, error_text
 from proeftuin.web.htmx import hx_redirect, vary_on_htmx
 from proeftuin.web.language import language
 from proeftuin.web.residents import resident_id, sign_in_url
 from proeftuin.web.security import client_ip
-from proeftuin.web.state import get_database, get_settings
+from proeftuin.web.state import get_settings
 from proeftuin.web.templating import render
 
 START_PATH = "/stem"
@@ -127,7 +124,7 @@ class Choices:
             for name, value in form.multi_items()
             if name.startswith(CHOICE_PREFIX)
         ]
-        if len(items) > ballot_rules.MAX_SELECTIONS:
+        if len(items) > voting.MAX_SELECTIONS:
             raise Invalid("choices", TOO_MANY)
         for plan_id, raw in items:
             if plan_id in self.typed:
@@ -175,7 +172,7 @@ async def _start_page(
     headers: Mapping[str, str] | None = None,
 ) -> Response:
     rid = resident_id(request)
-    email_rounds = await db.run_read(get_database(request), ballot_page.email_rounds, rid)
+    email_rounds = await call(request, voting.email_rounds, rid)
     context = {
         "code": code,
         "errors": dict(errors or {}),
@@ -264,11 +261,11 @@ def _voter_step(endpoint: Endpoint) -> Endpoint:
 
 async def start(request: Request) -> Response:
     typed = request.query_params.get("code", "")[:40]
-    normalised = codes.normalise(typed)
+    normalised = voting.normalise_code(typed)
     notice = NOTICES.get(request.query_params.get("melding", ""))
     return await _start_page(
         request,
-        code=codes.display(normalised) if normalised else typed.strip(),
+        code=voting.display_code(normalised) if normalised else typed.strip(),
         notice=i18n.gettext(notice, language(request)) if notice else None,
     )
 
@@ -280,16 +277,14 @@ async def enter_code(request: Request) -> Response:
         errors = {"code": i18n.gettext(EMPTY_CODE, language(request))}
         return await _start_page(request, errors=errors, status_code=422)
     settings = get_settings(request)
-    ip_key = ratelimit.hash_key(settings.secret_key, client_ip(request))
     try:
-        # Deferred: a good code only reads, so residents typing codes never queue for SQLite's
-        # write lock behind the ballots being cast; a wrong one is still counted exactly.
-        credential, page = await db.run_deferred(
-            get_database(request),
-            ballot_page.enter_with_code,
+        credential, page = await call(
+            request,
+            voting.enter_with_code,
             settings.code_pepper,
+            settings.secret_key,
             typed,
-            ip_key,
+            client_ip(request),
             utcnow(),
         )
     except TooManyAttempts as refused:
@@ -316,8 +311,8 @@ async def enter_email(request: Request) -> Response:
         return hx_redirect(request, sign_in_url(START_PATH))
     settings = get_settings(request)
     try:
-        credential, page = await db.run_read(
-            get_database(request), ballot_page.enter_with_email, settings.code_pepper, slug, rid
+        credential, page = await call(
+            request, voting.enter_with_email, settings.code_pepper, slug, rid
         )
     except NotAllowed as refused:
         return await _start_page(
@@ -338,7 +333,7 @@ async def live_state(request: Request) -> Response:
     form, choices = await _read_choices(request)
     credential = read_pass(get_settings(request), _form_text(form, PASS_FIELD))
     chosen = choices.points if isinstance(choices, Choices) else {}
-    page = await db.run_read(get_database(request), ballot_page.ballot_page, credential, chosen)
+    page = await call(request, voting.ballot_page, credential, chosen)
     context = _ballot_context(request, credential, page, show_problem=True)
     if isinstance(choices, Invalid):
         context["problem"] = error_text(request, choices)
@@ -353,9 +348,7 @@ async def review(request: Request) -> Response:
     credential = read_pass(get_settings(request), _form_text(form, PASS_FIELD))
     if isinstance(choices, Invalid) or choices.bad:
         return await _choose_again(request, credential, choices, show_problem=True)
-    page = await db.run_read(
-        get_database(request), ballot_page.ballot_page, credential, choices.points
-    )
+    page = await call(request, voting.ballot_page, credential, choices.points)
     if page.state.problem is not None:
         return _ballot_response(request, credential, page, show_problem=True, status_code=422)
     context = {
@@ -376,21 +369,19 @@ async def cast(request: Request) -> Response:
     if isinstance(choices, Invalid) or choices.bad:
         return await _choose_again(request, credential, choices, show_problem=True)
     token = _form_text(form, TOKEN_FIELD)
-    database = get_database(request)
     try:
-        receipt = await db.run_locking(
-            database,
+        receipt = await call(
+            request,
             voting.cast,
             credential,
             choices.chosen,
-            channel=Channel.ONLINE,
-            submission_token=token if SUBMISSION_TOKEN.fullmatch(token) else None,
-            today=utcnow().date(),
+            token if SUBMISSION_TOKEN.fullmatch(token) else None,
+            utcnow().date(),
         )
     except Invalid as refused:
         if refused.field == "code":
             raise
-        page = await db.run_read(database, ballot_page.ballot_page, credential, choices.points)
+        page = await call(request, voting.ballot_page, credential, choices.points)
         errors = {CHOICES_ID: error_text(request, refused)}
         return _ballot_response(
             request, credential, page, errors=errors, show_problem=True, status_code=422
@@ -416,12 +407,11 @@ async def _choose_again(
     request: Request, credential: Credential, choices: Choices | Invalid, *, show_problem: bool
 ) -> Response:
     """The ballot with what was sent kept, and every problem with it said at its field."""
-    database = get_database(request)
     if isinstance(choices, Invalid):
-        page = await db.run_read(database, ballot_page.ballot_page, credential, {})
+        page = await call(request, voting.ballot_page, credential, {})
         errors = {CHOICES_ID: error_text(request, choices)}
         return _ballot_response(request, credential, page, errors=errors, status_code=422)
-    page = await db.run_read(database, ballot_page.ballot_page, credential, choices.points)
+    page = await call(request, voting.ballot_page, credential, choices.points)
     lang = language(request)
     errors = {f"keuze-{pid}": i18n.gettext(msg, lang) for pid, msg in choices.bad.items()}
     return _ballot_response(

@@ -43,7 +43,7 @@ from proeftuin.config import Settings
 from proeftuin.db import Database, transact, utcnow
 from proeftuin.models import Area, Phase, Plan, PlanStatus, Round
 from proeftuin.services import areas, codes, plans, residents, rounds, staff
-from proeftuin.services.pages import moderation as round_admin
+from proeftuin.services.pages import moderation as moderation_pages
 from proeftuin.services.plans import PlanInput
 from proeftuin.services.rounds import RoundInput
 from proeftuin.web.app import SESSION_COOKIE, create_app
@@ -138,7 +138,7 @@ def seed_payloads(world: World) -> Payloads:
             session, admin, "xss@gemeente.example", fit(LONG, 200), "moderator", (area_id,)
         )
 
-        proposals = round_admin.create_round(
+        proposals = moderation_pages.create_round(
             session,
             moderator,
             RoundInput(
@@ -171,11 +171,11 @@ def seed_payloads(world: World) -> Payloads:
             made.append(plan.public_id)
         reason = fit(LONG, 2_000)
         url = "http://testserver/plannen/x"
-        round_admin.ask_changes(session, moderator, proposals.slug, made[0], reason, url)
-        round_admin.reject(session, moderator, proposals.slug, made[1], reason, url)
-        round_admin.accept(session, moderator, proposals.slug, made[2], "1500", reason)
-        round_admin.merge(session, moderator, proposals.slug, made[3], made[2], reason, url)
-        round_admin.hide(session, moderator, proposals.slug, made[4], reason)
+        moderation_pages.ask_changes(session, moderator, proposals.slug, made[0], reason, url)
+        moderation_pages.reject(session, moderator, proposals.slug, made[1], reason, url)
+        moderation_pages.accept(session, moderator, proposals.slug, made[2], "1500", reason)
+        moderation_pages.merge(session, moderator, proposals.slug, made[3], made[2], reason, url)
+        moderation_pages.hide(session, moderator, proposals.slug, made[4], reason)
 
         voting = Round(
             area_id=area_id,

@@ -10,12 +10,37 @@ from sqlalchemy.orm import Session
 from proeftuin.db import Database, read, transact
 from proeftuin.errors import Invalid, InvalidForm, NotAllowed
 from proeftuin.models import AuditEvent, OutboxMail, Phase, Plan, PlanStatus, Round, Support
-from proeftuin.services import audit, moderation
+from proeftuin.services import audit, lookup, moderation
 from proeftuin.services.permissions import Actor
 from tests.services.factories import make_plan, make_resident, make_round, make_staff
 
 FROZEN = "Dit kan niet meer: het stemmen est begonnen.".replace("est", "is")
 AUTHOR_EMAIL = "auteur@example.nl"
+
+
+def _by_public_id(decision: Callable[..., Plan]) -> Callable[..., Plan]:
+    """A decision on a plan named by its public id, looked up as the page tier does it."""
+
+    def decide(session: Session, actor: Actor, public_id: str, *args: object) -> Plan:
+        return decision(session, actor, lookup.staff_plan(session, actor, public_id), *args)
+
+    return decide
+
+
+accept = _by_public_id(moderation.accept)
+ask_changes = _by_public_id(moderation.ask_changes)
+reject = _by_public_id(moderation.reject)
+hide = _by_public_id(moderation.hide)
+unhide = _by_public_id(moderation.unhide)
+
+
+def merge(session: Session, actor: Actor, duplicate: str, into: str, reason: str) -> Plan:
+    plans = (lookup.staff_plan(session, actor, duplicate), lookup.staff_plan(session, actor, into))
+    return moderation.merge(session, actor, *plans, reason)
+
+
+def _queue(session: Session, actor: Actor, round_id: int) -> moderation.ReviewQueue:
+    return moderation.review_queue(session, lookup.staff_round_by_id(session, actor, round_id))
 
 
 @dataclass(frozen=True)
@@ -71,7 +96,7 @@ def _audit_count(db: Database) -> int:
 
 def test_the_queue_lists_plans_by_status_with_their_support(db: Database) -> None:
     setup = _setup(db, support_threshold=1)
-    queue = read(db, moderation.review_queue, setup.moderator, setup.round_id)
+    queue = read(db, _queue, setup.moderator, setup.round_id)
     ingediend = queue.by_status[PlanStatus.INGEDIEND]
     assert [(i.plan.public_id, i.supports, i.below_threshold) for i in ingediend] == [
         ("a", 2, False),
@@ -82,12 +107,12 @@ def test_the_queue_lists_plans_by_status_with_their_support(db: Database) -> Non
     assert list(queue.by_status) == list(PlanStatus)
     assert queue.can_review
     with pytest.raises(NotAllowed):
-        read(db, moderation.review_queue, setup.stranger, setup.round_id)
+        read(db, _queue, setup.stranger, setup.round_id)
 
 
 def test_accepting_puts_a_plan_on_the_ballot_with_its_official_cost(db: Database) -> None:
     setup = _setup(db)
-    transact(db, moderation.accept, setup.moderator, "a", "€ 2.500", " Inclusief onderhoud. ")
+    transact(db, accept, setup.moderator, "a", "€ 2.500", " Inclusief onderhoud. ")
     plan = _plan(db, "a")
     assert (plan.status, plan.official_cost, plan.cost_explanation) == (
         PlanStatus.OP_STEMBILJET,
@@ -102,7 +127,7 @@ def test_accepting_puts_a_plan_on_the_ballot_with_its_official_cost(db: Database
     )
     assert entry.details == {"official_cost": 2_500, "estimated_cost": 2_000}
     # The same cost as the estimate needs no explanation.
-    transact(db, moderation.accept, setup.moderator, "b", 1_000, "")
+    transact(db, accept, setup.moderator, "b", 1_000, "")
     assert _plan(db, "b").status == PlanStatus.OP_STEMBILJET
 
 
@@ -120,7 +145,7 @@ def test_an_official_cost_that_does_not_fit_is_refused(
 ) -> None:
     setup = _setup(db)
     with pytest.raises(InvalidForm) as refused:
-        transact(db, moderation.accept, setup.moderator, "a", cost, explanation)
+        transact(db, accept, setup.moderator, "a", cost, explanation)
     assert message in str(refused.value.errors[field])
     assert _plan(db, "a").status == PlanStatus.INGEDIEND
     assert _audit_count(db) == 0
@@ -129,14 +154,14 @@ def test_an_official_cost_that_does_not_fit_is_refused(
 def test_a_plan_below_the_support_threshold_cannot_be_accepted(db: Database) -> None:
     setup = _setup(db, support_threshold=3)
     with pytest.raises(Invalid, match=r"2 keer steun gekregen.*minstens 3 keer steun"):
-        transact(db, moderation.accept, setup.moderator, "a", 2_000, "")
+        transact(db, accept, setup.moderator, "a", 2_000, "")
 
     def support(session: Session) -> None:
         plan = session.scalar(select(Plan).where(Plan.public_id == "a"))
         session.add(Support(plan_id=plan.id, resident_id=make_resident(session).id))
 
     transact(db, support)
-    transact(db, moderation.accept, setup.moderator, "a", 2_000, "")
+    transact(db, accept, setup.moderator, "a", 2_000, "")
     assert _plan(db, "a").status == PlanStatus.OP_STEMBILJET
 
 
@@ -159,22 +184,22 @@ def test_withdrawn_merged_or_hidden_plans_cannot_be_accepted(
 
     transact(db, change)
     with pytest.raises(Invalid, match=message):
-        transact(db, moderation.accept, setup.moderator, "b", 1_000, "")
+        transact(db, accept, setup.moderator, "b", 1_000, "")
 
 
 def test_review_is_open_while_plans_come_in(db: Database) -> None:
     setup = _setup(db, phase=Phase.INDIENEN)
-    transact(db, moderation.accept, setup.moderator, "b", 1_000, "")
+    transact(db, accept, setup.moderator, "b", 1_000, "")
     assert _plan(db, "b").status == PlanStatus.OP_STEMBILJET
 
 
 def _all_decisions(setup: Setup) -> list[Callable[[Session], object]]:
     m = setup.moderator
     return [
-        lambda s: moderation.accept(s, m, "b", 1_000, ""),
-        lambda s: moderation.ask_changes(s, m, "a", "Graag een tekening erbij."),
-        lambda s: moderation.reject(s, m, "c", "Dit kan niet op deze plek."),
-        lambda s: moderation.merge(s, m, "b", "a", "Deze plannen gaan over hetzelfde."),
+        lambda s: accept(s, m, "b", 1_000, ""),
+        lambda s: ask_changes(s, m, "a", "Graag een tekening erbij."),
+        lambda s: reject(s, m, "c", "Dit kan niet op deze plek."),
+        lambda s: merge(s, m, "b", "a", "Deze plannen gaan over hetzelfde."),
     ]
 
 
@@ -186,7 +211,7 @@ def test_every_decision_is_refused_once_voting_opened(db: Database, phase: Phase
             transact(db, decision)
         assert str(refused.value) == FROZEN
     with pytest.raises(Invalid, match=FROZEN):
-        transact(db, moderation.hide, setup.moderator, "c", "Scheldwoorden in de tekst.")
+        transact(db, hide, setup.moderator, "c", "Scheldwoorden in de tekst.")
     assert [_plan(db, p).status for p in "abc"] == ["ingediend", "ingediend", "op_stembiljet"]
     assert _audit_count(db) == 0
 
@@ -203,8 +228,8 @@ def test_a_moderator_of_another_area_can_do_nothing_here(db: Database) -> None:
     stranger = Setup(setup.round_id, setup.stranger, setup.stranger)
     for decision in [
         *_all_decisions(stranger),
-        lambda s: moderation.hide(s, setup.stranger, "a", "Scheldwoorden in de tekst."),
-        lambda s: moderation.plan_for_review(s, setup.stranger, "a"),
+        lambda s: hide(s, setup.stranger, "a", "Scheldwoorden in de tekst."),
+        lambda s: lookup.staff_plan(s, setup.stranger, "a"),
     ]:
         with pytest.raises(NotAllowed):
             transact(db, decision)
@@ -217,7 +242,7 @@ def test_asking_for_changes_mails_the_author_and_keeps_the_address_out_of_the_lo
     setup = _setup(db)
     transact(
         db,
-        lambda s: moderation.ask_changes(
+        lambda s: ask_changes(
             s, setup.moderator, "a", "Graag een tekening erbij.", "https://x.example/plannen/a"
         ),
     )
@@ -237,7 +262,7 @@ def test_asking_for_changes_mails_the_author_and_keeps_the_address_out_of_the_lo
 
 def test_a_plan_without_an_author_gets_no_mail(db: Database) -> None:
     setup = _setup(db)
-    transact(db, moderation.ask_changes, setup.moderator, "b", "Graag een tekening erbij.")
+    transact(db, ask_changes, setup.moderator, "b", "Graag een tekening erbij.")
     assert _mails(db) == []
     assert _last_audit(db).details["author_mailed"] is False
 
@@ -245,10 +270,10 @@ def test_a_plan_without_an_author_gets_no_mail(db: Database) -> None:
 def test_rejecting_needs_a_public_reason(db: Database) -> None:
     setup = _setup(db)
     with pytest.raises(Invalid) as refused:
-        transact(db, moderation.reject, setup.moderator, "a", "  nee  ")
+        transact(db, reject, setup.moderator, "a", "  nee  ")
     assert refused.value.field == "public_reason"
     assert _plan(db, "a").status == PlanStatus.INGEDIEND
-    transact(db, moderation.reject, setup.moderator, "a", "Dit is geen openbare ruimte.")
+    transact(db, reject, setup.moderator, "a", "Dit is geen openbare ruimte.")
     plan = _plan(db, "a")
     assert (plan.status, plan.public_reason) == (
         PlanStatus.AFGEWEZEN,
@@ -256,14 +281,14 @@ def test_rejecting_needs_a_public_reason(db: Database) -> None:
     )
     assert "Dit is geen openbare ruimte." in _mails(db)[0].body
     with pytest.raises(Invalid, match="is afgewezen"):
-        transact(db, moderation.reject, setup.moderator, "a", "Dit is geen openbare ruimte.")
+        transact(db, reject, setup.moderator, "a", "Dit is geen openbare ruimte.")
 
 
 def test_a_rejected_plan_can_be_reconsidered_and_taken_off_the_ballot(db: Database) -> None:
     setup = _setup(db)
-    transact(db, moderation.reject, setup.moderator, "c", "Dit kan niet op deze plek.")
+    transact(db, reject, setup.moderator, "c", "Dit kan niet op deze plek.")
     assert _plan(db, "c").status == PlanStatus.AFGEWEZEN
-    transact(db, moderation.accept, setup.moderator, "c", 3_000, "")
+    transact(db, accept, setup.moderator, "c", 3_000, "")
     assert _plan(db, "c").status == PlanStatus.OP_STEMBILJET
 
 
@@ -283,7 +308,7 @@ def test_merging_moves_the_support_without_counting_anyone_twice(db: Database) -
         earlier.status, earlier.merged_into_id = PlanStatus.SAMENGEVOEGD.value, a.id
 
     transact(db, more)
-    transact(db, moderation.merge, setup.moderator, "a", "b", "Deze plannen gaan over hetzelfde.")
+    transact(db, merge, setup.moderator, "a", "b", "Deze plannen gaan over hetzelfde.")
 
     a, b, d = (_plan(db, p) for p in "abd")
     assert (a.status, a.merged_into_id, a.public_reason) == (
@@ -326,27 +351,27 @@ def test_only_two_plans_of_one_round_can_be_merged(
 
     transact(db, elsewhere)
     with pytest.raises(Invalid, match=message):
-        transact(db, moderation.merge, setup.moderator, duplicate, into, "Zelfde plan als b.")
+        transact(db, merge, setup.moderator, duplicate, into, "Zelfde plan als b.")
     assert _plan(db, "a").status == PlanStatus.INGEDIEND
 
 
 def test_hiding_abusive_text_is_audited_and_can_be_undone(db: Database) -> None:
     setup = _setup(db)
     with pytest.raises(Invalid, match="waarom"):
-        transact(db, moderation.hide, setup.moderator, "a", " ")
-    transact(db, moderation.hide, setup.moderator, "a", "Scheldwoorden in de tekst.")
+        transact(db, hide, setup.moderator, "a", " ")
+    transact(db, hide, setup.moderator, "a", "Scheldwoorden in de tekst.")
     assert _plan(db, "a").hidden
     with pytest.raises(Invalid, match="al verborgen"):
-        transact(db, moderation.hide, setup.moderator, "a", "Nog eens.")
+        transact(db, hide, setup.moderator, "a", "Nog eens.")
     assert _last_audit(db).details == {"reason": "Scheldwoorden in de tekst."}
-    transact(db, moderation.unhide, setup.moderator, "a")
+    transact(db, unhide, setup.moderator, "a")
     assert not _plan(db, "a").hidden
     assert [e.action for e in read(db, audit.events)][:2] == ["plan.unhide", "plan.hide"]
     with pytest.raises(Invalid, match="op het stembiljet kan niet verborgen"):
-        transact(db, moderation.hide, setup.moderator, "c", "Scheldwoorden in de tekst.")
+        transact(db, hide, setup.moderator, "c", "Scheldwoorden in de tekst.")
 
 
 def test_abusive_text_off_the_ballot_can_be_hidden_during_voting(db: Database) -> None:
     setup = _setup(db, phase=Phase.STEMMEN)
-    transact(db, moderation.hide, setup.moderator, "a", "Scheldwoorden in de tekst.")
+    transact(db, hide, setup.moderator, "a", "Scheldwoorden in de tekst.")
     assert _plan(db, "a").hidden

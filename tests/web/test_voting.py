@@ -32,8 +32,7 @@ from proeftuin.models import (
     Round,
     VotingCode,
 )
-from proeftuin.services import codes, residents, voting
-from proeftuin.services.pages import voting as ballot_page
+from proeftuin.services import codes, eligibility, residents, voting
 from proeftuin.web import voting as voting_web
 from tests.services.factories import make_round
 from tests.web.test_residents import sign_in
@@ -871,7 +870,7 @@ def test_signed_out_email_voting_asks_to_sign_in(
     ],
 )
 def test_postcode_in_area(ranges: str, postcode: str, inside: bool) -> None:
-    assert ballot_page.postcode_in_area(ranges, postcode) is inside
+    assert eligibility.postcode_in_area(ranges, postcode) is inside
 
 
 def test_with_javascript_a_warning_comes_before_the_pass_expires(

@@ -17,14 +17,14 @@ from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from proeftuin.db import table_of
-from proeftuin.errors import Invalid, NotAllowed, PhaseClosed, _
+from proeftuin.errors import Invalid, NotAllowed, PhaseClosed
 from proeftuin.models import (
     Area,
     Ballot,
     BallotChoice,
     BallotKind,
+    Channel,
     CodeStatus,
-    Eligibility,
     Phase,
     Plan,
     PlanStatus,
@@ -32,12 +32,16 @@ from proeftuin.models import (
     Round,
     VotingCode,
 )
-from proeftuin.services import ballot_rules, voting
+from proeftuin.services import ballot_rules, codes, eligibility, lookup, ratelimit, voting
 from proeftuin.services.ballot_rules import BallotState
+from proeftuin.services.pages import declare
 from proeftuin.services.plans import CARD_COLUMNS
-from proeftuin.services.voting import Credential
+from proeftuin.services.voting import Credential as Credential
 
-EMAIL_ELIGIBILITIES = (Eligibility.EMAIL, Eligibility.CODES_OR_EMAIL)
+# Re-exported for the voting routes (web/voting.py).
+normalise_code = codes.normalise
+display_code = codes.display
+MAX_SELECTIONS = ballot_rules.MAX_SELECTIONS
 
 ROUNDS, AREAS, PLANS, CODES, BALLOTS, CHOICES = map(
     table_of, (Round, Area, Plan, VotingCode, Ballot, BallotChoice)
@@ -130,18 +134,22 @@ class EmailRound:
     problem: NotAllowed | None  # why this resident cannot vote here by e-mail, if they cannot
 
 
+@declare.write_deferred
 def enter_with_code(
-    session: Session, pepper: str, typed: str, ip_key: str, now: dt.datetime
+    session: Session, pepper: str, secret_key: str, typed: str, client_ip: str, now: dt.datetime
 ) -> tuple[Credential, BallotPage]:
     """A typed letter code opens its round's ballot, with this code's current choices.
 
-    Run it in a write transaction: a wrong code is counted against ``ip_key``
-    (voting.code_credential).
+    Deferred: a good code only reads, so residents typing codes never queue for SQLite's write
+    lock behind the ballots being cast; a wrong one is still counted exactly, against the
+    visitor's address (voting.code_credential).
     """
+    ip_key = ratelimit.hash_key(secret_key, client_ip)
     credential = voting.code_credential(session, pepper, typed, ip_key, now)
     return credential, ballot_page(session, credential, None)
 
 
+@declare.read
 def enter_with_email(
     session: Session, pepper: str, round_slug: str, resident_id: int
 ) -> tuple[Credential, BallotPage]:
@@ -150,13 +158,14 @@ def enter_with_email(
     resident = session.get(Resident, resident_id)
     if resident is None:
         raise NotAllowed()
-    problem = _email_problem(round_, resident)
+    problem = eligibility.email_problem(round_, resident)
     if problem is not None:
         raise problem
     credential = voting.email_credential(session, pepper, round_, resident.id)
     return credential, ballot_page(session, credential, None)
 
 
+@declare.read
 def email_rounds(session: Session, resident_id: int | None) -> list[EmailRound]:
     """Rounds open for voting where the eligibility allows e-mail, with this resident's status."""
     resident = session.get(Resident, resident_id) if resident_id is not None else None
@@ -164,7 +173,7 @@ def email_rounds(session: Session, resident_id: int | None) -> list[EmailRound]:
         select(Round)
         .where(
             Round.phase == Phase.STEMMEN,
-            Round.eligibility.in_([e.value for e in EMAIL_ELIGIBILITIES]),
+            Round.eligibility.in_([e.value for e in eligibility.EMAIL_ELIGIBILITIES]),
         )
         .order_by(Round.id)
     ).all()
@@ -173,12 +182,13 @@ def email_rounds(session: Session, resident_id: int | None) -> list[EmailRound]:
             slug=r.slug,
             title=r.title,
             area_name=r.area.name,
-            problem=_email_problem(r, resident) if resident is not None else None,
+            problem=eligibility.email_problem(r, resident) if resident is not None else None,
         )
         for r in rounds
     ]
 
 
+@declare.read
 def ballot_page(
     session: Session, credential: Credential, choices: Mapping[str, int] | None
 ) -> BallotPage:
@@ -191,7 +201,7 @@ def ballot_page(
     ids = {"round_id": credential.round_id, "voter_key": credential.voter_key}
     round_ = sql.execute(ROUND_OF_PAGE, {**ids, "code_id": credential.code_id}).one_or_none()
     if round_ is None or round_.phase != Phase.STEMMEN:
-        raise PhaseClosed(_("Stemmen kan nu niet in deze ronde."))
+        raise PhaseClosed(lookup.NOT_VOTING)
     if credential.code_id is not None and round_.code_status in (None, CodeStatus.REVOKED):
         raise Invalid("code", voting.REVOKED)
     on_ballot = {"round_id": credential.round_id, "ballot_id": round_.ballot_id}
@@ -206,46 +216,6 @@ def ballot_page(
         voted=round_.ballot_id is not None,
         state=ballot_rules.state(round_, by_public_id, choices),
     )
-
-
-def postcode_in_area(area_postcodes: str, postcode: str) -> bool:
-    """Is a postcode ("9401 AB") inside an area's PC4 ranges ("9401-9403,9410")? An area without
-    ranges takes everyone in the gemeente; a resident without a postcode is in no area."""
-    digits = postcode.strip()[:4]
-    if not (digits.isascii() and digits.isdigit()) or len(digits) != 4:
-        return False
-    ranges = [part.strip() for part in area_postcodes.split(",") if part.strip()]
-    if not ranges:
-        return True
-    number = int(digits)
-    for part in ranges:
-        low, _sep, high = part.partition("-")
-        try:
-            if int(low) <= number <= int(high or low):
-                return True
-        except ValueError:
-            continue
-    return False
-
-
-def _email_problem(round_: Round, resident: Resident) -> NotAllowed | None:
-    if round_.eligibility not in EMAIL_ELIGIBILITIES:
-        return NotAllowed(_("In deze ronde kunt u alleen stemmen met de code uit uw brief."))
-    if resident.verified_at is None:
-        return NotAllowed(
-            _("Uw e-mailadres is nog niet bevestigd. Log opnieuw in met de link uit uw e-mail.")
-        )
-    if not resident.postcode:
-        return NotAllowed(
-            _("Vul eerst uw postcode in bij uw gegevens. Dan weten we of u hier mag stemmen.")
-        )
-    area: Area = round_.area
-    if not postcode_in_area(area.postcodes, resident.postcode):
-        return NotAllowed(
-            _("Uw postcode hoort niet bij {area}. Daarom kunt u hier niet stemmen."),
-            area=area.name,
-        )
-    return None
 
 
 def _round_view(round_: Row[*tuple[Any, ...]]) -> BallotRound:
@@ -265,7 +235,7 @@ def _round_view(round_: Row[*tuple[Any, ...]]) -> BallotRound:
         min_spend=-(-round_.budget * percent // 100),
         points_total=round_.points_total if kind is BallotKind.POINTS else 0,
         voting_ends_at=round_.voting_ends_at,
-        email_allowed=round_.eligibility in EMAIL_ELIGIBILITIES,
+        email_allowed=round_.eligibility in eligibility.EMAIL_ELIGIBILITIES,
     )
 
 
@@ -290,3 +260,23 @@ def _voter_order(
         return hashlib.sha256(f"{voter_key}:{plan.public_id}".encode()).digest()
 
     return sorted(plans, key=key)
+
+
+@declare.write_locking
+def cast(
+    session: Session,
+    credential: Credential,
+    choices: Mapping[str, int],
+    submission_token: str | None,
+    today: dt.date,
+) -> voting.Receipt:
+    """Cast an online ballot: ``voting.cast`` locks the round and the credential itself, and
+    checks every rule again."""
+    return voting.cast(
+        session,
+        credential,
+        choices,
+        channel=Channel.ONLINE,
+        submission_token=submission_token,
+        today=today,
+    )

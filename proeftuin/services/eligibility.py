@@ -1,0 +1,54 @@
+"""Who may vote, and how: the rules of a round's eligibility that do not need a letter code.
+
+A letter code is its own proof: the gemeente sent it to an address on its list. A resident who
+votes with a verified e-mail address instead must live in the round's area, which is decided by
+the postcode (PC4) they gave.
+"""
+
+from __future__ import annotations
+
+from proeftuin.errors import NotAllowed, _
+from proeftuin.models import Area, Eligibility, Resident, Round
+
+EMAIL_ELIGIBILITIES = (Eligibility.EMAIL, Eligibility.CODES_OR_EMAIL)
+
+
+def postcode_in_area(area_postcodes: str, postcode: str) -> bool:
+    """Is a postcode ("9401 AB") inside an area's PC4 ranges ("9401-9403,9410")? An area without
+    ranges takes everyone in the gemeente; a resident without a postcode is in no area."""
+    digits = postcode.strip()[:4]
+    if not (digits.isascii() and digits.isdigit()) or len(digits) != 4:
+        return False
+    ranges = [part.strip() for part in area_postcodes.split(",") if part.strip()]
+    if not ranges:
+        return True
+    number = int(digits)
+    for part in ranges:
+        low, _sep, high = part.partition("-")
+        try:
+            if int(low) <= number <= int(high or low):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def email_problem(round_: Round, resident: Resident) -> NotAllowed | None:
+    """Why this resident cannot vote in this round by e-mail, or None when they can."""
+    if round_.eligibility not in EMAIL_ELIGIBILITIES:
+        return NotAllowed(_("In deze ronde kunt u alleen stemmen met de code uit uw brief."))
+    if resident.verified_at is None:
+        return NotAllowed(
+            _("Uw e-mailadres is nog niet bevestigd. Log opnieuw in met de link uit uw e-mail.")
+        )
+    if not resident.postcode:
+        return NotAllowed(
+            _("Vul eerst uw postcode in bij uw gegevens. Dan weten we of u hier mag stemmen.")
+        )
+    area: Area = round_.area
+    if not postcode_in_area(area.postcodes, resident.postcode):
+        return NotAllowed(
+            _("Uw postcode hoort niet bij {area}. Daarom kunt u hier niet stemmen."),
+            area=area.name,
+        )
+    return None

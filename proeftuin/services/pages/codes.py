@@ -1,0 +1,265 @@
+"""The staff pages of a round's voters (web/codes.py): letter codes and their letters, paper
+ballots (with the second person's check), and turnout.
+
+Codes are made and checked here but never stored in plain text: the plain codes exist only in
+the answer of ``generate``, and a CSV can only repeat codes the round really has.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from proeftuin.errors import Invalid, _
+from proeftuin.models import Eligibility, Phase, Plan, Round, VotingCode
+from proeftuin.services import (
+    ballot_rules,
+    codes,
+    letters,
+    lookup,
+    paper,
+    ratelimit,
+    staff_sessions,
+    turnout,
+    voting,
+)
+from proeftuin.services.ballot_rules import BallotState
+from proeftuin.services.codes import CodeCounts
+from proeftuin.services.letters import Letter
+from proeftuin.services.pages import declare
+from proeftuin.services.permissions import Actor
+from proeftuin.services.turnout import Turnout
+
+# Re-exported for the letters page (web/codes.py).
+display = codes.display
+
+# Letters for more codes than this in one browser page get too heavy to render and print (each
+# carries a QR code); the CLI makes any number as a CSV for mail merge.
+WEB_BATCH_LIMIT = 1_000
+NOT_VOTING = _("Papieren stembiljetten invoeren kan alleen zolang het stemmen loopt.")
+CODES_NOT_OF_ROUND = _("Deze codes horen niet (allemaal) bij deze ronde.")
+NO_CODES = _("Er zijn geen codes meegestuurd.")
+
+
+# -- Letter codes ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CodesPage:
+    round: Round
+    counts: CodeCounts
+
+    @property
+    def uses_codes(self) -> bool:
+        return self.round.eligibility != Eligibility.EMAIL
+
+    @property
+    def closed(self) -> bool:
+        return self.round.phase in codes.CLOSED_PHASES
+
+
+@declare.read
+def codes_page(session: Session, actor: Actor, slug: str) -> CodesPage:
+    round_ = lookup.staff_round(session, actor, slug)
+    return CodesPage(round_, codes.counts_for(session, round_.id))
+
+
+@dataclass(frozen=True)
+class NewCodes:
+    round: Round
+    codes: list[str]  # plain, shown once: never stored
+    letters: list[Letter]
+
+
+@declare.write
+def generate(
+    session: Session,
+    actor: Actor,
+    slug: str,
+    count: str,
+    pepper: str,
+    base_url: str,
+    gemeente: str,
+) -> NewCodes:
+    """A new batch of codes with their letters; the plain codes exist only in the answer."""
+    round_ = lookup.staff_round(session, actor, slug)
+    text = count.strip().replace(".", "")
+    if text.isascii() and text.isdigit() and int(text) > WEB_BATCH_LIMIT:
+        raise Invalid(
+            "count",
+            _(
+                "Maak hier hoogstens {limit} codes tegelijk. Meer nodig? Maak ze in delen, "
+                "of vraag de beheerder om ze met de opdracht 'proeftuin codes generate' te maken."
+            ),
+            limit=f"{WEB_BATCH_LIMIT:,}".replace(",", "."),
+        )
+    plain = codes.generate_for_round(session, actor, round_.id, count, pepper)
+    made = [letters.letter(round_, code, base_url, gemeente) for code in plain]
+    return NewCodes(round_, plain, made)
+
+
+@declare.read
+def codes_csv(
+    session: Session, actor: Actor, slug: str, typed_codes: Iterable[str], pepper: str
+) -> str:
+    """The CSV of codes that the staff member's browser sends back right after generating them.
+
+    Nothing is stored or looked up by the plain code: each code must hash to a code of this
+    round, so the download can only repeat codes this round really has.
+    """
+    round_ = lookup.staff_round(session, actor, slug)
+    normalised = [codes.normalise(c) for c in typed_codes if c.strip()]
+    if not normalised:
+        raise Invalid("codes", NO_CODES)
+    if any(c is None for c in normalised) or len(normalised) > WEB_BATCH_LIMIT:
+        raise Invalid("codes", CODES_NOT_OF_ROUND)
+    plain = [c for c in normalised if c is not None]
+    hashes = {codes.code_hash(pepper, c) for c in plain}
+    known = session.scalar(
+        select(func.count(VotingCode.id)).where(
+            VotingCode.round_id == round_.id, VotingCode.code_hash.in_(hashes)
+        )
+    )
+    if known != len(hashes):
+        raise Invalid("codes", CODES_NOT_OF_ROUND)
+    return codes.codes_csv(plain)
+
+
+@declare.write
+def revoke(session: Session, actor: Actor, slug: str, typed_code: str, pepper: str) -> Round:
+    round_ = lookup.staff_round(session, actor, slug)
+    codes.revoke_code(session, actor, round_.id, typed_code, pepper)
+    return round_
+
+
+# -- Paper ballots ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PaperBallot:
+    round: Round
+    plans: tuple[Plan, ...]
+    state: BallotState
+
+    @property
+    def voting(self) -> bool:
+        return self.round.phase == Phase.STEMMEN
+
+
+@declare.read
+def paper_ballot(
+    session: Session, actor: Actor, slug: str, choices: Mapping[str, int]
+) -> PaperBallot:
+    """The paper ballot form of a round with ``choices`` filled in, and what they add up to."""
+    round_ = lookup.staff_round(session, actor, slug)
+    plans = voting.ballot_plans(session, round_)
+    by_id = {plan.public_id: plan for plan in plans}
+    return PaperBallot(round_, tuple(plans), ballot_rules.state(round_, by_id, choices))
+
+
+@dataclass(frozen=True)
+class Checker:
+    """The second staff member's sign-in, typed on the same form."""
+
+    email: str
+    password: str
+    totp: str
+
+
+@declare.write
+def enter_paper(
+    session: Session,
+    actor: Actor,
+    slug: str,
+    typed_code: str,
+    choices: Mapping[str, int],
+    pepper: str,
+    today: dt.date,
+    checker: Checker | None,
+    client_ip: str,
+    secret_key: str,
+    now: dt.datetime,
+    require_admin_totp: bool,
+) -> voting.Receipt:
+    """Store a paper ballot; when the round asks for it, only after a second staff member
+    proved who they are (password, and TOTP where set) on the same form.
+
+    A wrong checker password is counted like a failed sign-in (and committed, nothing else
+    having changed yet); the checker's sign-in opens no session that stays usable.
+    """
+    round_ = lookup.staff_round(session, actor, slug)
+    if round_.phase != Phase.STEMMEN:
+        raise Invalid("code", NOT_VOTING)
+    checked_by = None
+    if round_.paper_check:
+        if checker is None or not checker.email.strip():
+            raise Invalid("checked_by", _("Vul het e-mailadres van de tweede medewerker in."))
+        signed_in = staff_sessions.sign_in(
+            session,
+            checker.email,
+            checker.password,
+            checker.totp,
+            ratelimit.hash_key(secret_key, client_ip),
+            secret_key,
+            now,
+            require_admin_totp,
+        )
+        staff_sessions.sign_out(session, signed_in.token, now)
+        checked_by = signed_in.actor.staff_id
+    return paper.enter_paper_ballot(
+        session,
+        actor,
+        round_.id,
+        typed_code,
+        choices,
+        pepper,
+        today,
+        checked_by,
+        require_check=round_.paper_check,
+    )
+
+
+# -- Turnout ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TurnoutDay:
+    day: dt.date
+    ballots: int
+    codes_used: int
+
+
+@dataclass(frozen=True)
+class TurnoutPage:
+    round: Round
+    turnout: Turnout
+    days: tuple[TurnoutDay, ...]  # every day with ballots or used codes, in order
+
+    @property
+    def busiest(self) -> int:
+        return max((max(d.ballots, d.codes_used) for d in self.days), default=0)
+
+
+@declare.read
+def turnout_page(session: Session, actor: Actor, slug: str) -> TurnoutPage:
+    """Turnout without a tally (DESIGN.md §4.6): nothing here is counted per plan."""
+    round_ = lookup.staff_round(session, actor, slug)
+    figures = turnout.turnout(session, actor, round_.id)
+    ballots = {d.day: d.count for d in figures.ballots_per_day}
+    used = {d.day: d.count for d in figures.codes_used_per_day}
+    days = tuple(
+        TurnoutDay(day, ballots.get(day, 0), used.get(day, 0))
+        for day in sorted(ballots.keys() | used.keys())
+    )
+    return TurnoutPage(round_, figures, days)
+
+
+@declare.write
+def generate_csv(session: Session, actor: Actor, slug: str, count: int, pepper: str) -> str:
+    """A batch of codes as a CSV (one code per row, 4-4-4), for ``proeftuin codes generate``."""
+    round_ = lookup.staff_round(session, actor, slug)
+    return codes.codes_csv(codes.generate_for_round(session, actor, round_.id, count, pepper))
