@@ -32,7 +32,7 @@ from proeftuin.models import (
     Round,
     VotingCode,
 )
-from proeftuin.services import codes, eligibility, residents, voting
+from proeftuin.services import codes, residents, voting
 from proeftuin.web import voting as voting_web
 from tests.services.factories import make_round
 from tests.web.test_residents import sign_in
@@ -856,21 +856,6 @@ def test_signed_out_email_voting_asks_to_sign_in(
     )
     assert response.status_code == 303
     assert response.headers["location"] == "/inloggen?next=%2Fstem"
-
-
-@pytest.mark.parametrize(
-    ("ranges", "postcode", "inside"),
-    [
-        ("", "9401 AB", True),
-        ("9401-9403", "9403 ZZ", True),
-        ("9401-9403, 9410", "9410 AA", True),
-        ("9401-9403", "9404 AA", False),
-        ("9401-9403", "", False),
-        ("nonsense,9401", "9401 AA", True),
-    ],
-)
-def test_postcode_in_area(ranges: str, postcode: str, inside: bool) -> None:
-    assert eligibility.postcode_in_area(ranges, postcode) is inside
 
 
 def test_with_javascript_a_warning_comes_before_the_pass_expires(
