@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session
+
+from proeftuin.db import Database, transact
+from proeftuin.errors import Invalid, NotAllowed, NotFound
+from proeftuin.models import Phase, PlanStatus
+from proeftuin.services.pages import moderation
+from proeftuin.services.pages.declare import perform_now
+from proeftuin.services.permissions import Actor
+from tests.services.factories import make_plan, make_round, make_staff
+
+
+def _setup(db: Database) -> tuple[str, str, Actor, Actor]:
+    """A round in review with plans a and b, its moderator, and a moderator of another round's
+    area (whose round has plan x)."""
+
+    def build(session: Session) -> tuple[str, str, Actor, Actor]:
+        round_ = make_round(session, phase=Phase.BEOORDELEN, costs=())
+        make_plan(session, round_, "a", estimated_cost=2_000)
+        make_plan(session, round_, "b", estimated_cost=1_000)
+        other = make_round(session, phase=Phase.BEOORDELEN, costs=())
+        make_plan(session, other, "x")
+        moderator = make_staff(session, area_ids=[round_.area_id])
+        stranger = make_staff(session, area_ids=[other.area_id])
+        return round_.slug, other.slug, moderator, stranger
+
+    return transact(db, build)
+
+
+def test_the_round_page_shows_the_next_phase_and_the_counts(db: Database) -> None:
+    slug, _, moderator, stranger = _setup(db)
+    page = perform_now(db, moderation.round_page, moderator, slug)
+    assert page.round.slug == slug
+    assert page.next_phase == Phase.STEMMEN
+    assert page.plan_counts[PlanStatus.INGEDIEND] == 2
+    assert [s.state for s in page.steps if s.phase == Phase.BEOORDELEN] == ["current"]
+    with pytest.raises(NotAllowed):
+        perform_now(db, moderation.round_page, stranger, slug)
+
+
+def test_a_decision_on_a_plan_of_another_round_is_not_found(db: Database) -> None:
+    slug, other, moderator, _ = _setup(db)
+    with pytest.raises(NotFound):
+        perform_now(db, moderation.accept, moderator, slug, "x", "500", "")
+    with pytest.raises(NotAllowed):
+        perform_now(db, moderation.accept, moderator, other, "x", "500", "")
+    plan = perform_now(db, moderation.accept, moderator, slug, "a", "2000", "")
+    assert plan.status == PlanStatus.OP_STEMBILJET
+
+
+def test_the_plan_review_offers_only_the_decisions_its_status_allows(db: Database) -> None:
+    slug, _, moderator, _ = _setup(db)
+    before = perform_now(db, moderation.plan_review, moderator, slug, "a")
+    assert before.reviewable and not before.frozen
+    assert before.can == {"accept": True, "ask_changes": True, "reject": True, "merge": True}
+    assert [p.public_id for p in before.merge_targets] == ["b"]
+    perform_now(db, moderation.reject, moderator, slug, "a", "Dit past niet in de wijk.", "")
+    after = perform_now(db, moderation.plan_review, moderator, slug, "a")
+    assert after.can["reject"] is False and after.can["accept"] is True
+
+
+def test_a_merge_needs_a_plan_of_the_same_round(db: Database) -> None:
+    slug, _, moderator, _ = _setup(db)
+    reason = "Deze plannen gaan over hetzelfde."
+    with pytest.raises(Invalid, match="Kies het plan"):
+        perform_now(db, moderation.merge, moderator, slug, "a", "", reason, "")
+    with pytest.raises(Invalid, match="dezelfde ronde"):
+        perform_now(db, moderation.merge, moderator, slug, "a", "x", reason, "")
+    merged = perform_now(db, moderation.merge, moderator, slug, "a", "b", reason, "")
+    assert merged.status == PlanStatus.SAMENGEVOEGD
+
+
+def test_only_an_admin_may_reset_a_round(db: Database) -> None:
+    slug, _, moderator, _ = _setup(db)
+    with pytest.raises(NotAllowed):
+        perform_now(db, moderation.reset, moderator, slug, "Een fout in het budget.")
