@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from proeftuin.db import UTCDateTime, utcnow
 from proeftuin.errors import Invalid, _
 from proeftuin.models import CodeStatus, Eligibility, Phase, Round, VotingCode
-from proeftuin.services import audit, rounds
+from proeftuin.services import audit, lookup
 from proeftuin.services.permissions import Actor
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -160,7 +160,7 @@ def generate_for_round(
 ) -> list[str]:
     """A new batch of codes for a round. The plain codes are in the answer only: show them
     once (CSV, letters); the database keeps their HMACs."""
-    round_ = rounds.get_round(session, actor, round_id)
+    round_ = lookup.staff_round_by_id(session, actor, round_id)
     number = _count(count)
     if round_.phase in CLOSED_PHASES:
         raise Invalid("", _("Deze ronde is gesloten. Er kunnen geen codes meer bij."))
@@ -194,7 +194,7 @@ def revoke_code(
     A code that was used cannot be revoked: its ballot would still count, so revoking would only
     suggest that it does not. Voiding ballots is what an admin's reset of the round is for.
     """
-    round_ = rounds.get_round(session, actor, round_id)
+    round_ = lookup.staff_round_by_id(session, actor, round_id)
     code = normalise(typed_code)
     if code is None:
         raise Invalid(
@@ -232,7 +232,7 @@ def revoke_code(
 
 
 def code_counts(session: Session, actor: Actor, round_id: int) -> CodeCounts:
-    round_ = rounds.get_round(session, actor, round_id)
+    round_ = lookup.staff_round_by_id(session, actor, round_id)
     return counts_for(session, round_.id)
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from proeftuin.i18n import TIMEZONE, format_date
 from proeftuin.models import Round
-from proeftuin.services import codes, rounds
+from proeftuin.services import codes, lookup, rounds
 from proeftuin.services.permissions import Actor
 
 QR_SIZE_MM = 30  # easy for any phone camera, small enough to leave room for the text
@@ -43,7 +43,7 @@ def letters_for_round(
     base_url: str,
     gemeente: str,
 ) -> list[Letter]:
-    round_ = rounds.get_round(session, actor, round_id)
+    round_ = lookup.staff_round_by_id(session, actor, round_id)
     return [letter(round_, code, base_url, gemeente) for code in plain_codes]
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from proeftuin.errors import Invalid, _
 from proeftuin.models import Channel, Membership, Role, Round, StaffUser
-from proeftuin.services import audit, rounds, voting
+from proeftuin.services import audit, lookup, voting
 from proeftuin.services.permissions import Actor
 
 
@@ -39,7 +39,7 @@ def enter_paper_ballot(
     ``require_check`` is the round's setting for the second-person check (until the round has a
     column for it, the caller passes it); ``checked_by`` is the confirming staff member's id.
     """
-    round_ = rounds.get_round(session, actor, round_id)
+    round_ = lookup.staff_round_by_id(session, actor, round_id)
     if require_check or checked_by is not None:
         _check_checker(session, actor, round_, checked_by)
     code_round, credential = voting.check_code(session, pepper, typed_code)

@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from proeftuin.db import lock_row
-from proeftuin.errors import Invalid, InvalidForm, NotFound, _
+from proeftuin.errors import Invalid, InvalidForm, _
 from proeftuin.i18n import TIMEZONE
 from proeftuin.models import (
     PHASE_ORDER,
@@ -38,7 +38,7 @@ from proeftuin.models import (
     Rule,
     VotingCode,
 )
-from proeftuin.services import audit, permissions
+from proeftuin.services import audit, lookup, permissions
 from proeftuin.services.permissions import Actor
 from proeftuin.vocabulary import PHASE_NAMES
 
@@ -130,15 +130,6 @@ def _summary(round_: Round) -> RoundSummary:
 # -- Staff: reading --------------------------------------------------------------------------
 
 
-def get_round(session: Session, actor: Actor, round_id: int) -> Round:
-    """The round, if it exists and the actor may work on its area."""
-    round_ = session.get(Round, round_id)
-    if round_ is None:
-        raise NotFound()
-    permissions.require_area(actor, round_.area_id)
-    return round_
-
-
 def rounds_for(session: Session, actor: Actor) -> list[Round]:
     """The rounds the actor may work on, newest first."""
     query = select(Round).order_by(Round.id.desc())
@@ -224,7 +215,7 @@ def create_round(session: Session, actor: Actor, data: RoundInput) -> Round:
 
 def update_round(session: Session, actor: Actor, round_id: int, data: RoundInput) -> Round:
     """Change a round's settings; the slug stays, so links and letters keep working."""
-    round_ = get_round(session, actor, round_id)
+    round_ = lookup.staff_round_by_id(session, actor, round_id)
     values = _validated(session, actor, data)
     changed = [name for name, value in values.items() if getattr(round_, name) != value]
     if is_frozen(round_):
@@ -476,7 +467,7 @@ def next_phase(phase: Phase | str) -> Phase | None:
 
 def advance_phase(session: Session, actor: Actor, round_id: int, to_phase: Phase | str) -> Round:
     """Move a round one phase forward by hand; refused (``Invalid``) when that makes no sense."""
-    round_ = get_round(session, actor, round_id)
+    round_ = lookup.staff_round_by_id(session, actor, round_id)
     current = Phase(round_.phase)
     target = _phase(to_phase)
     expected = next_phase(current)
@@ -647,7 +638,7 @@ def reset_round(session: Session, actor: Actor, round_id: int, reason: str) -> i
     """Admin only: void every ballot of the round and take it back to beoordelen, so its rules
     and plans can change. Used codes become unused again. Returns how many ballots were voided."""
     permissions.require_admin(actor)
-    get_round(session, actor, round_id)
+    lookup.staff_round_by_id(session, actor, round_id)
     # Run it through db.transact_locking: this waits for the casts in flight (they share-lock
     # the round) and holds back new ones, and at READ COMMITTED the deletes below then see every
     # ballot committed before. A SERIALIZABLE snapshot taken earlier would miss those.

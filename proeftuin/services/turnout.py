@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from proeftuin.models import Ballot, Channel, CodeStatus, VotingCode
-from proeftuin.services import codes, rounds
+from proeftuin.services import codes, lookup
 from proeftuin.services.permissions import Actor
 
 
@@ -49,7 +49,7 @@ class Turnout:
 
 
 def turnout(session: Session, actor: Actor, round_id: int) -> Turnout:
-    round_ = rounds.get_round(session, actor, round_id)
+    round_ = lookup.staff_round_by_id(session, actor, round_id)
     by_channel: dict[str, int] = dict(
         session.execute(
             select(Ballot.channel, func.count(Ballot.id))

@@ -32,7 +32,7 @@ from proeftuin.models import (
     Round,
     VotingCode,
 )
-from proeftuin.services import ballot_rules, codes, ratelimit
+from proeftuin.services import ballot_rules, codes, lookup, ratelimit
 
 log = logging.getLogger(__name__)
 
@@ -101,15 +101,6 @@ class Receipt:
     receipt: str
     replaced: bool  # True when an earlier ballot of this credential was replaced
     channel: str
-
-
-def round_for_voting(session: Session, slug: str) -> Round:
-    round_ = session.scalar(select(Round).where(Round.slug == slug))
-    if round_ is None:
-        raise NotFound()
-    if round_.phase != Phase.STEMMEN:
-        raise PhaseClosed("Stemmen kan nu niet in deze ronde.")
-    return round_
 
 
 def ballot_plans(session: Session, round_: Round) -> list[Plan]:
@@ -190,7 +181,7 @@ def _credential_for(session: Session, pepper: str, typed: str) -> Credential:
     if row.status == CodeStatus.REVOKED:
         raise Invalid("code", REVOKED)
     if row.phase != Phase.STEMMEN:
-        raise PhaseClosed("Stemmen kan nu niet in deze ronde.")
+        raise PhaseClosed(lookup.NOT_VOTING)
     if row.eligibility == Eligibility.EMAIL:
         raise Invalid("code", "In deze ronde stemt u met uw e-mailadres, niet met een code.")
     key = codes.voter_key(pepper, row.round_id, f"code:{row.id}")

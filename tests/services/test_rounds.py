@@ -21,7 +21,7 @@ from proeftuin.models import (
     Round,
     VotingCode,
 )
-from proeftuin.services import audit, ballot_rules, rounds, voting
+from proeftuin.services import audit, ballot_rules, lookup, rounds, voting
 from proeftuin.services.permissions import Actor
 from proeftuin.services.rounds import list_areas_with_rounds
 from tests.services.factories import PEPPER, make_codes, make_plan, make_round, make_staff
@@ -207,7 +207,7 @@ def test_a_moderator_works_only_on_rounds_of_their_own_areas(db: Database) -> No
     for action in (
         lambda s: rounds.update_round(s, stranger, round_id, _input(area, title="Andere titel")),
         lambda s: rounds.advance_phase(s, stranger, round_id, Phase.INDIENEN),
-        lambda s: rounds.get_round(s, stranger, round_id),
+        lambda s: lookup.staff_round_by_id(s, stranger, round_id),
     ):
         with pytest.raises(NotAllowed):
             transact(db, action)

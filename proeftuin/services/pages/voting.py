@@ -154,7 +154,7 @@ def enter_with_email(
     session: Session, pepper: str, round_slug: str, resident_id: int
 ) -> tuple[Credential, BallotPage]:
     """A signed-in resident with a verified address and a postcode in the area opens the ballot."""
-    round_ = voting.round_for_voting(session, round_slug)
+    round_ = lookup.voting_round(session, round_slug)
     resident = session.get(Resident, resident_id)
     if resident is None:
         raise NotAllowed()
