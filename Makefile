@@ -8,7 +8,7 @@ PYTEST_ARGS ?= -n 2
 
 export PROEFTUIN_SITE_NAME ?= Gemeente Veenhoven
 
-.PHONY: run test check lint fix bench install assets translations messages clean
+.PHONY: run test test-fast check lint fix bench install assets translations messages clean
 
 run: install assets translations
 	$(BIN)/proeftuin db upgrade
@@ -17,6 +17,11 @@ run: install assets translations
 
 test: install assets translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The edit-test loop: SQLite only, no browser, no multi-process trust runs, no slow property runs.
+test-fast: install assets translations
+	PROEFTUIN_TEST_BACKENDS=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS) -m "not slow" \
+		--ignore=tests/browser --ignore=tests/trust --ignore=tests/test_two_servers.py
 
 check: install
 	$(BIN)/ruff check proeftuin tests benchmarks migrations

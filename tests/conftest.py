@@ -1,6 +1,7 @@
 """One backend fixture for the whole suite: every test that takes ``db`` runs on SQLite and on
 PostgreSQL, each time on a freshly migrated, empty database.
 
+PROEFTUIN_TEST_BACKENDS (comma-separated) narrows the backends, as ``make test-fast`` does.
 PostgreSQL is found at PROEFTUIN_TEST_POSTGRES_URL (default: the local server's ``test`` database).
 Where it is unreachable its tests skip, unless PROEFTUIN_REQUIRE_POSTGRES=1 (as in CI): then they
 fail.
@@ -25,7 +26,8 @@ from proeftuin.config import Settings
 from proeftuin.db import Base, Database, connect
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-BACKENDS = ("sqlite", "postgresql")
+# ``make test-fast`` sets PROEFTUIN_TEST_BACKENDS=sqlite for the edit-test loop; CI runs both.
+BACKENDS = tuple(os.environ.get("PROEFTUIN_TEST_BACKENDS", "sqlite,postgresql").split(","))
 _STARTED = pytest.StashKey[float]()
 
 
