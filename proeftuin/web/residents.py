@@ -18,13 +18,13 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from proeftuin import db, i18n, mail, vocabulary
+from proeftuin import i18n, vocabulary
 from proeftuin.db import utcnow
 from proeftuin.errors import Invalid
-from proeftuin.services import outbox, ratelimit, residents
-from proeftuin.services.pages import browse
+from proeftuin.services.pages import residents
+from proeftuin.services.pages.residents import ResidentView
 from proeftuin.web.auth import start_signed_in_session
-from proeftuin.web.helpers import NO_STORE
+from proeftuin.web.helpers import NO_STORE, call
 from proeftuin.web.htmx import hx_redirect
 from proeftuin.web.language import language
 from proeftuin.web.security import client_ip, local_path, rotate_csrf_token
@@ -102,11 +102,11 @@ async def send_link(request: Request) -> Response:
     form = await form_of(request)
     email = form.get("email", "")
     next_path = local_path(form.get("next"), DEFAULT_NEXT)
-    settings, database = get_settings(request), get_database(request)
-    ip_key = ratelimit.hash_key(settings.secret_key, client_ip(request))
+    settings = get_settings(request)
+    ip_key = residents.hash_key(settings.secret_key, client_ip(request))
     try:
-        await db.run(
-            database,
+        await call(
+            request,
             residents.request_sign_in_link,
             settings.secret_key,
             settings.base_url,
@@ -124,7 +124,7 @@ async def send_link(request: Request) -> Response:
         {"email": email.strip(), "next": next_path, "outbox": dev_outbox_enabled(request)},
         headers=NO_STORE,
     )
-    response.background = BackgroundTask(mail.deliver_pending, database, settings)
+    response.background = BackgroundTask(residents.deliver_pending, get_database(request), settings)
     return response
 
 
@@ -138,8 +138,8 @@ async def redeem_link(request: Request) -> Response:
     token = form.get("token", "")
     settings = get_settings(request)
     try:
-        resident, next_path = await db.run(
-            get_database(request),
+        signed_in = await call(
+            request,
             residents.redeem_sign_in_link,
             settings.secret_key,
             token,
@@ -148,8 +148,8 @@ async def redeem_link(request: Request) -> Response:
     except Invalid as error:
         context = {"token": "", "error": message(request, error)}
         return render(request, "residents/link.html", context, status_code=400, headers=NO_STORE)
-    start_resident_session(request, resident.id)
-    return RedirectResponse(local_path(next_path, DEFAULT_NEXT), status_code=303)
+    start_resident_session(request, signed_in.resident_id)
+    return RedirectResponse(local_path(signed_in.next_path, DEFAULT_NEXT), status_code=303)
 
 
 async def sign_out(request: Request) -> Response:
@@ -165,7 +165,7 @@ async def profile(request: Request) -> Response:
     next_path = local_path(request.query_params.get("next"), DEFAULT_NEXT)
     if rid is None:
         return to_sign_in(request, request.url.path + _query(request))
-    resident = await db.run_read(get_database(request), browse.resident_view, rid)
+    resident = await call(request, residents.resident_view, rid)
     if resident is None:
         end_resident_session(request)
         return to_sign_in(request, request.url.path + _query(request))
@@ -175,7 +175,7 @@ async def profile(request: Request) -> Response:
 
 def _profile_form(
     request: Request,
-    resident: browse.ResidentView,
+    resident: ResidentView,
     values: dict[str, str],
     next_path: str,
     errors: dict[str, str] | None = None,
@@ -191,13 +191,12 @@ async def save_profile(request: Request) -> Response:
     if rid is None:
         return to_sign_in(request, f"/profiel?{urlencode({'next': next_path})}")
     values = {"display_name": form.get("display_name", ""), "postcode": form.get("postcode", "")}
-    database = get_database(request)
     try:
-        await db.run(
-            database, residents.update_profile, rid, values["display_name"], values["postcode"]
+        await call(
+            request, residents.update_profile, rid, values["display_name"], values["postcode"]
         )
     except Invalid as error:
-        resident = await db.run_read(database, browse.resident_view, rid)
+        resident = await call(request, residents.resident_view, rid)
         if resident is None:
             raise
         errors = {error.field: message(request, error)}
@@ -209,12 +208,11 @@ async def my_plans(request: Request) -> Response:
     rid = resident_id(request)
     if rid is None:
         return to_sign_in(request, request.url.path)
-    database = get_database(request)
-    resident = await db.run_read(database, browse.resident_view, rid)
+    resident = await call(request, residents.resident_view, rid)
     if resident is None:
         end_resident_session(request)
         return to_sign_in(request, request.url.path)
-    items = await db.run_read(database, browse.my_plans, rid)
+    items = await call(request, residents.my_plans, rid)
     context = {"resident": resident, "plans": items, "status_labels": vocabulary.STATUS_LABELS}
     return render(request, "residents/my_plans.html", context)
 
@@ -238,7 +236,7 @@ async def dev_outbox(request: Request) -> Response:
     if not dev_outbox_enabled(request):
         raise HTTPException(404)
     base_url = get_settings(request).base_url
-    mails = await db.run_read(get_database(request), outbox.recent)
+    mails = await call(request, residents.recent_mail)
     shown = [
         {
             "recipient": m.recipient,
