@@ -18,15 +18,14 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from proeftuin import i18n, vocabulary
+from proeftuin import vocabulary
 from proeftuin.db import utcnow
 from proeftuin.errors import Invalid
 from proeftuin.services.pages import residents
 from proeftuin.services.pages.residents import ResidentView
 from proeftuin.web.auth import start_signed_in_session
-from proeftuin.web.helpers import NO_STORE, call
+from proeftuin.web.helpers import NO_STORE, call, error_text
 from proeftuin.web.htmx import hx_redirect
-from proeftuin.web.language import language
 from proeftuin.web.security import client_ip, local_path, rotate_csrf_token
 from proeftuin.web.state import get_database, get_settings
 from proeftuin.web.templating import render
@@ -34,10 +33,6 @@ from proeftuin.web.templating import render
 RESIDENT_KEY = "resident"
 SIGN_IN_PATH = "/inloggen"
 DEFAULT_NEXT = "/mijn-plannen"
-
-# Messages the residents and accounts services raise, listed here so that `make messages` finds
-# them (the services do not mark them for translation).
-
 
 # -- The session -----------------------------------------------------------------------------
 
@@ -66,10 +61,6 @@ def sign_in_url(next_path: str) -> str:
 def to_sign_in(request: Request, next_path: str) -> Response:
     """Send a signed-out visitor to the sign-in page; they come back to ``next_path``."""
     return hx_redirect(request, sign_in_url(next_path))
-
-
-def message(request: Request, error: Invalid) -> str:
-    return i18n.gettext(error.message, language(request), **error.params)
 
 
 async def form_of(request: Request) -> dict[str, str]:
@@ -116,7 +107,7 @@ async def send_link(request: Request) -> Response:
             next_path,
         )
     except Invalid as error:
-        return _sign_in_form(request, next_path, email, message(request, error))
+        return _sign_in_form(request, next_path, email, error_text(request, error))
     # SMTP can be slow or down: the resident gets the page now, the mail goes out afterwards.
     response = render(
         request,
@@ -146,7 +137,7 @@ async def redeem_link(request: Request) -> Response:
             utcnow(),
         )
     except Invalid as error:
-        context = {"token": "", "error": message(request, error)}
+        context = {"token": "", "error": error_text(request, error)}
         return render(request, "residents/link.html", context, status_code=400, headers=NO_STORE)
     start_resident_session(request, signed_in.resident_id)
     return RedirectResponse(local_path(signed_in.next_path, DEFAULT_NEXT), status_code=303)
@@ -199,7 +190,7 @@ async def save_profile(request: Request) -> Response:
         resident = await call(request, residents.resident_view, rid)
         if resident is None:
             raise
-        errors = {error.field: message(request, error)}
+        errors = {error.field: error_text(request, error)}
         return _profile_form(request, resident, values, next_path, errors)
     return hx_redirect(request, next_path)
 
