@@ -15,12 +15,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from proeftuin import db, i18n
+from proeftuin import i18n
 from proeftuin.db import utcnow
 from proeftuin.errors import Invalid, InvalidForm
-from proeftuin.services import ratelimit, staff, staff_sessions
+from proeftuin.services.pages import accounts
 from proeftuin.web.auth import end_staff_session, staff_session_token, start_staff_session
-from proeftuin.web.helpers import NO_STORE, form_errors, read_form
+from proeftuin.web.helpers import NO_STORE, call, form_errors, read_form
 from proeftuin.web.htmx import hx_redirect
 from proeftuin.web.language import language
 from proeftuin.web.policy import (
@@ -32,7 +32,7 @@ from proeftuin.web.policy import (
     staff_route,
 )
 from proeftuin.web.security import client_ip, local_path
-from proeftuin.web.state import get_database, get_settings
+from proeftuin.web.state import get_settings
 from proeftuin.web.templating import render
 
 DASHBOARD_PATH = "/beheer"
@@ -60,13 +60,13 @@ async def sign_in(request: Request) -> Response:
     settings = get_settings(request)
     next_path = local_path(form.get("next"), DASHBOARD_PATH)
     try:
-        signed_in = await db.run(
-            get_database(request),
-            staff_sessions.sign_in,
+        signed_in = await call(
+            request,
+            accounts.sign_in,
             form.get("email", ""),
             form.get("password", ""),
             form.get("totp", ""),
-            ratelimit.hash_key(settings.secret_key, client_ip(request)),
+            accounts.hash_key(settings.secret_key, client_ip(request)),
             settings.secret_key,
             utcnow(),
             settings.production,
@@ -98,7 +98,7 @@ def _sign_in_form(
 async def sign_out(request: Request) -> Response:
     token = staff_session_token(request)
     if token is not None:
-        await db.run(get_database(request), staff_sessions.sign_out, token, utcnow())
+        await call(request, accounts.sign_out, token, utcnow())
     _forget(request)
     return hx_redirect(request, f"{LOGIN_PATH}?melding=uitgelogd")
 
@@ -121,9 +121,9 @@ async def totp_enable(request: Request) -> Response:
     if request.session.get(TOTP_PENDING_KEY) is not True:
         return RedirectResponse(TOTP_SETUP_PATH, status_code=303)  # the page starts it again
     try:
-        await db.run(
-            get_database(request),
-            staff.enable_second_factor,
+        await call(
+            request,
+            accounts.enable_second_factor,
             current_actor(request),
             _pending_secret(request),
             form.get("totp", ""),
@@ -136,7 +136,7 @@ async def totp_enable(request: Request) -> Response:
 
 
 async def _totp_form(request: Request, errors: dict[str, str] | None = None) -> Response:
-    account = await db.run_read(get_database(request), staff.own_account, current_actor(request))
+    account = await call(request, accounts.own_account, current_actor(request))
     context: dict[str, Any] = {
         "account": account,
         "errors": errors or {},
@@ -146,7 +146,7 @@ async def _totp_form(request: Request, errors: dict[str, str] | None = None) -> 
         if request.session.get(TOTP_PENDING_KEY) is not True:
             request.session[TOTP_PENDING_KEY] = True
         secret = _pending_secret(request)
-        uri = staff_sessions.totp_uri(secret, account.email, get_settings(request).site_name)
+        uri = accounts.totp_uri(secret, account.email, get_settings(request).site_name)
         title = i18n.gettext("QR-code voor uw app", language(request))
         context |= {
             "secret_groups": [secret[i : i + 4] for i in range(0, len(secret), 4)],
@@ -178,9 +178,9 @@ async def password_page(request: Request) -> Response:
 async def password_change(request: Request) -> Response:
     form = await read_form(request)
     try:
-        await db.run(
-            get_database(request),
-            staff.change_own_password,
+        await call(
+            request,
+            accounts.change_password,
             current_actor(request),
             form.get("current", ""),
             form.get("new", ""),
@@ -205,14 +205,14 @@ async def session_status(request: Request) -> Response:
     now = utcnow()
     ends = None
     if token is not None:
-        ends = await db.run_read(get_database(request), staff.session_ends_at, token, now)
+        ends = await call(request, accounts.session_ends_at, token, now)
     return _session_fragment(request, ends, now)
 
 
 async def keep_alive(request: Request) -> Response:
     """'Ingelogd blijven': any staff request counts as activity; this one only says so."""
     now = utcnow()
-    ends = now + staff_sessions.IDLE - staff_sessions.TOUCH_EVERY
+    ends = now + accounts.SESSION_LEFT
     return _session_fragment(request, ends, now, renewed=True)
 
 

@@ -13,18 +13,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from proeftuin import db
 from proeftuin.errors import DomainError
-from proeftuin.models import Phase
-from proeftuin.services import results, rounds
-from proeftuin.services.results import ResultView
+from proeftuin.services.pages import api
+from proeftuin.services.pages.api import AreaRounds, Phase, ResultView
+from proeftuin.web.helpers import call
 from proeftuin.web.results import DOWNLOADS
-from proeftuin.web.state import get_database, get_settings
+from proeftuin.web.state import get_settings
 
 PREFIX = "/api/v1"
 HEADERS = {"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=60"}
@@ -40,7 +38,7 @@ def json_response(data: Any, status_code: int = 200) -> Response:
     )
 
 
-def list_rounds(session: Session) -> list[dict[str, Any]]:
+def rounds_document(found: list[AreaRounds]) -> list[dict[str, Any]]:
     return [
         {
             "slug": summary.slug,
@@ -49,13 +47,13 @@ def list_rounds(session: Session) -> list[dict[str, Any]]:
             "phase": summary.phase.value,
             "budget": summary.budget,
         }
-        for area in rounds.list_areas_with_rounds(session)
+        for area in found
         for summary in area.rounds
     ]
 
 
 async def rounds_index(request: Request) -> Response:
-    return json_response(await db.run_read(get_database(request), list_rounds))
+    return json_response(rounds_document(await call(request, api.public_rounds)))
 
 
 def result_document(view: ResultView, base_url: str) -> dict[str, Any]:
@@ -92,7 +90,7 @@ def result_document(view: ResultView, base_url: str) -> dict[str, Any]:
 async def round_results(request: Request) -> Response:
     slug = request.path_params["slug"]
     try:
-        view = await db.run_read(get_database(request), results.public_view, slug)
+        view = await call(request, api.published_result, slug)
     except DomainError as error:
         return json_response({"error": error.message}, error.status_code)
     return json_response(result_document(view, get_settings(request).base_url))

@@ -8,17 +8,16 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from proeftuin import db
-from proeftuin.services import health, rounds
+from proeftuin.services.pages import home as home_page
+from proeftuin.web.helpers import call
 from proeftuin.web.htmx import render_page
-from proeftuin.web.state import get_database
 
 log = logging.getLogger(__name__)
 
 
 async def home(request: Request) -> Response:
     chosen = request.query_params.get("gebied", "")
-    areas = await db.run_read(get_database(request), rounds.list_areas_with_rounds)
+    areas = await call(request, home_page.areas_with_rounds)
     matched = [a for a in areas if a.slug == chosen]
     return render_page(
         request,
@@ -30,7 +29,7 @@ async def home(request: Request) -> Response:
 
 async def healthz(request: Request) -> Response:
     try:
-        await db.run_read(get_database(request), health.ping)
+        await call(request, home_page.ping)
     except Exception:
         log.exception("health check: the database does not answer")
         return PlainTextResponse("database unavailable", status_code=503)

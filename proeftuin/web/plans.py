@@ -16,7 +16,7 @@ from starlette.routing import Route
 from proeftuin import db, i18n, vocabulary
 from proeftuin.errors import InvalidForm
 from proeftuin.services import plans
-from proeftuin.services.pages import browse
+from proeftuin.services.pages import browse, residents
 from proeftuin.services.plans import PlanInput
 from proeftuin.web.browse import labels
 from proeftuin.web.htmx import hx_redirect, is_htmx, vary_on_htmx
@@ -64,7 +64,7 @@ async def _signed_in_with_name(request: Request, come_back: str) -> int | Respon
     rid = resident_id(request)
     if rid is None:
         return to_sign_in(request, come_back)
-    resident = await db.run_read(get_database(request), browse.resident_view, rid)
+    resident = await db.run_read(get_database(request), residents.resident_view, rid)
     if resident is None:
         end_resident_session(request)
         return to_sign_in(request, come_back)

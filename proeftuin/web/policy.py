@@ -15,15 +15,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from proeftuin import db
 from proeftuin.db import utcnow
 from proeftuin.errors import NotAllowed
 from proeftuin.i18n import N_, TIMEZONE
-from proeftuin.services import staff_sessions
+from proeftuin.services.pages import accounts
 from proeftuin.services.permissions import Actor
 from proeftuin.web.auth import end_staff_session, staff_session_token
+from proeftuin.web.helpers import call
 from proeftuin.web.htmx import hx_redirect, is_htmx
-from proeftuin.web.state import get_database
 
 LOGIN_PATH = "/beheer/inloggen"
 TOTP_SETUP_PATH = "/beheer/tweestapsverificatie"
@@ -55,7 +54,7 @@ def staff_route(
             return _to_login(request)
         now = utcnow()
         try:
-            actor = await db.run(get_database(request), staff_sessions.check, token, now)
+            actor = await call(request, accounts.check_session, token, now)
         except NotAllowed:
             end_staff_session(request)
             return _to_login(request)
@@ -66,11 +65,8 @@ def staff_route(
         if policy is Policy.ADMIN and not actor.is_admin:
             raise NotAllowed("Alleen een beheerder van de gemeente kan dit doen.")
         request.state.actor = actor
-        # For the session notice in the layout; the last activity may be stored up to a minute
-        # late (staff_sessions.TOUCH_EVERY), so err on the early side.
-        request.state.session_until = (
-            now + staff_sessions.IDLE - staff_sessions.TOUCH_EVERY
-        ).astimezone(TIMEZONE)
+        # For the session notice in the layout.
+        request.state.session_until = (now + accounts.SESSION_LEFT).astimezone(TIMEZONE)
         return await endpoint(request)
 
     route = Route(path, guarded, methods=list(methods), name=name)

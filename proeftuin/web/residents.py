@@ -18,15 +18,14 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from proeftuin import db, i18n, mail, vocabulary
+from proeftuin import vocabulary
 from proeftuin.db import utcnow
 from proeftuin.errors import Invalid
-from proeftuin.services import outbox, ratelimit, residents
-from proeftuin.services.pages import browse
+from proeftuin.services.pages import residents
+from proeftuin.services.pages.residents import ResidentView
 from proeftuin.web.auth import start_signed_in_session
-from proeftuin.web.helpers import NO_STORE
+from proeftuin.web.helpers import NO_STORE, call, error_text
 from proeftuin.web.htmx import hx_redirect
-from proeftuin.web.language import language
 from proeftuin.web.security import client_ip, local_path, rotate_csrf_token
 from proeftuin.web.state import get_database, get_settings
 from proeftuin.web.templating import render
@@ -34,10 +33,6 @@ from proeftuin.web.templating import render
 RESIDENT_KEY = "resident"
 SIGN_IN_PATH = "/inloggen"
 DEFAULT_NEXT = "/mijn-plannen"
-
-# Messages the residents and accounts services raise, listed here so that `make messages` finds
-# them (the services do not mark them for translation).
-
 
 # -- The session -----------------------------------------------------------------------------
 
@@ -66,10 +61,6 @@ def sign_in_url(next_path: str) -> str:
 def to_sign_in(request: Request, next_path: str) -> Response:
     """Send a signed-out visitor to the sign-in page; they come back to ``next_path``."""
     return hx_redirect(request, sign_in_url(next_path))
-
-
-def message(request: Request, error: Invalid) -> str:
-    return i18n.gettext(error.message, language(request), **error.params)
 
 
 async def form_of(request: Request) -> dict[str, str]:
@@ -102,11 +93,11 @@ async def send_link(request: Request) -> Response:
     form = await form_of(request)
     email = form.get("email", "")
     next_path = local_path(form.get("next"), DEFAULT_NEXT)
-    settings, database = get_settings(request), get_database(request)
-    ip_key = ratelimit.hash_key(settings.secret_key, client_ip(request))
+    settings = get_settings(request)
+    ip_key = residents.hash_key(settings.secret_key, client_ip(request))
     try:
-        await db.run(
-            database,
+        await call(
+            request,
             residents.request_sign_in_link,
             settings.secret_key,
             settings.base_url,
@@ -116,7 +107,7 @@ async def send_link(request: Request) -> Response:
             next_path,
         )
     except Invalid as error:
-        return _sign_in_form(request, next_path, email, message(request, error))
+        return _sign_in_form(request, next_path, email, error_text(request, error))
     # SMTP can be slow or down: the resident gets the page now, the mail goes out afterwards.
     response = render(
         request,
@@ -124,7 +115,7 @@ async def send_link(request: Request) -> Response:
         {"email": email.strip(), "next": next_path, "outbox": dev_outbox_enabled(request)},
         headers=NO_STORE,
     )
-    response.background = BackgroundTask(mail.deliver_pending, database, settings)
+    response.background = BackgroundTask(residents.deliver_pending, get_database(request), settings)
     return response
 
 
@@ -138,18 +129,18 @@ async def redeem_link(request: Request) -> Response:
     token = form.get("token", "")
     settings = get_settings(request)
     try:
-        resident, next_path = await db.run(
-            get_database(request),
+        signed_in = await call(
+            request,
             residents.redeem_sign_in_link,
             settings.secret_key,
             token,
             utcnow(),
         )
     except Invalid as error:
-        context = {"token": "", "error": message(request, error)}
+        context = {"token": "", "error": error_text(request, error)}
         return render(request, "residents/link.html", context, status_code=400, headers=NO_STORE)
-    start_resident_session(request, resident.id)
-    return RedirectResponse(local_path(next_path, DEFAULT_NEXT), status_code=303)
+    start_resident_session(request, signed_in.resident_id)
+    return RedirectResponse(local_path(signed_in.next_path, DEFAULT_NEXT), status_code=303)
 
 
 async def sign_out(request: Request) -> Response:
@@ -165,7 +156,7 @@ async def profile(request: Request) -> Response:
     next_path = local_path(request.query_params.get("next"), DEFAULT_NEXT)
     if rid is None:
         return to_sign_in(request, request.url.path + _query(request))
-    resident = await db.run_read(get_database(request), browse.resident_view, rid)
+    resident = await call(request, residents.resident_view, rid)
     if resident is None:
         end_resident_session(request)
         return to_sign_in(request, request.url.path + _query(request))
@@ -175,7 +166,7 @@ async def profile(request: Request) -> Response:
 
 def _profile_form(
     request: Request,
-    resident: browse.ResidentView,
+    resident: ResidentView,
     values: dict[str, str],
     next_path: str,
     errors: dict[str, str] | None = None,
@@ -191,16 +182,15 @@ async def save_profile(request: Request) -> Response:
     if rid is None:
         return to_sign_in(request, f"/profiel?{urlencode({'next': next_path})}")
     values = {"display_name": form.get("display_name", ""), "postcode": form.get("postcode", "")}
-    database = get_database(request)
     try:
-        await db.run(
-            database, residents.update_profile, rid, values["display_name"], values["postcode"]
+        await call(
+            request, residents.update_profile, rid, values["display_name"], values["postcode"]
         )
     except Invalid as error:
-        resident = await db.run_read(database, browse.resident_view, rid)
+        resident = await call(request, residents.resident_view, rid)
         if resident is None:
             raise
-        errors = {error.field: message(request, error)}
+        errors = {error.field: error_text(request, error)}
         return _profile_form(request, resident, values, next_path, errors)
     return hx_redirect(request, next_path)
 
@@ -209,12 +199,11 @@ async def my_plans(request: Request) -> Response:
     rid = resident_id(request)
     if rid is None:
         return to_sign_in(request, request.url.path)
-    database = get_database(request)
-    resident = await db.run_read(database, browse.resident_view, rid)
+    resident = await call(request, residents.resident_view, rid)
     if resident is None:
         end_resident_session(request)
         return to_sign_in(request, request.url.path)
-    items = await db.run_read(database, browse.my_plans, rid)
+    items = await call(request, residents.my_plans, rid)
     context = {"resident": resident, "plans": items, "status_labels": vocabulary.STATUS_LABELS}
     return render(request, "residents/my_plans.html", context)
 
@@ -238,7 +227,7 @@ async def dev_outbox(request: Request) -> Response:
     if not dev_outbox_enabled(request):
         raise HTTPException(404)
     base_url = get_settings(request).base_url
-    mails = await db.run_read(get_database(request), outbox.recent)
+    mails = await call(request, residents.recent_mail)
     shown = [
         {
             "recipient": m.recipient,

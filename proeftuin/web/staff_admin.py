@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy.orm import Session
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from proeftuin import db, vocabulary
+from proeftuin import vocabulary
 from proeftuin.db import utcnow
 from proeftuin.errors import Invalid, InvalidForm
 from proeftuin.i18n import TIMEZONE
-from proeftuin.models import AreaKind
-from proeftuin.services import areas, staff
-from proeftuin.services.permissions import Actor
+from proeftuin.services.pages import staff_admin
+from proeftuin.services.pages.staff_admin import AreaChange, AreaInput, AreaKind, AreaOverview
 from proeftuin.vocabulary import ROLE_NAMES
-from proeftuin.web.helpers import NO_STORE, form_errors, read_form
+from proeftuin.web.helpers import NO_STORE, call, form_errors, read_form
 from proeftuin.web.htmx import hx_redirect, is_htmx, render_page, vary_on_htmx
 from proeftuin.web.policy import Policy, current_actor, staff_route
-from proeftuin.web.state import get_database
 from proeftuin.web.templating import render
 
 ID_DIGITS = 9  # a row id that fits PostgreSQL's 32-bit integer (and SQLite's 64-bit one)
@@ -47,7 +43,6 @@ class RowId(Convertor[int]):
 
 
 register_url_convertor("id", RowId())
-AreaChange = Callable[[Session, Actor, int, int], None]
 
 
 # -- Dashboard -------------------------------------------------------------------------------------
@@ -55,7 +50,7 @@ AreaChange = Callable[[Session, Actor, int, int], None]
 
 async def dashboard(request: Request) -> Response:
     actor = current_actor(request)
-    overview = await db.run_read(get_database(request), areas.overview, actor)
+    overview = await call(request, staff_admin.overview, actor)
     notice = request.query_params.get("melding", "")
     context = {"areas": overview, "kind_names": vocabulary.AREA_KIND_NAMES, "notice": notice}
     return render(request, "beheer/dashboard.html", context)
@@ -65,22 +60,20 @@ async def dashboard(request: Request) -> Response:
 
 
 async def area_list(request: Request) -> Response:
-    actor = current_actor(request)
-    database = get_database(request)
-    overview = await db.run_read(database, areas.overview, actor)
+    overview = await call(request, staff_admin.overview, current_actor(request))
     notice = request.query_params.get("melding", "")
     context = {"areas": overview, "kind_names": vocabulary.AREA_KIND_NAMES, "notice": notice}
     return render(request, "beheer/areas.html", context)
 
 
 async def area_new(request: Request) -> Response:
-    return _area_form(request, areas.AreaInput(), area=None)
+    return _area_form(request, AreaInput(), area=None)
 
 
 async def area_create(request: Request) -> Response:
     data = _area_input(await read_form(request))
     try:
-        await db.run(get_database(request), areas.create_area, current_actor(request), data)
+        await call(request, staff_admin.create_area, current_actor(request), data)
     except (Invalid, InvalidForm) as error:
         return _area_form(request, data, None, form_errors(request, error))
     return hx_redirect(request, "/beheer/gebieden?melding=aangemaakt")
@@ -88,18 +81,17 @@ async def area_create(request: Request) -> Response:
 
 async def area_edit(request: Request) -> Response:
     area_id = request.path_params["area_id"]
-    area = await db.run_read(get_database(request), areas.get_area, current_actor(request), area_id)
-    return _area_form(request, areas.as_input(area), area)
+    area = await call(request, staff_admin.area, current_actor(request), area_id)
+    return _area_form(request, staff_admin.as_input(area), area)
 
 
 async def area_update(request: Request) -> Response:
     actor = current_actor(request)
     area_id = request.path_params["area_id"]
-    database = get_database(request)
-    area = await db.run_read(database, areas.get_area, actor, area_id)
+    area = await call(request, staff_admin.area, actor, area_id)
     data = _area_input(await read_form(request))
     try:
-        await db.run(database, areas.update_area, actor, area_id, data)
+        await call(request, staff_admin.update_area, actor, area_id, data)
     except (Invalid, InvalidForm) as error:
         return _area_form(request, data, area, form_errors(request, error))
     return hx_redirect(request, "/beheer/gebieden?melding=gewijzigd")
@@ -107,12 +99,12 @@ async def area_update(request: Request) -> Response:
 
 async def area_delete(request: Request) -> Response:
     area_id = request.path_params["area_id"]
-    await db.run(get_database(request), areas.delete_area, current_actor(request), area_id)
+    await call(request, staff_admin.delete_area, current_actor(request), area_id)
     return hx_redirect(request, "/beheer/gebieden?melding=verwijderd")
 
 
-def _area_input(form: dict[str, str]) -> areas.AreaInput:
-    return areas.AreaInput(
+def _area_input(form: dict[str, str]) -> AreaInput:
+    return AreaInput(
         name=form.get("name", ""),
         slug=form.get("slug", ""),
         kind=form.get("kind", ""),
@@ -123,8 +115,8 @@ def _area_input(form: dict[str, str]) -> areas.AreaInput:
 
 def _area_form(
     request: Request,
-    data: areas.AreaInput,
-    area: areas.AreaOverview | None,
+    data: AreaInput,
+    area: AreaOverview | None,
     errors: dict[str, str] | None = None,
 ) -> Response:
     context = {
@@ -140,7 +132,7 @@ def _area_form(
 
 
 async def member_list(request: Request) -> Response:
-    members = await db.run_read(get_database(request), staff.list_staff, current_actor(request))
+    members = await call(request, staff_admin.members, current_actor(request))
     context = {"members": members, "role_names": ROLE_NAMES}
     return render(request, "beheer/members.html", context)
 
@@ -155,9 +147,9 @@ async def member_invite(request: Request) -> Response:
         chosen = [str(v) for v in form.getlist("area_ids")]
     area_ids = tuple(_row_id(v) for v in chosen if v.isdigit())
     try:
-        invited = await db.run(
-            get_database(request),
-            staff.invite,
+        invited = await call(
+            request,
+            staff_admin.invite,
             current_actor(request),
             fields["email"],
             fields["name"],
@@ -177,7 +169,7 @@ async def _invite_form(
     chosen: list[str] | None = None,
     errors: dict[str, str] | None = None,
 ) -> Response:
-    all_areas = await db.run_read(get_database(request), staff.all_areas, current_actor(request))
+    all_areas = await call(request, staff_admin.all_areas, current_actor(request))
     context = {
         "fields": fields,
         "chosen": chosen or [],
@@ -197,7 +189,7 @@ async def _member_page(
 ) -> Response:
     actor = current_actor(request)
     staff_id = request.path_params["staff_id"]
-    detail = await db.run_read(get_database(request), staff.get_member, actor, staff_id)
+    detail = await call(request, staff_admin.member, actor, staff_id)
     context: dict[str, Any] = {
         "detail": detail,
         "member": detail.member,
@@ -216,20 +208,20 @@ async def member_assign(request: Request) -> Response:
     typed = form.get("area_id", "")
     return await _member_change(
         request,
-        staff.assign_area,
+        staff_admin.assign_area,
         _row_id(typed),
     )
 
 
 async def member_unassign(request: Request) -> Response:
-    return await _member_change(request, staff.unassign_area, request.path_params["area_id"])
+    return await _member_change(request, staff_admin.unassign_area, request.path_params["area_id"])
 
 
 async def _member_change(request: Request, change: AreaChange, area_id: int) -> Response:
     """Assign or unassign: htmx gets the updated list of areas, a plain form the page again."""
     staff_id = request.path_params["staff_id"]
     try:
-        await db.run(get_database(request), change, current_actor(request), staff_id, area_id)
+        await call(request, change, current_actor(request), staff_id, area_id)
     except Invalid as error:
         return await _member_page(request, form_errors(request, error), 422)
     if is_htmx(request):
@@ -241,9 +233,9 @@ async def member_active(request: Request) -> Response:
     form = await read_form(request)
     staff_id = request.path_params["staff_id"]
     try:
-        await db.run(
-            get_database(request),
-            staff.set_active,
+        await call(
+            request,
+            staff_admin.set_active,
             current_actor(request),
             staff_id,
             form.get("active") == "1",
@@ -255,15 +247,14 @@ async def member_active(request: Request) -> Response:
 
 
 async def member_reset_password(request: Request) -> Response:
-    actor = current_actor(request)
     staff_id = request.path_params["staff_id"]
-    database = get_database(request)
     try:
-        password = await db.run(database, staff.reset_password, actor, staff_id, utcnow())
+        reset = await call(
+            request, staff_admin.reset_password, current_actor(request), staff_id, utcnow()
+        )
     except Invalid as error:
         return await _member_page(request, form_errors(request, error), 422)
-    detail = await db.run_read(database, staff.get_member, actor, staff_id)
-    context = {"member": detail.member, "password": password, "reset": True}
+    context = {"member": reset.member, "password": reset.password, "reset": True}
     return render(request, "beheer/one_time_password.html", context, headers=NO_STORE)
 
 
@@ -273,13 +264,13 @@ async def member_reset_password(request: Request) -> Response:
 async def audit_log(request: Request) -> Response:
     typed = request.query_params.get("pagina", "1")
     page = _row_id(typed, default=1)
-    log = await db.run_read(get_database(request), staff.audit_page, current_actor(request), page)
+    log = await call(request, staff_admin.audit_page, current_actor(request), page)
     context = {"log": log, "timezone": TIMEZONE}
     return render_page(request, "beheer/audit_log.html", "beheer/_audit_rows.html", context)
 
 
 async def audit_export(request: Request) -> Response:
-    text = await db.run(get_database(request), staff.audit_export, current_actor(request))
+    text = await call(request, staff_admin.audit_export, current_actor(request))
     name = f"logboek-{utcnow().astimezone(TIMEZONE).date().isoformat()}.csv"
     return Response(
         text.encode("utf-8-sig"),  # with a BOM, so spreadsheet programs read UTF-8

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from proeftuin.db import table_of
 from proeftuin.errors import NotAllowed, NotFound, PhaseClosed, _
-from proeftuin.models import PHASE_ORDER, Area, Phase, Plan, PlanStatus, Resident, Round
+from proeftuin.models import PHASE_ORDER, Area, Phase, Plan, PlanStatus, Round
 from proeftuin.services import plans
 from proeftuin.services.plans import EDITABLE_STATUSES, THEMES, PlanInput
 
@@ -172,25 +172,6 @@ class AuthorPlan:
     values: PlanInput
     can_edit: bool
     can_withdraw: bool
-
-
-@dataclass(frozen=True)
-class MyPlan:
-    round: RoundBrief
-    public_id: str
-    title: str
-    status: str
-    public_reason: str
-    visible: bool  # has a public page
-    can_edit: bool
-    can_withdraw: bool
-
-
-@dataclass(frozen=True)
-class ResidentView:
-    email: str
-    display_name: str
-    postcode: str
 
 
 def can_edit(plan: Plan) -> bool:
@@ -362,34 +343,6 @@ def withdrawable_plan(session: Session, public_id: str, resident_id: int) -> Aut
     if not plan.can_withdraw:
         raise PhaseClosed(CANNOT_WITHDRAW)
     return plan
-
-
-def my_plans(session: Session, resident_id: int) -> list[MyPlan]:
-    return [
-        MyPlan(
-            round=_brief(plan.round),
-            public_id=plan.public_id,
-            title=plan.title,
-            status=plan.status,
-            public_reason=plan.public_reason,
-            visible=not plan.hidden
-            and plan.status != PlanStatus.INGETROKKEN
-            and plan.round.phase != Phase.CONCEPT,
-            can_edit=can_edit(plan),
-            can_withdraw=can_withdraw(plan),
-        )
-        for plan in plans.my_plans(session, resident_id)
-    ]
-
-
-def resident_view(session: Session, resident_id: int) -> ResidentView | None:
-    """The signed-in resident, or None when the account no longer exists."""
-    resident = session.get(Resident, resident_id)
-    if resident is None:
-        return None
-    return ResidentView(
-        email=resident.email, display_name=resident.display_name, postcode=resident.postcode
-    )
 
 
 def _brief(round_: Round | Row[*tuple[Any, ...]]) -> RoundBrief:

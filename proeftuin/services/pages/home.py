@@ -1,0 +1,22 @@
+"""The front page (every area with its public rounds) and the health check."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from proeftuin.services import health, rounds
+from proeftuin.services.rounds import AreaRounds as AreaRounds
+
+from . import declare
+
+
+@declare.read
+def areas_with_rounds(session: Session) -> list[AreaRounds]:
+    """Every area by name, with its rounds past concept, newest first."""
+    return rounds.list_areas_with_rounds(session)
+
+
+@declare.read
+def ping(session: Session) -> None:
+    """Raise when the database does not answer."""
+    health.ping(session)
