@@ -25,8 +25,7 @@ from proeftuin.web.residents import end_resident_session, form_of, resident_id, 
 from proeftuin.web.security import local_path
 from proeftuin.web.templating import render
 
-# Messages services.plans raises, listed here so that `make messages` finds them (the service
-# does not mark them for translation).
+# A new plan's form starts empty.
 EMPTY = PlanInput("", "", "", "", "", "", False)
 
 
