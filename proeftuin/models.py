@@ -226,6 +226,11 @@ class Round(Base):
         return self.area.name
 
 
+def plan_cost(official_cost: int | None, estimated_cost: int) -> int:
+    """What a plan costs: the official cost once the gemeente set it, else the estimate."""
+    return estimated_cost if official_cost is None else official_cost
+
+
 class Plan(Base):
     __tablename__ = "plan"
     __table_args__ = (
@@ -264,6 +269,10 @@ class Plan(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     round: Mapped[Round] = relationship(back_populates="plans")
+
+    @property
+    def cost(self) -> int:
+        return plan_cost(self.official_cost, self.estimated_cost)
 
 
 class Support(Base):

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Row, bindparam, delete, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from proeftuin.db import table_of
-from proeftuin.errors import Invalid, InvalidForm, NotAllowed, NotFound, PhaseClosed
+from proeftuin.errors import Invalid, InvalidForm, NotAllowed, PhaseClosed
 from proeftuin.models import Phase, Plan, PlanStatus, Resident, Round, Support
+from proeftuin.services import lookup
 
 THEMES = {
     "groen": "Groen en natuur",
@@ -34,6 +35,8 @@ PUBLIC_STATUSES = (
     PlanStatus.SAMENGEVOEGD,
 )
 EDITABLE_STATUSES = (PlanStatus.INGEDIEND, PlanStatus.AANPASSEN)
+WITHDRAWABLE_PHASES = (Phase.INDIENEN, Phase.BEOORDELEN)
+WITHDRAWABLE_STATUSES = (*EDITABLE_STATUSES, PlanStatus.OP_STEMBILJET)
 LIMITS = {"title": 120, "summary": 300, "body": 10_000, "location": 200}
 
 PLANS, SUPPORTS = table_of(Plan), table_of(Support)
@@ -93,13 +96,6 @@ class PlanInput:
         )
 
 
-def round_by_slug(session: Session, slug: str) -> Round:
-    round_ = session.scalar(select(Round).where(Round.slug == slug).options(joinedload(Round.area)))
-    if round_ is None or round_.phase == Phase.CONCEPT:
-        raise NotFound()
-    return round_
-
-
 def public_plans(session: Session, round_id: int, phase: str) -> list[PlanRow]:
     """The plans the public sees (in id order), each with its ``support_count``: once voting
     starts, only those on the ballot."""
@@ -120,15 +116,6 @@ def in_view(
     if shuffle_seed is not None and phase == Phase.STEMMEN:
         plans.sort(key=lambda p: hashlib.sha256(f"{shuffle_seed}:{p.public_id}".encode()).digest())
     return plans
-
-
-def plan_by_public_id(session: Session, public_id: str) -> Plan:
-    plan = session.scalar(select(Plan).where(Plan.public_id == public_id))
-    if plan is None or plan.hidden or plan.status == PlanStatus.INGETROKKEN:
-        raise NotFound()
-    if plan.round.phase == Phase.CONCEPT:
-        raise NotFound()
-    return plan
 
 
 def support_counts(session: Session, round_: Round) -> dict[int, int]:
@@ -152,7 +139,7 @@ def supported_by(session: Session, round_id: int, resident_id: int) -> set[int]:
 
 
 def propose(session: Session, round_slug: str, resident_id: int, data: PlanInput) -> Plan:
-    round_ = round_by_slug(session, round_slug)
+    round_ = lookup.public_round(session, round_slug)
     if round_.phase != Phase.INDIENEN:
         raise PhaseClosed("Plannen indienen kan nu niet in deze ronde.")
     resident = _resident(session, resident_id)
@@ -170,13 +157,23 @@ def propose(session: Session, round_slug: str, resident_id: int, data: PlanInput
     return plan
 
 
+def can_edit(plan: Plan) -> bool:
+    """Its author may change a plan until review starts, and during review when the council
+    asked for changes."""
+    phase = plan.round.phase
+    if plan.status == PlanStatus.AANPASSEN:
+        return phase in (Phase.INDIENEN, Phase.BEOORDELEN)
+    return plan.status == PlanStatus.INGEDIEND and phase == Phase.INDIENEN
+
+
+def can_withdraw(plan: Plan) -> bool:
+    """Its author may withdraw a plan until voting starts."""
+    return plan.round.phase in WITHDRAWABLE_PHASES and plan.status in WITHDRAWABLE_STATUSES
+
+
 def edit(session: Session, public_id: str, resident_id: int, data: PlanInput) -> Plan:
     plan = _own_plan(session, public_id, resident_id)
-    phase = plan.round.phase
-    if plan.status not in EDITABLE_STATUSES or (
-        phase != Phase.INDIENEN
-        and not (plan.status == PlanStatus.AANPASSEN and phase == Phase.BEOORDELEN)
-    ):
+    if not can_edit(plan):
         raise PhaseClosed("Dit plan kan niet meer worden aangepast.")
     for name, value in _validated(data, plan.round).items():
         setattr(plan, name, value)
@@ -187,10 +184,7 @@ def edit(session: Session, public_id: str, resident_id: int, data: PlanInput) ->
 
 def withdraw(session: Session, public_id: str, resident_id: int) -> Plan:
     plan = _own_plan(session, public_id, resident_id)
-    if plan.round.phase not in (Phase.INDIENEN, Phase.BEOORDELEN) or plan.status not in (
-        *EDITABLE_STATUSES,
-        PlanStatus.OP_STEMBILJET,
-    ):
+    if not can_withdraw(plan):
         raise PhaseClosed("Dit plan kan niet meer worden ingetrokken.")
     plan.status = PlanStatus.INGETROKKEN.value
     return plan
@@ -204,7 +198,7 @@ def my_plans(session: Session, resident_id: int) -> list[Plan]:
 
 def set_support(session: Session, public_id: str, resident_id: int, support: bool) -> int:
     """Support a plan (or take the support back); returns the plan's new count."""
-    plan = plan_by_public_id(session, public_id)
+    plan = lookup.public_plan(session, public_id)
     if plan.round.phase != Phase.INDIENEN:
         raise PhaseClosed("Steunen kan alleen zolang er plannen worden ingediend.")
     if plan.status not in EDITABLE_STATUSES:
@@ -272,9 +266,7 @@ def _whole_euros(typed: str) -> int | None:
 
 
 def _own_plan(session: Session, public_id: str, resident_id: int) -> Plan:
-    plan = session.scalar(select(Plan).where(Plan.public_id == public_id))
-    if plan is None:
-        raise NotFound()
+    plan = lookup.any_plan(session, public_id)
     if plan.author_id != resident_id:
         raise NotAllowed("Alleen de indiener kan dit plan aanpassen.")
     return plan

@@ -14,12 +14,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from proeftuin import db, vocabulary
+from proeftuin import vocabulary
 from proeftuin.services.pages import browse
+from proeftuin.web.helpers import call
 from proeftuin.web.htmx import render_page
 from proeftuin.web.markdown import render_markdown
 from proeftuin.web.residents import resident_id
-from proeftuin.web.state import get_database
 from proeftuin.web.templating import render
 
 ORDER_KEY = "volgorde"
@@ -39,15 +39,15 @@ def labels(**context: Any) -> dict[str, Any]:
 
 
 async def area_page(request: Request) -> Response:
-    area = await db.run_read(get_database(request), browse.area_view, request.path_params["slug"])
+    area = await call(request, browse.area_view, request.path_params["slug"])
     return render(request, "browse/area.html", {"area": area})
 
 
 async def round_page(request: Request) -> Response:
     slug = request.path_params["slug"]
     theme = request.query_params.get(THEME_PARAMETER, "")
-    view = await db.run_read(
-        get_database(request),
+    view = await call(
+        request,
         browse.round_view,
         slug,
         theme=theme,
@@ -68,11 +68,8 @@ def _order_seed(request: Request) -> str:
 
 
 async def plan_page(request: Request) -> Response:
-    view = await db.run_read(
-        get_database(request),
-        browse.plan_view,
-        request.path_params["public_id"],
-        resident_id(request),
+    view = await call(
+        request, browse.plan_view, request.path_params["public_id"], resident_id(request)
     )
     context = labels(plan=view, signed_in=resident_id(request) is not None)
     return render(request, "browse/plan.html", context)

@@ -13,27 +13,20 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from proeftuin import db, i18n, vocabulary
+from proeftuin import i18n, vocabulary
 from proeftuin.errors import InvalidForm
-from proeftuin.services import plans
-from proeftuin.services.pages import browse, residents
-from proeftuin.services.plans import PlanInput
+from proeftuin.services.pages import browse, plans
+from proeftuin.services.pages.plans import PlanInput
 from proeftuin.web.browse import labels
+from proeftuin.web.helpers import call, form_errors
 from proeftuin.web.htmx import hx_redirect, is_htmx, vary_on_htmx
 from proeftuin.web.language import language
 from proeftuin.web.residents import end_resident_session, form_of, resident_id, to_sign_in
 from proeftuin.web.security import local_path
-from proeftuin.web.state import get_database
 from proeftuin.web.templating import render
 
-# Messages services.plans raises, listed here so that `make messages` finds them (the service
-# does not mark them for translation).
+# A new plan's form starts empty.
 EMPTY = PlanInput("", "", "", "", "", "", False)
-
-
-def _errors(request: Request, error: InvalidForm) -> dict[str, str]:
-    lang = language(request)
-    return {field: i18n.gettext(e.message, lang, **e.params) for field, e in error.errors.items()}
 
 
 def _form_page(
@@ -42,7 +35,7 @@ def _form_page(
     round_: browse.RoundBrief,
     values: PlanInput,
     action: str,
-    plan: browse.AuthorPlan | None = None,
+    plan: plans.AuthorPlan | None = None,
     errors: dict[str, str] | None = None,
 ) -> Response:
     lang = language(request)
@@ -64,11 +57,11 @@ async def _signed_in_with_name(request: Request, come_back: str) -> int | Respon
     rid = resident_id(request)
     if rid is None:
         return to_sign_in(request, come_back)
-    resident = await db.run_read(get_database(request), residents.resident_view, rid)
-    if resident is None:
+    proposer = await call(request, plans.proposer, rid)
+    if proposer is None:
         end_resident_session(request)
         return to_sign_in(request, come_back)
-    if not resident.display_name:
+    if not proposer.display_name:
         profile = request.url_for("resident_profile").path
         return hx_redirect(request, f"{profile}?{urlencode({'next': come_back})}")
     return rid
@@ -76,7 +69,7 @@ async def _signed_in_with_name(request: Request, come_back: str) -> int | Respon
 
 async def propose_form(request: Request) -> Response:
     slug = request.path_params["slug"]
-    round_ = await db.run_read(get_database(request), browse.proposal_round, slug)
+    round_ = await call(request, plans.proposal_round, slug)
     who = await _signed_in_with_name(request, request.url.path)
     if isinstance(who, Response):
         return who
@@ -85,20 +78,19 @@ async def propose_form(request: Request) -> Response:
 
 async def propose(request: Request) -> Response:
     slug = request.path_params["slug"]
-    database = get_database(request)
-    round_ = await db.run_read(database, browse.proposal_round, slug)
+    round_ = await call(request, plans.proposal_round, slug)
     who = await _signed_in_with_name(request, request.url.path)
     if isinstance(who, Response):
         return who
     values = PlanInput.from_form(await form_of(request))
     try:
-        plan = await db.run(database, plans.propose, slug, who, values)
+        public_id = await call(request, plans.propose, slug, who, values)
     except InvalidForm as error:
-        errors = _errors(request, error)
+        errors = form_errors(request, error)
         return _form_page(
             request, round_=round_, values=values, action=request.url.path, errors=errors
         )
-    return hx_redirect(request, request.url_for("plan_page", public_id=plan.public_id).path)
+    return hx_redirect(request, request.url_for("plan_page", public_id=public_id).path)
 
 
 async def edit_form(request: Request) -> Response:
@@ -106,7 +98,7 @@ async def edit_form(request: Request) -> Response:
     rid = resident_id(request)
     if rid is None:
         return to_sign_in(request, request.url.path)
-    plan = await db.run_read(get_database(request), browse.editable_plan, public_id, rid)
+    plan = await call(request, plans.editable_plan, public_id, rid)
     return _form_page(
         request, round_=plan.round, values=plan.values, action=request.url.path, plan=plan
     )
@@ -117,13 +109,12 @@ async def edit(request: Request) -> Response:
     rid = resident_id(request)
     if rid is None:
         return to_sign_in(request, request.url.path)
-    database = get_database(request)
     values = PlanInput.from_form(await form_of(request))
     try:
-        await db.run(database, plans.edit, public_id, rid, values)
+        await call(request, plans.edit, public_id, rid, values)
     except InvalidForm as error:
-        plan = await db.run_read(database, browse.editable_plan, public_id, rid)
-        errors = _errors(request, error)
+        plan = await call(request, plans.editable_plan, public_id, rid)
+        errors = form_errors(request, error)
         return _form_page(
             request,
             round_=plan.round,
@@ -140,7 +131,7 @@ async def withdraw_confirm(request: Request) -> Response:
     rid = resident_id(request)
     if rid is None:
         return to_sign_in(request, request.url.path)
-    plan = await db.run_read(get_database(request), browse.withdrawable_plan, public_id, rid)
+    plan = await call(request, plans.withdrawable_plan, public_id, rid)
     return render(request, "plans/withdraw.html", labels(plan=plan))
 
 
@@ -149,7 +140,7 @@ async def withdraw(request: Request) -> Response:
     rid = resident_id(request)
     if rid is None:
         return to_sign_in(request, request.url.path)
-    await db.run(get_database(request), plans.withdraw, public_id, rid)
+    await call(request, plans.withdraw, public_id, rid)
     return hx_redirect(request, request.url_for("my_plans").path)
 
 
@@ -161,13 +152,12 @@ async def support(request: Request) -> Response:
     rid = resident_id(request)
     if rid is None:
         return to_sign_in(request, back)
-    database = get_database(request)
-    await db.run(database, plans.set_support, public_id, rid, form.get("steun") == "1")
+    await call(request, plans.set_support, public_id, rid, form.get("steun") == "1")
     if not is_htmx(request):
         # Back to the same place on the page: the plan's support block.
         where = f"{back.split('#')[0]}#steun-{public_id}"
         return vary_on_htmx(RedirectResponse(where, status_code=303))
-    view = await db.run_read(database, browse.support_view, public_id, rid)
+    view = await call(request, plans.support_view, public_id, rid)
     context: dict[str, Any] = labels(
         item=view,
         threshold=view.support_threshold,

@@ -16,20 +16,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from proeftuin import db, i18n
+from proeftuin import i18n
 from proeftuin.db import utcnow
 from proeftuin.errors import Invalid, PhaseClosed
 from proeftuin.i18n import N_
-from proeftuin.services import explain_nl, open_data, results
-from proeftuin.services.open_data import Download
-from proeftuin.services.results import ResultView
+from proeftuin.services.pages import results
+from proeftuin.services.pages.results import Download, ResultView
 from proeftuin.vocabulary import RULE_NAMES, RULE_SUMMARIES
 from proeftuin.web.charts import Bar, bar_chart
-from proeftuin.web.helpers import NO_STORE, form_errors, read_form
+from proeftuin.web.helpers import NO_STORE, call, error_text, form_errors, read_form
 from proeftuin.web.htmx import hx_redirect
 from proeftuin.web.language import language
 from proeftuin.web.policy import Policy, current_actor, staff_route
-from proeftuin.web.state import get_database
 from proeftuin.web.templating import render
 
 DOWNLOADS = {
@@ -38,7 +36,6 @@ DOWNLOADS = {
     "json": "uitslag.json",
     "trackers": "stembonnen.txt",
 }
-TRACKERS_SHOWN = 1_000  # more than this: the check form and the download only
 # Downloads only: pages carry the visitor's CSRF token and language, so no shared cache keeps them.
 CACHE = {"Cache-Control": "public, max-age=300"}
 
@@ -47,11 +44,11 @@ def _helpers(request: Request) -> dict[str, Any]:
     """Formatting in the visitor's language, for the templates."""
     lang = language(request)
     return {
-        "say": lambda phrase: explain_nl.render(phrase, lang),
-        "say_all": lambda phrases: explain_nl.render_all(phrases, lang),
-        "number": lambda n: explain_nl.number(n, lang),
-        "money": lambda amount: explain_nl.money(amount, lang),
-        "percent": lambda share: explain_nl.percent(share, lang),
+        "say": lambda phrase: results.render(phrase, lang),
+        "say_all": lambda phrases: results.render_all(phrases, lang),
+        "number": lambda n: results.number(n, lang),
+        "money": lambda amount: results.money(amount, lang),
+        "percent": lambda share: results.percent(share, lang),
         "rule_names": RULE_NAMES,
         "rule_summaries": RULE_SUMMARIES,
         "downloads": DOWNLOADS,
@@ -95,14 +92,9 @@ def chart(request: Request, view: ResultView) -> Markup:
     title, description, top = CHART_TEXT[view.points]
     described = t(description)
     if plans:
-        described += " " + t(
-            top, title=plans[0].title, count=explain_nl.number(plans[0].votes, lang)
-        )
+        described += " " + t(top, title=plans[0].title, count=results.number(plans[0].votes, lang))
     return bar_chart(
-        [
-            Bar(p.title, p.votes, explain_nl.number(p.votes, lang), highlighted=p.funded)
-            for p in plans
-        ],
+        [Bar(p.title, p.votes, results.number(p.votes, lang), highlighted=p.funded) for p in plans],
         chart_id="steun",
         title=t(title),
         description=described,
@@ -118,9 +110,7 @@ def _translate(request: Request) -> Callable[..., str]:
 
 
 async def result_page(request: Request) -> Response:
-    view = await db.run_read(
-        get_database(request), results.public_view, request.path_params["slug"]
-    )
+    view = await call(request, results.public_result, request.path_params["slug"])
     context = {
         **_helpers(request),
         "view": view,
@@ -131,32 +121,21 @@ async def result_page(request: Request) -> Response:
 
 
 async def explained_page(request: Request) -> Response:
-    view = await db.run_read(
-        get_database(request), results.public_view, request.path_params["slug"]
-    )
+    view = await call(request, results.public_result, request.path_params["slug"])
     context = {**_helpers(request), "view": view, "command": command(view)}
     return render(request, "results/explained.html", context)
 
 
 async def trackers_page(request: Request) -> Response:
-    slug = request.path_params["slug"]
     typed = request.query_params.get("stembon", "").strip()[:40]
-    database = get_database(request)
-    view = await db.run_read(database, results.public_view, slug)
-    found: bool | None = None
-    if typed:
-        found = await db.run_read(database, open_data.receipt_counted, slug, typed)
-    trackers: list[str] = []
-    if view.turnout.ballots <= TRACKERS_SHOWN:
-        listing = await db.run_read(database, open_data.trackers_file, slug)
-        trackers = listing.content.decode("ascii").split()
+    page = await call(request, results.trackers_page, request.path_params["slug"], typed)
     context = {
         **_helpers(request),
-        "view": view,
-        "typed": typed,
-        "found": found,
-        "valid": not typed or open_data.normalise_receipt(typed) is not None,
-        "trackers": trackers,
+        "view": page.view,
+        "typed": page.typed,
+        "found": page.found,
+        "valid": page.valid,
+        "trackers": list(page.trackers),
     }
     return render(request, "results/trackers.html", context)
 
@@ -176,22 +155,22 @@ def _download(found: Download) -> Response:
 
 async def download_pabulib(request: Request) -> Response:
     slug = request.path_params["slug"]
-    return _download(await db.run_read(get_database(request), open_data.pabulib_file, slug))
+    return _download(await call(request, results.pabulib_file, slug))
 
 
 async def download_csv(request: Request) -> Response:
     slug = request.path_params["slug"]
-    return _download(await db.run_read(get_database(request), open_data.plans_csv, slug))
+    return _download(await call(request, results.plans_csv, slug))
 
 
 async def download_json(request: Request) -> Response:
     slug = request.path_params["slug"]
-    return _download(await db.run_read(get_database(request), open_data.result_json, slug))
+    return _download(await call(request, results.result_json, slug))
 
 
 async def download_trackers(request: Request) -> Response:
     slug = request.path_params["slug"]
-    return _download(await db.run_read(get_database(request), open_data.trackers_file, slug))
+    return _download(await call(request, results.trackers_file, slug))
 
 
 # -- staff pages ----------------------------------------------------------------------------------
@@ -201,9 +180,7 @@ async def staff_page(
     request: Request, errors: dict[str, str] | None = None, status_code: int = 200
 ) -> Response:
     actor = current_actor(request)
-    found = await db.run_read(
-        get_database(request), results.staff_view, actor, request.path_params["slug"]
-    )
+    found = await call(request, results.staff_result, actor, request.path_params["slug"])
     context = {
         **_helpers(request),
         "staff": found,
@@ -225,7 +202,7 @@ async def _staff_action(
     """Run one staff step; a refusal shows the page again with the reason."""
     slug = request.path_params["slug"]
     try:
-        await db.run(get_database(request), action, current_actor(request), slug, *args, **kwargs)
+        await call(request, action, current_actor(request), slug, *args, **kwargs)
     except (Invalid, PhaseClosed) as error:
         return await staff_page(request, _problems(request, error), error.status_code)
     return hx_redirect(request, f"/beheer/rondes/{slug}/uitslag?melding={notice}")
@@ -234,7 +211,7 @@ async def _staff_action(
 def _problems(request: Request, error: Invalid | PhaseClosed) -> dict[str, str]:
     if isinstance(error, Invalid):
         return form_errors(request, error)
-    return {"": i18n.gettext(error.message, language(request), **error.params)}
+    return {"": error_text(request, error)}
 
 
 async def staff_count(request: Request) -> Response:
@@ -259,18 +236,14 @@ async def staff_publish(request: Request) -> Response:
 
 async def staff_compare(request: Request) -> Response:
     actor = current_actor(request)
-    found = await db.run_read(
-        get_database(request), results.staff_view, actor, request.path_params["slug"]
-    )
+    found = await call(request, results.staff_result, actor, request.path_params["slug"])
     context = {**_helpers(request), "staff": found, "view": found.view}
     return render(request, "results/compare.html", context, headers=NO_STORE)
 
 
 async def staff_record(request: Request) -> Response:
     actor = current_actor(request)
-    found = await db.run_read(
-        get_database(request), results.proces_verbaal, actor, request.path_params["slug"]
-    )
+    found = await call(request, results.proces_verbaal, actor, request.path_params["slug"])
     context = {
         **_helpers(request),
         "staff": found,

@@ -131,6 +131,28 @@ def test_after_changes_are_asked_the_author_can_edit_and_it_returns_to_review(
     assert edited.status == PlanStatus.INGEDIEND
 
 
+EDITABLE = {
+    (Phase.INDIENEN, PlanStatus.INGEDIEND),
+    (Phase.INDIENEN, PlanStatus.AANPASSEN),
+    (Phase.BEOORDELEN, PlanStatus.AANPASSEN),
+}
+WITHDRAWABLE = {
+    (phase, status)
+    for phase in (Phase.INDIENEN, Phase.BEOORDELEN)
+    for status in (PlanStatus.INGEDIEND, PlanStatus.AANPASSEN, PlanStatus.OP_STEMBILJET)
+}
+
+
+@pytest.mark.parametrize("phase", list(Phase))
+@pytest.mark.parametrize("status", list(PlanStatus))
+def test_who_may_edit_or_withdraw_follows_the_phase_and_status(
+    phase: Phase, status: PlanStatus
+) -> None:
+    plan = Plan(status=status.value, round=Round(phase=phase.value))
+    assert plans.can_edit(plan) == ((phase, status) in EDITABLE)
+    assert plans.can_withdraw(plan) == ((phase, status) in WITHDRAWABLE)
+
+
 def test_voting_order_is_shuffled_per_visitor_but_stable(db: Database) -> None:
     def build(session):  # type: ignore[no-untyped-def]
         return make_round(session, costs=[100] * 12).id

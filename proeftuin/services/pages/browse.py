@@ -2,8 +2,8 @@
 and the plans a resident wrote. Read-only views as plain dataclasses, so a page never touches the
 database after the transaction is over.
 
-Who may change a plan is decided by ``services.plans``; ``can_edit`` and ``can_withdraw`` here
-follow the same rules, only to show or hide the buttons.
+Who may change a plan is decided by ``services.plans`` (``can_edit``, ``can_withdraw``); the
+pages ask it only to show or hide the buttons.
 """
 
 from __future__ import annotations
@@ -16,20 +16,13 @@ from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
 from proeftuin.db import table_of
-from proeftuin.errors import NotAllowed, NotFound, PhaseClosed, _
-from proeftuin.models import PHASE_ORDER, Area, Phase, Plan, PlanStatus, Round
-from proeftuin.services import plans
-from proeftuin.services.plans import EDITABLE_STATUSES, THEMES, PlanInput
-
-# The same msgids as services.plans, so the words and their translation are shared.
-CANNOT_PROPOSE = _("Plannen indienen kan nu niet in deze ronde.")
-CANNOT_EDIT = _("Dit plan kan niet meer worden aangepast.")
-CANNOT_WITHDRAW = _("Dit plan kan niet meer worden ingetrokken.")
-ONLY_THE_AUTHOR = _("Alleen de indiener kan dit plan aanpassen.")
+from proeftuin.errors import NotFound
+from proeftuin.models import PHASE_ORDER, Area, Phase, Plan, PlanStatus, Round, plan_cost
+from proeftuin.services import lookup, plans
+from proeftuin.services.pages import declare
+from proeftuin.services.plans import EDITABLE_STATUSES, THEMES
 
 TIMELINE = (Phase.INDIENEN, Phase.BEOORDELEN, Phase.STEMMEN, Phase.GESLOTEN, Phase.GEPUBLICEERD)
-WITHDRAWABLE_PHASES = (Phase.INDIENEN, Phase.BEOORDELEN)
-WITHDRAWABLE_STATUSES = (*EDITABLE_STATUSES, PlanStatus.OP_STEMBILJET)
 
 ROUNDS, AREAS = table_of(Round), table_of(Area)
 # The round page is the most visited page: the round and its plans (plans.PUBLIC_PLANS) come
@@ -153,39 +146,14 @@ class PlanView:
 
     @property
     def cost(self) -> int:
-        return self.estimated_cost if self.official_cost is None else self.official_cost
+        return plan_cost(self.official_cost, self.estimated_cost)
 
     @property
     def can_support(self) -> bool:
         return self.round.phase == Phase.INDIENEN and self.status in EDITABLE_STATUSES
 
 
-@dataclass(frozen=True)
-class AuthorPlan:
-    """A plan as its author edits it: the form's starting values and what may still be done."""
-
-    round: RoundBrief
-    public_id: str
-    title: str
-    status: str
-    public_reason: str
-    values: PlanInput
-    can_edit: bool
-    can_withdraw: bool
-
-
-def can_edit(plan: Plan) -> bool:
-    """As ``plans.edit``: until review starts, and again when the council asked for changes."""
-    if plan.status == PlanStatus.AANPASSEN:
-        return True
-    return plan.status == PlanStatus.INGEDIEND and plan.round.phase == Phase.INDIENEN
-
-
-def can_withdraw(plan: Plan) -> bool:
-    """As ``plans.withdraw``: until voting starts."""
-    return plan.round.phase in WITHDRAWABLE_PHASES and plan.status in WITHDRAWABLE_STATUSES
-
-
+@declare.read
 def area_view(session: Session, slug: str) -> AreaView:
     area = session.scalar(select(Area).where(Area.slug == slug).options(selectinload(Area.rounds)))
     if area is None:
@@ -196,10 +164,11 @@ def area_view(session: Session, slug: str) -> AreaView:
         name=area.name,
         kind=area.kind,
         council_name=area.council_name,
-        rounds=tuple(_brief(r) for r in rounds if r.phase != Phase.CONCEPT),
+        rounds=tuple(round_brief(r) for r in rounds if r.phase != Phase.CONCEPT),
     )
 
 
+@declare.read
 def round_view(
     session: Session,
     slug: str,
@@ -219,7 +188,7 @@ def round_view(
     mine = plans.supported_by(session, round_.id, resident_id) if resident_id is not None else set()
     present = {p.theme for p in every}
     return RoundView(
-        round=_brief(round_),
+        round=round_brief(round_),
         description=round_.description,
         council_name=round_.council_name,
         support_threshold=round_.support_threshold,
@@ -253,8 +222,9 @@ def timeline(round_: Round | Row[*tuple[Any, ...]]) -> tuple[Step, ...]:
     return tuple(steps)
 
 
+@declare.read
 def plan_view(session: Session, public_id: str, resident_id: int | None = None) -> PlanView:
-    plan = plans.plan_by_public_id(session, public_id)
+    plan = lookup.public_plan(session, public_id)
     round_ = plan.round
     count = plans.support_counts(session, round_).get(plan.id, 0)
     supported = resident_id is not None and plan.id in plans.supported_by(
@@ -267,7 +237,7 @@ def plan_view(session: Session, public_id: str, resident_id: int | None = None) 
         if target is not None and not target.hidden and target.status != PlanStatus.INGETROKKEN:
             merged_into = (target.public_id, target.title)
     return PlanView(
-        round=_brief(round_),
+        round=round_brief(round_),
         support_threshold=round_.support_threshold,
         public_id=plan.public_id,
         title=plan.title,
@@ -286,66 +256,12 @@ def plan_view(session: Session, public_id: str, resident_id: int | None = None) 
         support_count=count,
         supported=supported,
         is_author=is_author,
-        can_edit=is_author and can_edit(plan),
-        can_withdraw=is_author and can_withdraw(plan),
+        can_edit=is_author and plans.can_edit(plan),
+        can_withdraw=is_author and plans.can_withdraw(plan),
     )
 
 
-def support_view(session: Session, public_id: str, resident_id: int | None) -> PlanView:
-    """The plan after a change of support (the count and the button are shown again)."""
-    return plan_view(session, public_id, resident_id)
-
-
-def proposal_round(session: Session, slug: str) -> RoundBrief:
-    """The round a new plan goes into; refused when plans cannot be proposed now."""
-    round_ = plans.round_by_slug(session, slug)
-    if round_.phase != Phase.INDIENEN:
-        raise PhaseClosed(CANNOT_PROPOSE)
-    return _brief(round_)
-
-
-def author_plan(session: Session, public_id: str, resident_id: int) -> AuthorPlan:
-    """The author's own plan, whatever its status (withdrawn and hidden plans too)."""
-    plan = session.scalar(select(Plan).where(Plan.public_id == public_id))
-    if plan is None:
-        raise NotFound()
-    if plan.author_id != resident_id:
-        raise NotAllowed(ONLY_THE_AUTHOR)
-    return AuthorPlan(
-        round=_brief(plan.round),
-        public_id=plan.public_id,
-        title=plan.title,
-        status=plan.status,
-        public_reason=plan.public_reason,
-        values=PlanInput(
-            title=plan.title,
-            summary=plan.summary,
-            body=plan.body,
-            estimated_cost=str(plan.estimated_cost),
-            location=plan.location,
-            theme=plan.theme,
-            self_executed=plan.self_executed,
-        ),
-        can_edit=can_edit(plan),
-        can_withdraw=can_withdraw(plan),
-    )
-
-
-def editable_plan(session: Session, public_id: str, resident_id: int) -> AuthorPlan:
-    plan = author_plan(session, public_id, resident_id)
-    if not plan.can_edit:
-        raise PhaseClosed(CANNOT_EDIT)
-    return plan
-
-
-def withdrawable_plan(session: Session, public_id: str, resident_id: int) -> AuthorPlan:
-    plan = author_plan(session, public_id, resident_id)
-    if not plan.can_withdraw:
-        raise PhaseClosed(CANNOT_WITHDRAW)
-    return plan
-
-
-def _brief(round_: Round | Row[*tuple[Any, ...]]) -> RoundBrief:
+def round_brief(round_: Round | Row[*tuple[Any, ...]]) -> RoundBrief:
     return RoundBrief(
         slug=round_.slug,
         title=round_.title,
@@ -362,7 +278,7 @@ def _card(plan: plans.PlanRow, supported: bool) -> PlanCard:
         public_id=plan.public_id,
         title=plan.title,
         summary=plan.summary,
-        cost=plan.estimated_cost if plan.official_cost is None else plan.official_cost,
+        cost=plan_cost(plan.official_cost, plan.estimated_cost),
         cost_is_official=plan.official_cost is not None,
         theme=plan.theme,
         status=plan.status,

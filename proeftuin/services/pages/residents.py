@@ -1,8 +1,8 @@
 """A resident's own pages: signing in with an e-mail link, the profile, "mijn plannen", and in
 development the outbox where the sign-in mail can be read.
 
-Who may change a plan is decided by ``services.plans``; the round pages' ``can_edit`` and
-``can_withdraw`` (``pages.browse``) show or hide the buttons here too.
+Who may change a plan is decided by ``services.plans`` (``can_edit``, ``can_withdraw``), which
+also shows or hides the buttons here.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from proeftuin.mail import deliver_pending as deliver_pending
 from proeftuin.models import OutboxMail, Phase, PlanStatus, Resident, Round
 from proeftuin.services import outbox, plans, residents
-from proeftuin.services.pages.browse import can_edit, can_withdraw
 from proeftuin.services.ratelimit import hash_key as hash_key
 
 from . import declare
@@ -104,8 +103,8 @@ def my_plans(session: Session, resident_id: int) -> list[MyPlan]:
             visible=not plan.hidden
             and plan.status != PlanStatus.INGETROKKEN
             and plan.round.phase != Phase.CONCEPT,
-            can_edit=can_edit(plan),
-            can_withdraw=can_withdraw(plan),
+            can_edit=plans.can_edit(plan),
+            can_withdraw=plans.can_withdraw(plan),
         )
         for plan in plans.my_plans(session, resident_id)
     ]
