@@ -216,15 +216,6 @@ class Round(Base):
     area: Mapped[Area] = relationship(back_populates="rounds")
     plans: Mapped[list[Plan]] = relationship(back_populates="round", order_by="Plan.id")
 
-    # As the round page's row has them (services.pages.browse.ROUND_PAGE).
-    @property
-    def area_slug(self) -> str:
-        return self.area.slug
-
-    @property
-    def area_name(self) -> str:
-        return self.area.name
-
 
 def plan_cost(official_cost: int | None, estimated_cost: int) -> int:
     """What a plan costs: the official cost once the gemeente set it, else the estimate."""

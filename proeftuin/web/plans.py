@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from proeftuin import i18n, vocabulary
 from proeftuin.errors import InvalidForm
-from proeftuin.services.pages import browse, plans
+from proeftuin.services.pages import plans
 from proeftuin.services.pages.plans import PlanInput
 from proeftuin.web.browse import labels
 from proeftuin.web.helpers import call, form_errors
@@ -32,7 +32,7 @@ EMPTY = PlanInput("", "", "", "", "", "", False)
 def _form_page(
     request: Request,
     *,
-    round_: browse.RoundBrief,
+    round_: plans.RoundBrief,
     values: PlanInput,
     action: str,
     plan: plans.AuthorPlan | None = None,

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
 from proeftuin.db import table_of
@@ -20,6 +19,7 @@ from proeftuin.errors import NotFound
 from proeftuin.models import PHASE_ORDER, Area, Phase, Plan, PlanStatus, Round, plan_cost
 from proeftuin.services import lookup, plans
 from proeftuin.services.pages import declare
+from proeftuin.services.pages._common import RoundBrief, round_brief
 from proeftuin.services.plans import EDITABLE_STATUSES, THEMES
 
 TIMELINE = (Phase.INDIENEN, Phase.BEOORDELEN, Phase.STEMMEN, Phase.GESLOTEN, Phase.GEPUBLICEERD)
@@ -28,24 +28,22 @@ ROUNDS, AREAS = table_of(Round), table_of(Area)
 # The round page is the most visited page: the round and its plans (plans.PUBLIC_PLANS) come
 # from statements built once and run without the ORM, which took three times the CPU. Only a
 # signed-in resident's own support is still looked up through it.
+ROUND_PAGE_COLUMNS = (
+    "id",
+    "slug",
+    "title",
+    "description",
+    "budget",
+    "phase",
+    "support_threshold",
+    "submission_starts_at",
+    "review_starts_at",
+    "voting_starts_at",
+    "voting_ends_at",
+)
 ROUND_PAGE = (
     select(
-        *(
-            ROUNDS.c[name]
-            for name in (
-                "id",
-                "slug",
-                "title",
-                "description",
-                "budget",
-                "phase",
-                "support_threshold",
-                "submission_starts_at",
-                "review_starts_at",
-                "voting_starts_at",
-                "voting_ends_at",
-            )
-        ),
+        *(ROUNDS.c[name] for name in ROUND_PAGE_COLUMNS),
         AREAS.c.slug.label("area_slug"),
         AREAS.c.name.label("area_name"),
         AREAS.c.council_name,
@@ -66,13 +64,29 @@ class Step:
 
 
 @dataclass(frozen=True)
-class RoundBrief:
+class PublicRound:
+    """A row of ``ROUND_PAGE``, named: the round page's round with its area."""
+
+    id: int
     slug: str
     title: str
-    phase: Phase
+    description: str
     budget: int
+    phase: Phase
+    support_threshold: int
+    submission_starts_at: dt.datetime | None
+    review_starts_at: dt.datetime | None
+    voting_starts_at: dt.datetime | None
+    voting_ends_at: dt.datetime | None
     area_slug: str
     area_name: str
+    council_name: str
+
+    @property
+    def brief(self) -> RoundBrief:
+        return RoundBrief(
+            self.slug, self.title, self.phase, self.budget, self.area_slug, self.area_name
+        )
 
 
 @dataclass(frozen=True)
@@ -179,16 +193,17 @@ def round_view(
 ) -> RoundView:
     """A public round (concept rounds are 404) with the plans the public sees, optionally of one
     theme. During voting they come in the order of ``shuffle_seed``, one per visitor."""
-    round_ = session.connection().execute(ROUND_PAGE, {"slug": slug}).one_or_none()
-    if round_ is None or round_.phase == Phase.CONCEPT:
+    row = session.connection().execute(ROUND_PAGE, {"slug": slug}).one_or_none()
+    if row is None or row.phase == Phase.CONCEPT:
         raise NotFound()
+    round_ = PublicRound(**{**row._mapping, "phase": Phase(row.phase)})
     chosen = theme if theme in THEMES else ""
     every = plans.public_plans(session, round_.id, round_.phase)
     shown = plans.in_view(list(every), round_.phase, chosen or None, shuffle_seed)
     mine = plans.supported_by(session, round_.id, resident_id) if resident_id is not None else set()
     present = {p.theme for p in every}
     return RoundView(
-        round=round_brief(round_),
+        round=round_.brief,
         description=round_.description,
         council_name=round_.council_name,
         support_threshold=round_.support_threshold,
@@ -196,7 +211,7 @@ def round_view(
         review_starts_at=round_.review_starts_at,
         voting_starts_at=round_.voting_starts_at,
         voting_ends_at=round_.voting_ends_at,
-        timeline=timeline(round_),
+        timeline=_timeline(round_),
         plans=tuple(_card(p, p.id in mine) for p in shown),
         theme=chosen,
         themes=tuple(t for t in THEMES if t in present),
@@ -204,7 +219,7 @@ def round_view(
     )
 
 
-def timeline(round_: Round | Row[*tuple[Any, ...]]) -> tuple[Step, ...]:
+def _timeline(round_: PublicRound) -> tuple[Step, ...]:
     current = PHASE_ORDER.index(Phase(round_.phase))
     bounds = {
         Phase.INDIENEN: (round_.submission_starts_at, round_.review_starts_at),
@@ -258,17 +273,6 @@ def plan_view(session: Session, public_id: str, resident_id: int | None = None) 
         is_author=is_author,
         can_edit=is_author and plans.can_edit(plan),
         can_withdraw=is_author and plans.can_withdraw(plan),
-    )
-
-
-def round_brief(round_: Round | Row[*tuple[Any, ...]]) -> RoundBrief:
-    return RoundBrief(
-        slug=round_.slug,
-        title=round_.title,
-        phase=Phase(round_.phase),
-        budget=round_.budget,
-        area_slug=round_.area_slug,
-        area_name=round_.area_name,
     )
 
 

@@ -15,7 +15,9 @@ from proeftuin.errors import NotAllowed, PhaseClosed, _
 from proeftuin.models import Phase, Resident
 from proeftuin.services import lookup, plans
 from proeftuin.services.pages import declare
-from proeftuin.services.pages.browse import PlanView, RoundBrief, plan_view, round_brief
+from proeftuin.services.pages._common import RoundBrief as RoundBrief
+from proeftuin.services.pages._common import round_brief
+from proeftuin.services.pages.browse import PlanView, plan_view
 from proeftuin.services.plans import PlanInput as PlanInput
 
 # The same msgids as services.plans, so the words and their translation are shared.
