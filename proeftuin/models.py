@@ -339,12 +339,15 @@ class Result(Base):
     round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), unique=True)
     rule: Mapped[str] = mapped_column(String(20))
     tie_break_seed: Mapped[str] = mapped_column(String(64))
-    data: Mapped[str] = mapped_column(Text)  # JSON: selected plans, support, explanations, metrics
+    # JSON, read and written only by services/result_record.py: what the count fixed.
+    data: Mapped[str] = mapped_column(Text)
     ballots_sha256: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(20), default=ResultStatus.CONCEPT.value)
     computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     signed_off_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     signed_off_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The council's decision as recorded at sign-off ("" when none was given); None before.
+    decision: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,10 +11,14 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy.orm import Session
 
 from proeftuin import migrate
-from proeftuin.db import Base
+from proeftuin.db import Base, connect, read, transact
+from proeftuin.models import Phase, Result
+from proeftuin.services import audit, open_data, result_record
 from tests.conftest import BACKENDS, create_postgres_database, drop_postgres_database, need_postgres
+from tests.services.factories import make_round, make_staff
 
 
 @pytest.fixture(params=BACKENDS)
@@ -73,3 +79,88 @@ def test_an_unmigrated_model_change_is_detected(empty_url: str) -> None:
         table.to_metadata(changed)
     changed.tables["area"].append_column(sa.Column("not_in_any_migration", sa.Integer))
     assert _differences(empty_url, changed) != []
+
+
+# -- 0002: the result record ----------------------------------------------------------------------
+
+RESULTS = Path(__file__).resolve().parent / "data" / "results"
+SIGNED_OFF = dt.datetime(2027, 3, 1, 12, tzinfo=dt.UTC)
+
+
+def _store_version_1_results(session: Session) -> None:
+    """At 0001: a published result whose decision is only in the audit log, and a concept."""
+    data = (RESULTS / "version1.json").read_text(encoding="utf-8").strip()
+    published = make_round(session, slug="buurtbudget-noord-2026", phase=Phase.GEPUBLICEERD)
+    concept = make_round(session, phase=Phase.GESLOTEN, plan_prefix="concept")
+    staff = make_staff(session, area_ids=[published.area_id])
+    result = Result.__table__
+    common = {"rule": "equal_shares", "tie_break_seed": "seed", "data": data}
+    session.execute(
+        sa.insert(result).values(
+            round_id=published.id,
+            status="gepubliceerd",
+            ballots_sha256=json.loads(data)["export"]["sha256"],
+            computed_at=SIGNED_OFF,
+            signed_off_by_id=staff.staff_id,
+            signed_off_at=SIGNED_OFF,
+            published_at=SIGNED_OFF + dt.timedelta(days=1),
+            **common,
+        )
+    )
+    session.execute(
+        sa.insert(result).values(
+            round_id=concept.id,
+            status="concept",
+            ballots_sha256="0" * 64,
+            computed_at=SIGNED_OFF,
+            **common,
+        )
+    )
+    for round_id, decision in [
+        (published.id, "Eerder besluit"),
+        (published.id, "Wijkraad Noord, 12 maart 2027, besluit 4"),
+        (concept.id, "Niet van deze uitslag"),
+    ]:
+        audit.record(
+            session, staff.staff_id, "result.sign_off", "round", round_id, None, decision=decision
+        )
+
+
+def _results_at_0001(url: str) -> list[tuple[int, str]]:
+    engine = sa.create_engine(url, poolclass=sa.NullPool)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT round_id, data FROM result ORDER BY round_id")).all()
+    engine.dispose()
+    return [(row[0], row[1]) for row in rows]
+
+
+def test_results_stored_at_0001_are_read_by_the_new_code_after_the_upgrade(
+    empty_url: str,
+) -> None:
+    migrate.upgrade(empty_url, "0001")
+    database = connect(empty_url)
+    transact(database, _store_version_1_results)
+    database.dispose()
+    before = _results_at_0001(empty_url)
+
+    migrate.upgrade(empty_url)
+    assert _differences(empty_url) == []
+    database = connect(empty_url)
+
+    def check(session: Session) -> None:
+        rows = session.scalars(sa.select(Result).order_by(Result.round_id)).all()
+        published, concept = rows
+        assert published.decision == "Wijkraad Noord, 12 maart 2027, besluit 4"
+        assert concept.decision is None
+        for row in rows:
+            record = result_record.read(row)
+            assert record.snapshot.slug == "buurtbudget-noord-2026"
+            assert record.own.report.selected == ("plan1", "plan3", "plan2")  # funding order
+        served = open_data.result_json(session, "buurtbudget-noord-2026").content
+        assert served == (RESULTS / "version1-open-data.json").read_bytes()
+
+    read(database, check)
+    database.dispose()
+
+    migrate.downgrade(empty_url, "0001")
+    assert _results_at_0001(empty_url) == before

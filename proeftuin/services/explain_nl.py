@@ -23,6 +23,7 @@ from babel.numbers import format_currency, format_decimal, format_percent
 
 from proeftuin import i18n
 from proeftuin.errors import _
+from proeftuin.services.result_record import PlanOutcome
 
 
 @dataclass(frozen=True)
@@ -155,19 +156,19 @@ def _quoted(title: str) -> str:
 
 def explain_plan(
     rule: str,
-    plan: Mapping[str, Any],
+    plan: PlanOutcome,
     titles: Mapping[str, str],
     *,
     points: bool,
     budget: int,
 ) -> list[Phrase]:
-    """Why ``plan`` (a plan of the stored report: id, cost, support, funded, explanation) was or
-    was not funded under ``rule`` (optimal | greedy | equal_shares)."""
-    explanation = plan.get("explanation") or {}
-    reason = str(explanation.get("reason", ""))
-    facts: Mapping[str, Any] = explanation.get("facts") or {}
-    support = int(plan.get("support", 0))
-    cost = amount(plan.get("cost", 0))
+    """Why ``plan`` (a plan of the stored report) was or was not funded under ``rule``
+    (optimal | greedy | equal_shares)."""
+    explanation = plan.explanation
+    reason = explanation.reason if explanation is not None else ""
+    facts: Mapping[str, Any] = explanation.facts if explanation is not None else {}
+    support = plan.support
+    cost = amount(plan.cost)
     if rule == "equal_shares":
         return _equal_shares(reason, facts, support, cost, titles, points)
     if reason == "over_budget":

@@ -3,8 +3,8 @@
 Files: the ballots as a Pabulib ``.pb`` (anyone can recompute the result with pabutools or
 ``proeftuin allocate``), the plans as CSV, the whole result as JSON, and the list of trackers.
 
-Every file is derived only from what the count fixed in ``Result.data`` (the round's settings, the
-plans and an export seed) and from the ballots, which cannot change once voting has closed. So a
+Every file is derived only from what the count fixed in its ``ResultRecord`` (the round's settings,
+the plans and an export seed) and from the ballots, which cannot change once voting has closed. So a
 file is the same, byte for byte, on every request. The ``.pb`` is checked against the SHA-256
 stored at the count (and printed on the proces-verbaal) each time it is built: a file that would
 differ is never served.
@@ -24,7 +24,7 @@ import json
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -48,7 +48,9 @@ from proeftuin.models import (
     ResultStatus,
     Round,
 )
+from proeftuin.services import result_record
 from proeftuin.services.audit import csv_text
+from proeftuin.services.result_record import ResultRecord, Snapshot, SnapshotPlan
 
 NOT_PUBLISHED = _("De uitslag van deze ronde is nog niet bekend.")
 CHANGED = _(
@@ -66,7 +68,7 @@ _cache_lock = threading.Lock()
 # -- what a count fixes -------------------------------------------------------------------------
 
 
-def snapshot(session: Session, round_: Round) -> dict[str, Any]:
+def snapshot(session: Session, round_: Round) -> Snapshot:
     """The round and its ballot plans as the count sees them; stored with the result, so that a
     later edit of a title changes neither the published result nor the export."""
     plans = session.scalars(
@@ -76,26 +78,26 @@ def snapshot(session: Session, round_: Round) -> dict[str, Any]:
     ).all()
     points = round_.ballot_kind == BallotKind.POINTS
     starts, ends = _local_day(round_.voting_starts_at), _local_day(round_.voting_ends_at)
-    return {
-        "slug": round_.slug,
-        "title": round_.title,
-        "area": round_.area.name,
-        "council": round_.area.council_name,
-        "budget": round_.budget,
-        "ballot_kind": round_.ballot_kind,
-        "vote_type": "points" if points else "approval",
-        "min_choices": round_.min_choices,
-        "max_choices": round_.max_choices,
-        "min_spend_percent": round_.min_spend_percent,
-        "points_total": round_.points_total,
-        "voting_starts_on": starts.isoformat() if starts else None,
-        "voting_ends_on": ends.isoformat() if ends else None,
-        "plans": [
-            {"id": plan.public_id, "title": plan.title, "cost": plan.official_cost or 0}
+    return Snapshot(
+        slug=round_.slug,
+        title=round_.title,
+        area=round_.area.name,
+        council=round_.area.council_name,
+        budget=round_.budget,
+        ballot_kind=round_.ballot_kind,
+        vote_type="points" if points else "approval",
+        min_choices=round_.min_choices,
+        max_choices=round_.max_choices,
+        min_spend_percent=round_.min_spend_percent,
+        points_total=round_.points_total,
+        voting_starts_on=starts.isoformat() if starts else None,
+        voting_ends_on=ends.isoformat() if ends else None,
+        plans=tuple(
+            SnapshotPlan(id=plan.public_id, title=plan.title, cost=plan.official_cost or 0)
             for plan in plans
-        ],
-        "pabulib_meta": _pabulib_meta(round_, starts, ends),
-    }
+        ),
+        pabulib_meta=tuple(_pabulib_meta(round_, starts, ends)),
+    )
 
 
 def _local_day(moment: dt.datetime | None) -> dt.date | None:
@@ -235,19 +237,16 @@ def shuffled(loaded: LoadedBallots, seed: str) -> BallotMatrix:
     return BallotMatrix(indptr=indptr, projects=m.projects[entries], points=m.points[entries])
 
 
-def election(snap: Mapping[str, Any], matrix: BallotMatrix) -> Election:
-    projects = [
-        Project(str(plan["id"]), Fraction(int(plan["cost"])), str(plan["title"]))
-        for plan in snap["plans"]
-    ]
-    vote_type = VoteType.POINTS if snap["vote_type"] == "points" else VoteType.APPROVAL
-    meta = {str(key): str(value) for key, value in snap["pabulib_meta"]}
-    return Election.from_matrix(Fraction(int(snap["budget"])), projects, matrix, vote_type, meta)
+def election(snap: Snapshot, matrix: BallotMatrix) -> Election:
+    projects = [Project(plan.id, Fraction(plan.cost), plan.title) for plan in snap.plans]
+    vote_type = VoteType.POINTS if snap.points else VoteType.APPROVAL
+    meta = dict(snap.pabulib_meta)
+    return Election.from_matrix(Fraction(snap.budget), projects, matrix, vote_type, meta)
 
 
-def build_election(session: Session, round_id: int, snap: Mapping[str, Any], seed: str) -> Election:
+def build_election(session: Session, round_id: int, snap: Snapshot, seed: str) -> Election:
     """The election the count runs on and the ``.pb`` holds: the ballots, shuffled by ``seed``."""
-    public_ids = [str(plan["id"]) for plan in snap["plans"]]
+    public_ids = [plan.id for plan in snap.plans]
     by_public = dict(
         session.execute(
             select(Plan.public_id, Plan.id).where(
@@ -256,7 +255,7 @@ def build_election(session: Session, round_id: int, snap: Mapping[str, Any], see
         ).all()
     )
     plan_ids = [by_public[public_id] for public_id in public_ids]
-    loaded = load_ballots(session, round_id, plan_ids, points=snap["vote_type"] == "points")
+    loaded = load_ballots(session, round_id, plan_ids, points=snap.points)
     return election(snap, shuffled(loaded, seed))
 
 
@@ -293,7 +292,7 @@ def sha256(content: bytes) -> str:
 class Published:
     round: Round
     result: Result
-    data: dict[str, Any]
+    record: ResultRecord
 
 
 @dataclass(frozen=True)
@@ -317,31 +316,27 @@ def published(session: Session, slug: str) -> Published:
     if row is None or row[1].status == ResultStatus.CONCEPT:
         raise NotFound(NOT_PUBLISHED)
     round_, result = row
-    return Published(round_, result, json.loads(result.data))
+    return Published(round_, result, result_record.read(result))
 
 
 def pabulib_file(session: Session, slug: str) -> Download:
     found = published(session, slug)
     return Download(
-        pabulib_content(session, found.round.id, found.result, found.data),
+        pabulib_content(session, found.round.id, found.result, found.record),
         f"{slug}.pb",
         "text/plain; charset=utf-8",
     )
 
 
-def pabulib_content(
-    session: Session, round_id: int, result: Result, data: Mapping[str, Any]
-) -> bytes:
+def pabulib_content(session: Session, round_id: int, result: Result, record: ResultRecord) -> bytes:
     """The exact bytes whose SHA-256 the count stored; refused when they would differ."""
-    expected = str(data["export"]["sha256"])
+    expected = record.export.sha256
     key = (result.id, expected)
     with _cache_lock:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-    content = pabulib_bytes(
-        build_election(session, round_id, data["snapshot"], data["export"]["seed"])
-    )
+    content = pabulib_bytes(build_election(session, round_id, record.snapshot, record.export.seed))
     if sha256(content) != expected or expected != result.ballots_sha256:
         raise Invalid("", CHANGED)
     with _cache_lock:
@@ -354,11 +349,10 @@ def pabulib_content(
 def plans_csv(session: Session, slug: str) -> Download:
     """One row per plan: id (as in the .pb), title, cost, votes (support), funded (1/0)."""
     found = published(session, slug)
-    report = found.data["results"][found.data["rule"]]["report"]
-    titles = {str(p["id"]): str(p["title"]) for p in found.data["snapshot"]["plans"]}
+    titles = found.record.snapshot.titles
     rows = [
-        (p["id"], titles.get(str(p["id"]), ""), p["cost"], p["support"], int(bool(p["funded"])))
-        for p in report["projects"]
+        (p.id, titles.get(p.id, ""), p.cost, p.support, int(p.funded))
+        for p in found.record.own.report.projects
     ]
     text = csv_text(("id", "title", "cost", "votes", "funded"), rows)
     return Download(("\ufeff" + text).encode("utf-8"), f"{slug}.csv", "text/csv; charset=utf-8")
@@ -366,43 +360,49 @@ def plans_csv(session: Session, slug: str) -> Download:
 
 def result_document(found: Published) -> dict[str, Any]:
     """The whole published result as plain data (the JSON download)."""
-    data = found.data
-    snap = data["snapshot"]
-    rule = data["rule"]
-    report = data["results"][rule]["report"]
-    titles = {str(p["id"]): str(p["title"]) for p in snap["plans"]}
+    record = found.record
+    snap = record.snapshot
+    own = record.own
+    report = own.report
+    titles = snap.titles
     result = found.result
     return {
         "round": {
-            key: snap[key]
-            for key in ("slug", "title", "area", "budget", "ballot_kind", "vote_type")
+            "slug": snap.slug,
+            "title": snap.title,
+            "area": snap.area,
+            "budget": snap.budget,
+            "ballot_kind": snap.ballot_kind,
+            "vote_type": snap.vote_type,
         },
-        "rule": rule,
-        "tie_break": data["tie_break"],
-        "options": data["results"][rule]["options"],
-        "selected": report["selected"],
-        "total_cost": report["total_cost"],
+        "rule": record.rule,
+        "tie_break": result_record.plain(record.tie_break),
+        "options": result_record.plain(own.options),
+        "selected": list(report.selected),
+        "total_cost": report.total_cost,
         "plans": [
             {
-                "id": p["id"],
-                "title": titles.get(str(p["id"]), ""),
-                "cost": p["cost"],
-                "votes": p["support"],
-                "supporters": p["supporters"],
-                "funded": p["funded"],
-                "explanation": p["explanation"],
+                "id": p.id,
+                "title": titles.get(p.id, ""),
+                "cost": p.cost,
+                "votes": p.support,
+                "supporters": p.supporters,
+                "funded": p.funded,
+                "explanation": (
+                    result_record.plain(p.explanation) if p.explanation is not None else None
+                ),
             }
-            for p in report["projects"]
+            for p in report.projects
         ],
-        "metrics": report["metrics"],
-        "facts": data["results"][rule]["facts"],
-        "turnout": data["turnout"],
+        "metrics": result_record.plain(report.metrics),
+        "facts": dict(own.facts),
+        "turnout": result_record.plain(record.turnout),
         "pabulib": {
-            "file": f"{snap['slug']}.pb",
-            "sha256": data["export"]["sha256"],
-            "ballots": data["export"]["ballots"],
+            "file": f"{snap.slug}.pb",
+            "sha256": record.export.sha256,
+            "ballots": record.export.ballots,
         },
-        "trackers_sha256": data["export"]["trackers_sha256"],
+        "trackers_sha256": record.export.trackers_sha256,
         "signed_off_at": _iso(result.signed_off_at),
         "published_at": _iso(result.published_at),
     }
@@ -421,7 +421,7 @@ def result_json(session: Session, slug: str) -> Download:
 def trackers_file(session: Session, slug: str) -> Download:
     found = published(session, slug)
     content = receipts_text(session, found.round.id)
-    if sha256(content) != found.data["export"]["trackers_sha256"]:
+    if sha256(content) != found.record.export.trackers_sha256:
         raise Invalid("", CHANGED)
     return Download(content, f"{slug}-stembonnen.txt", "text/plain; charset=utf-8")
 

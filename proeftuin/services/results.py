@@ -2,9 +2,10 @@
 council (proces-verbaal), then published (DESIGN.md §4.6, issue 6).
 
 - ``count``: only in gesloten. Runs the round's own rule and, for the comparison, the other two, on
-  the same ballots; stores everything (``Result.data``) with the SHA-256 of the ballot export. A
+  the same ballots; stores everything (a ``ResultRecord``) with the SHA-256 of the ballot export. A
   recount before sign-off replaces the concept; after sign-off it is refused and audited.
-- ``sign_off``: the council's decision, recorded by a staff member. Checks first that the ballots
+- ``sign_off``: the council's decision, recorded by a staff member and kept with the result
+  (``Result.decision``). Checks first that the ballots
   still give the export that was counted. From then on the stored result is immutable: only
   ``publish`` may still move it from vastgesteld to gepubliceerd (a mapper event refuses any other
   change, whoever makes it).
@@ -16,11 +17,9 @@ Embargo: nothing here shows a tally before the round is gesloten, to anyone.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import secrets
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
 
 from sqlalchemy import event, func, inspect, select
 from sqlalchemy.engine import Connection
@@ -29,7 +28,6 @@ from sqlalchemy.orm import Mapper, Session
 from proeftuin.allocation import Election, Outcome, TieBreak, allocate, report_json
 from proeftuin.errors import Invalid, NotFound, PhaseClosed, _
 from proeftuin.models import (
-    AuditEvent,
     Ballot,
     Channel,
     Phase,
@@ -39,10 +37,27 @@ from proeftuin.models import (
     Rule,
     StaffUser,
 )
-from proeftuin.services import audit, codes, explain_nl, open_data, permissions, rounds
+from proeftuin.services import (
+    audit,
+    codes,
+    explain_nl,
+    open_data,
+    permissions,
+    result_record,
+    rounds,
+)
 from proeftuin.services.explain_nl import Phrase
 from proeftuin.services.open_data import Published
 from proeftuin.services.permissions import Actor
+from proeftuin.services.result_record import (
+    Fact,
+    Facts,
+    Metrics,
+    Options,
+    ResultRecord,
+    RuleRun,
+    Turnout,
+)
 
 # The round's rule as the engine (and ``proeftuin allocate --rule``) names it.
 ENGINE_RULES = {
@@ -111,40 +126,34 @@ def count_round(session: Session, round_: Round, actor_id: int | None, now: dt.d
     if result is not None and result.status != ResultStatus.CONCEPT:
         raise Invalid("", SIGNED_OFF)
     # A recount keeps the export seed: the same ballots give the same file and checksum.
-    seed = (
-        json.loads(result.data)["export"]["seed"] if result is not None else secrets.token_hex(16)
-    )
+    seed = result_record.read(result).export.seed if result is not None else secrets.token_hex(16)
     snap = open_data.snapshot(session, round_)
     election = open_data.build_election(session, round_.id, snap, seed)
     export = open_data.pabulib_bytes(election)
     checksum = open_data.sha256(export)
-    runs = {rule: _run(election, rule, round_.tie_break_seed) for rule in RULE_ORDER}
-    data: dict[str, Any] = {
-        "format": 1,
-        "snapshot": snap,
-        "rule": round_.rule,
-        "tie_break": {"method": TieBreak.LOTTERY.value, "seed": round_.tie_break_seed},
-        "export": {
-            "seed": seed,
-            "sha256": checksum,
-            "size": len(export),
-            "ballots": election.voter_count,
-            "trackers_sha256": open_data.sha256(open_data.receipts_text(session, round_.id)),
-        },
-        "turnout": _turnout(session, round_.id),
-        "results": runs,
-    }
-    text = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    record = ResultRecord(
+        snapshot=snap,
+        rule=round_.rule,
+        tie_break=result_record.TieBreak(TieBreak.LOTTERY.value, round_.tie_break_seed),
+        export=result_record.Export(
+            seed=seed,
+            sha256=checksum,
+            size=len(export),
+            ballots=election.voter_count,
+            trackers_sha256=open_data.sha256(open_data.receipts_text(session, round_.id)),
+        ),
+        turnout=_turnout(session, round_.id),
+        results={rule: _run(election, rule, round_.tie_break_seed) for rule in RULE_ORDER},
+    )
     if result is None:
         result = Result(round_id=round_.id, status=ResultStatus.CONCEPT.value)
         session.add(result)
     result.rule = round_.rule
     result.tie_break_seed = round_.tie_break_seed
-    result.data = text
+    result_record.write(result, record)
     result.ballots_sha256 = checksum
     result.computed_at = now
     session.flush()
-    report = runs[round_.rule]["report"]
     audit.record(
         session,
         actor_id,
@@ -154,16 +163,16 @@ def count_round(session: Session, round_: Round, actor_id: int | None, now: dt.d
         round_.area_id,
         rule=round_.rule,
         ballots=election.voter_count,
-        funded=len(report["selected"]),
+        funded=len(record.own.report.selected),
         sha256=checksum,
     )
     return result
 
 
-def _run(election: Election, rule: str, seed: str) -> dict[str, Any]:
-    options = {"rule": ENGINE_RULES[rule], "tie_break": TieBreak.LOTTERY.value, "seed": seed}
+def _run(election: Election, rule: str, seed: str) -> RuleRun:
+    options = Options(rule=ENGINE_RULES[rule], tie_break=TieBreak.LOTTERY.value, seed=seed)
     if rule == Rule.EQUAL_SHARES:
-        options |= {"utility": UTILITY, "completion": COMPLETION}
+        options = Options(options.rule, options.tie_break, seed, UTILITY, COMPLETION)
     outcome = allocate(
         election,
         ENGINE_RULES[rule],
@@ -172,24 +181,23 @@ def _run(election: Election, rule: str, seed: str) -> dict[str, Any]:
         tie_break=TieBreak.LOTTERY,
         seed=seed,
     )
-    report = report_json(election, outcome)
-    approvals = election.approvals.tolist()
-    for i, project in enumerate(report["projects"]):
-        project["supporters"] = approvals[i]
-    return {"options": options, "report": report, "facts": _facts(outcome)}
+    report = result_record.engine_report(
+        report_json(election, outcome), supporters=election.approvals.tolist()
+    )
+    return RuleRun(options=options, report=report, facts=_facts(outcome))
 
 
-def _facts(outcome: Outcome) -> dict[str, Any]:
+def _facts(outcome: Outcome) -> dict[str, Fact]:
     return {key: _plain(value) for key, value in outcome.facts.items()}
 
 
-def _plain(value: object) -> object:
+def _plain(value: int | Fraction | str) -> Fact:
     if isinstance(value, Fraction):
         return value.numerator if value.denominator == 1 else str(value)
     return value
 
 
-def _turnout(session: Session, round_id: int) -> dict[str, Any]:
+def _turnout(session: Session, round_id: int) -> Turnout:
     by_channel = dict(
         session.execute(
             select(Ballot.channel, func.count(Ballot.id))
@@ -199,14 +207,14 @@ def _turnout(session: Session, round_id: int) -> dict[str, Any]:
     )
     counts = codes.counts_for(session, round_id)
     online, paper = by_channel.get(Channel.ONLINE.value, 0), by_channel.get(Channel.PAPER.value, 0)
-    return {
-        "ballots": online + paper,
-        "online": online,
-        "paper": paper,
-        "codes_issued": counts.issued,
-        "codes_used": counts.used,
-        "codes_revoked": counts.revoked,
-    }
+    return Turnout(
+        ballots=online + paper,
+        online=online,
+        paper=paper,
+        codes_issued=counts.issued,
+        codes_used=counts.used,
+        codes_revoked=counts.revoked,
+    )
 
 
 def _result(session: Session, round_id: int) -> Result | None:
@@ -240,8 +248,8 @@ def sign_off(
         )
     if len(decision) > DECISION_LIMIT:
         raise Invalid("decision", _("Gebruik hoogstens {limit} tekens."), limit=DECISION_LIMIT)
-    data = json.loads(result.data)
-    current = open_data.build_election(session, round_.id, data["snapshot"], data["export"]["seed"])
+    record = result_record.read(result)
+    current = open_data.build_election(session, round_.id, record.snapshot, record.export.seed)
     if open_data.sha256(open_data.pabulib_bytes(current)) != result.ballots_sha256:
         raise Invalid("", _("De stemmen zijn veranderd sinds de telling. Tel opnieuw."))
     record_sign_off(session, round_, result, actor.staff_id, decision, now)
@@ -260,6 +268,7 @@ def record_sign_off(
     result.status = ResultStatus.VASTGESTELD.value
     result.signed_off_by_id = actor_id
     result.signed_off_at = now
+    result.decision = decision
     session.flush()
     audit.record(
         session,
@@ -347,30 +356,15 @@ class PlanResult:
 
 
 @dataclass(frozen=True)
-class Turnout:
-    ballots: int
-    online: int
-    paper: int
-    codes_issued: int
-    codes_used: int
-    codes_revoked: int
-
-    @property
-    def share_of_codes_used(self) -> float | None:
-        valid = self.codes_issued - self.codes_revoked
-        return self.codes_used / valid if valid else None
-
-
-@dataclass(frozen=True)
 class RuleResult:
     rule: str
     selected: tuple[str, ...]  # in funding order
     plans: tuple[PlanResult, ...]  # most votes first
     spent: Fraction
-    metrics: dict[str, Any]
-    facts: dict[str, Any]
+    metrics: Metrics
+    facts: Facts
     welfare: int
-    options: dict[str, Any]
+    options: Options
     funded_by_completion: int  # equal shares: plans paid from what was left over
 
     @property
@@ -450,7 +444,7 @@ def staff_view(session: Session, actor: Actor, slug: str) -> StaffResult:
         can_count=phase == Phase.GESLOTEN
         and (result is None or result.status == ResultStatus.CONCEPT),
         view=view,
-        decision=_decision(session, round_.id) if signed else "",
+        decision=(result.decision or "") if result is not None and signed else "",
     )
 
 
@@ -463,30 +457,29 @@ def public_view(session: Session, slug: str) -> ResultView:
 def _view(
     session: Session, round_: Round, result: Result, found: Published | None = None
 ) -> ResultView:
-    data = found.data if found is not None else json.loads(result.data)
-    snap = data["snapshot"]
-    titles = {str(p["id"]): str(p["title"]) for p in snap["plans"]}
-    points = snap["vote_type"] == "points"
+    record = found.record if found is not None else result_record.read(result)
+    snap = record.snapshot
+    titles = snap.titles
     results = {
-        rule: _rule_result(rule, run, titles, points=points, budget=int(snap["budget"]))
-        for rule, run in data["results"].items()
+        rule: _rule_result(rule, run, titles, points=snap.points, budget=snap.budget)
+        for rule, run in record.results.items()
     }
     signer = session.get(StaffUser, result.signed_off_by_id) if result.signed_off_by_id else None
     return ResultView(
         slug=round_.slug,
-        title=str(snap["title"]),
-        area=str(snap["area"]),
-        council=str(snap["council"]),
+        title=snap.title,
+        area=snap.area,
+        council=snap.council,
         phase=Phase(round_.phase),
-        budget=int(snap["budget"]),
-        ballot_kind=str(snap["ballot_kind"]),
-        points=points,
-        rule=str(data["rule"]),
+        budget=snap.budget,
+        ballot_kind=snap.ballot_kind,
+        points=snap.points,
+        rule=record.rule,
         status=ResultStatus(result.status),
         sha256=result.ballots_sha256,
-        export_size=int(data["export"]["size"]),
-        tie_break_seed=str(data["tie_break"]["seed"]),
-        turnout=Turnout(**data["turnout"]),
+        export_size=record.export.size,
+        tie_break_seed=record.tie_break.seed,
+        turnout=record.turnout,
         results=results,
         computed_at=result.computed_at,
         signed_off_at=result.signed_off_at,
@@ -496,35 +489,35 @@ def _view(
 
 
 def _rule_result(
-    rule: str, run: dict[str, Any], titles: dict[str, str], *, points: bool, budget: int
+    rule: str, run: RuleRun, titles: dict[str, str], *, points: bool, budget: int
 ) -> RuleResult:
-    report = run["report"]
+    report = run.report
     plans = [
         PlanResult(
-            id=str(p["id"]),
-            title=titles.get(str(p["id"]), str(p["id"])),
-            cost=int(explain_nl.amount(p["cost"])),
-            votes=int(p["support"]),
-            supporters=int(p.get("supporters", p["support"])),
-            funded=bool(p["funded"]),
+            id=p.id,
+            title=titles.get(p.id, p.id),
+            cost=int(explain_nl.amount(p.cost)),
+            votes=p.support,
+            supporters=p.supporters,
+            funded=p.funded,
             why=tuple(explain_nl.explain_plan(rule, p, titles, points=points, budget=budget)),
         )
-        for p in report["projects"]
+        for p in report.projects
     ]
     plans.sort(key=lambda p: (-p.votes, p.cost, p.title))
     return RuleResult(
         rule=rule,
-        selected=tuple(str(i) for i in report["selected"]),
+        selected=report.selected,
         plans=tuple(plans),
-        spent=explain_nl.amount(report["total_cost"]),
-        metrics=dict(report["metrics"]),
-        facts=dict(run["facts"]),
-        welfare=int(report["welfare"]),
-        options=dict(run["options"]),
+        spent=explain_nl.amount(report.total_cost),
+        metrics=report.metrics,
+        facts=run.facts,
+        welfare=report.welfare,
+        options=run.options,
         funded_by_completion=sum(
             1
-            for p in report["projects"]
-            if (p.get("explanation") or {}).get("reason") == "funded_by_completion"
+            for p in report.projects
+            if p.explanation is not None and p.explanation.reason == "funded_by_completion"
         ),
     )
 
@@ -536,20 +529,3 @@ def proces_verbaal(session: Session, actor: Actor, slug: str) -> StaffResult:
     if staff.view is None:
         raise NotFound(_("Er is nog geen telling van deze ronde."))
     return staff
-
-
-def _decision(session: Session, round_id: int) -> str:
-    """The council's decision as recorded at sign-off (kept in the audit log)."""
-    details = session.scalar(
-        select(AuditEvent.details)
-        .where(
-            AuditEvent.action == "result.sign_off",
-            AuditEvent.target_type == "round",
-            AuditEvent.target_id == round_id,
-        )
-        .order_by(AuditEvent.id.desc())
-        .limit(1)
-    )
-    if not details:
-        return ""
-    return str(json.loads(details).get("decision", ""))

@@ -58,10 +58,10 @@ def _helpers(request: Request) -> dict[str, Any]:
 def command(view: ResultView) -> str:
     """How to recompute the result from the .pb with our own command line."""
     own = view.own.options
-    parts = [f"proeftuin allocate {view.slug}.pb --rule {own['rule']}"]
-    if "utility" in own:
-        parts.append(f"--utility {own['utility']} --completion {own['completion']}")
-    parts.append(f"--tie-break {own['tie_break']} --seed {own['seed']}")
+    parts = [f"proeftuin allocate {view.slug}.pb --rule {own.rule}"]
+    if own.utility is not None:
+        parts.append(f"--utility {own.utility} --completion {own.completion}")
+    parts.append(f"--tie-break {own.tie_break} --seed {own.seed}")
     return " ".join(parts)
 
 

@@ -15,22 +15,24 @@ from proeftuin.allocation import Election, Project, TieBreak, VoteType, allocate
 from proeftuin.i18n import LOCALE_DIR
 from proeftuin.services import explain_nl
 from proeftuin.services.explain_nl import Phrase, explain_plan, how_counted, render_all
+from proeftuin.services.result_record import Explanation, PlanOutcome, engine_report
 
 NBSP = "\xa0"
 TITLES = {"a": "Speeltuin", "b": "Bankjes", "c": "Moestuin"}
 
 
-def plan(reason: str, support: int = 412, cost: int = 25_000, **facts: Any) -> dict[str, Any]:
-    return {
-        "id": "a",
-        "cost": cost,
-        "support": support,
-        "funded": reason.startswith("funded"),
-        "explanation": {"reason": reason, "facts": facts},
-    }
+def plan(reason: str, support: int = 412, cost: int = 25_000, **facts: Any) -> PlanOutcome:
+    return PlanOutcome(
+        id="a",
+        cost=cost,
+        support=support,
+        supporters=support,
+        funded=reason.startswith("funded"),
+        explanation=Explanation(reason, facts),
+    )
 
 
-def words(rule: str, item: dict[str, Any], language: str = "nl", points: bool = False) -> str:
+def words(rule: str, item: PlanOutcome, language: str = "nl", points: bool = False) -> str:
     phrases = explain_plan(rule, item, TITLES, points=points, budget=60_000)
     return render_all(phrases, language)
 
@@ -121,14 +123,14 @@ EVERY_REASON = [
 
 
 @pytest.mark.parametrize(("rule", "item"), EVERY_REASON)
-def test_every_reason_reads_in_both_languages(rule: str, item: dict[str, Any]) -> None:
+def test_every_reason_reads_in_both_languages(rule: str, item: PlanOutcome) -> None:
     dutch, english = words(rule, item), words(rule, item, "en")
     for text in (dutch, english):
         assert text.endswith(".")
         assert "{" not in text and "}" not in text
     assert dutch != english
-    assert ("niet door" not in dutch) == item["funded"], dutch
-    assert ("not go ahead" not in english) == item["funded"], english
+    assert ("niet door" not in dutch) == item.funded, dutch
+    assert ("not go ahead" not in english) == item.funded, english
 
 
 def test_equal_shares_names_where_the_money_went() -> None:
@@ -204,10 +206,10 @@ def test_every_plan_of_a_real_count_is_explained(rule: str, vote_type: VoteType)
     ballots += [{}]
     election = Election(Fraction(2_000), projects, ballots, vote_type)
     outcome = allocate(election, rule, tie_break=TieBreak.LOTTERY, seed="s")
-    report = report_json(election, outcome)
+    report = engine_report(report_json(election, outcome), election.approvals.tolist())
     ours = rule.replace("-", "_")
     titles = {pid: f"Plan {pid}" for pid in ids}
-    for item in report["projects"]:
+    for item in report.projects:
         for language in ("nl", "en"):
             phrases = explain_plan(
                 ours, item, titles, points=vote_type is VoteType.POINTS, budget=2_000

@@ -26,7 +26,7 @@ from proeftuin.models import (
     ResultStatus,
     Round,
 )
-from proeftuin.services import demo_results, open_data, results, rounds
+from proeftuin.services import demo_results, open_data, result_record, results, rounds
 from proeftuin.services.permissions import Actor
 from tests.services.factories import make_round, make_staff
 
@@ -135,18 +135,18 @@ def test_count_stores_the_result_with_support_and_the_export_checksum(db: Databa
         assert result.status == ResultStatus.CONCEPT
         assert result.rule == "greedy"
         assert result.tie_break_seed == round_.tie_break_seed
-        data = json.loads(result.data)
-        report = data["results"]["greedy"]["report"]
-        assert {p["id"]: p["support"] for p in report["projects"]} == {
+        record = result_record.read(result)
+        report = record.results["greedy"].report
+        assert {p.id: p.support for p in report.projects} == {
             "plan0": 1,
             "plan1": 2,
             "plan2": 0,
         }
-        assert report["selected"] == ["plan1", "plan0"]  # most support first
-        assert set(data["results"]) == {"optimal", "greedy", "equal_shares"}
-        assert data["export"]["ballots"] == 3  # the empty ballot counts as a voter
-        export = open_data.pabulib_content(session, round_.id, result, data)
-        assert open_data.sha256(export) == result.ballots_sha256 == data["export"]["sha256"]
+        assert report.selected == ("plan1", "plan0")  # most support first
+        assert set(record.results) == {"optimal", "greedy", "equal_shares"}
+        assert record.export.ballots == 3  # the empty ballot counts as a voter
+        export = open_data.pabulib_content(session, round_.id, result, record)
+        assert open_data.sha256(export) == result.ballots_sha256 == record.export.sha256
         event = session.scalar(select(AuditEvent).where(AuditEvent.action == "result.count"))
         assert event is not None and event.actor_id == actor.staff_id
         assert json.loads(event.details)["sha256"] == result.ballots_sha256
@@ -164,11 +164,11 @@ def test_points_ballots_count_points(db: Database) -> None:
             rule="greedy",
         )
         actor = make_staff(session, role="admin")
-        data = json.loads(results.count(session, actor, round_.slug, NOW).data)
-        report = data["results"]["greedy"]["report"]
-        assert [p["support"] for p in report["projects"]] == [3, 0, 7]
-        assert [p["supporters"] for p in report["projects"]] == [1, 0, 2]
-        election = parse_pb(open_data.pabulib_content(session, round_.id, _row(session), data))
+        record = result_record.read(results.count(session, actor, round_.slug, NOW))
+        report = record.results["greedy"].report
+        assert [p.support for p in report.projects] == [3, 0, 7]
+        assert [p.supporters for p in report.projects] == [1, 0, 2]
+        election = parse_pb(open_data.pabulib_content(session, round_.id, _row(session), record))
         assert election.points.tolist() == [3, 0, 7]
 
     transact(db, run)
@@ -215,8 +215,8 @@ def test_the_three_rules_are_compared_and_the_rounds_rule_counts(db: Database) -
         assert view.rule == "equal_shares"
         assert set(view.results["greedy"].selected) == {"plan0", "plan1", "plan3"}
         assert set(view.own.selected) == {"plan1", "plan2", "plan3"}
-        assert view.own.metrics["voters_with_funded_choice"] == 10
-        assert view.own.metrics["budget_used"] == 8_000
+        assert view.own.metrics.voters_with_funded_choice == 10
+        assert view.own.metrics.budget_used == 8_000
         assert {p.id for p in view.own.funded} == set(view.own.selected)
         assert all(p.why for p in view.own.plans)
 
@@ -290,6 +290,9 @@ def test_sign_off_records_who_when_and_the_decision(db: Database) -> None:
         assert result.status == ResultStatus.VASTGESTELD
         assert result.signed_off_by_id == actor.staff_id
         assert result.signed_off_at == NOW
+        assert result.decision == "Wijkraad, 12 maart 2027, besluit 4"
+        # Kept with the result, not read back from the audit log.
+        session.execute(delete(AuditEvent).where(AuditEvent.action == "result.sign_off"))
         record = results.proces_verbaal(session, actor, round_.slug)
         assert record.decision == "Wijkraad, 12 maart 2027, besluit 4"
         assert record.view is not None
@@ -352,13 +355,15 @@ def test_a_signed_off_result_cannot_be_changed_or_deleted(db: Database) -> None:
                 result.status = ResultStatus.CONCEPT.value
             elif what == "signer":
                 result.signed_off_by_id = None
+            elif what == "decision":
+                result.decision = "Een ander besluit"
             else:
                 setattr(result, what, "0" * 64 if what == "ballots_sha256" else "{}")
             session.flush()
 
         return run
 
-    for what in ("data", "ballots_sha256", "status", "signer", "delete"):
+    for what in ("data", "ballots_sha256", "status", "signer", "decision", "delete"):
         with pytest.raises(results.ResultLocked):
             transact(db, change(what))
     assert read(db, lambda s: _row(s).status) == ResultStatus.VASTGESTELD
