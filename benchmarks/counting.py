@@ -10,7 +10,7 @@ each the best of ``--repeat`` runs:
 - load: the one query that reads every ballot into a matrix (``open_data.load_ballots``);
 - rule: the round's own rule (Equal Shares, Add1 + greedy) on the loaded ballots;
 - load + rule: both, which is what "loading and counting" means in the issue;
-- full count: ``results.count_round`` as a moderator's "tel de stemmen" runs it: the snapshot, the
+- full count: ``results.count`` as a moderator's "tel de stemmen" runs it: the snapshot, the
   shuffled export and its SHA-256, all three rules with explanations and metrics, stored as JSON.
 """
 
@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from proeftuin import migrate
 from proeftuin.allocation import TieBreak, allocate
 from proeftuin.db import Database, connect, transact, utcnow
+from proeftuin.demo.results import insert_ballots
 from proeftuin.models import (
     Area,
     BallotKind,
@@ -42,10 +43,13 @@ from proeftuin.models import (
     Plan,
     PlanStatus,
     Result,
+    Role,
     Round,
     Rule,
+    StaffUser,
 )
-from proeftuin.services import demo_results, open_data, results
+from proeftuin.services import open_data, results
+from proeftuin.services.permissions import Actor
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PLANS = 30
@@ -108,7 +112,7 @@ def seed_round(db: Database, ballots: int, rng: random.Random) -> str:
     today = utcnow().date()
 
     def insert(session: Session) -> None:
-        demo_results.insert_ballots(
+        insert_ballots(
             session,
             round_id,
             chosen,
@@ -121,6 +125,15 @@ def seed_round(db: Database, ballots: int, rng: random.Random) -> str:
 
     transact(db, insert)
     return slug
+
+
+def _admin(session: Session) -> Actor:
+    user = StaffUser(
+        email="bench@gemeente.example", name="Bench", password_hash="-", role=Role.ADMIN.value
+    )
+    session.add(user)
+    session.flush()
+    return Actor(staff_id=user.id, role=Role.ADMIN.value, area_ids=frozenset())
 
 
 def _receipt(i: int) -> str:
@@ -167,10 +180,10 @@ def measure(name: str, url: str, ballots: int, repeat: int) -> Timings:
         rule_time, _ = best(repeat, lambda: rule(election))
         both_time, _ = best(repeat, lambda: rule(transact(db, load)))
 
+        admin = transact(db, _admin)
+
         def full(session: Session) -> str:
-            round_ = session.scalar(sa.select(Round).where(Round.slug == slug))
-            assert round_ is not None
-            return results.count_round(session, round_, None, utcnow()).ballots_sha256
+            return results.count(session, admin, slug, utcnow()).ballots_sha256
 
         def forget(session: Session) -> None:
             session.execute(sa.delete(Result))

@@ -10,14 +10,14 @@ from typing import NoReturn
 
 import click
 
-from proeftuin import migrate
+from proeftuin import demo, migrate
 from proeftuin.allocation import pabulib, report
 from proeftuin.allocation.ties import TieBreak
 from proeftuin.config import ConfigError, Settings, load_settings
 from proeftuin.db import connect, rehearse, transact, utcnow
 from proeftuin.errors import DomainError, NotFound
 from proeftuin.models import Role
-from proeftuin.services import accounts, codes, demo, lookup, retention, rounds
+from proeftuin.services import accounts, codes, lookup, retention, rounds
 from proeftuin.services.pages import codes as code_pages
 from proeftuin.services.pages.declare import perform_now
 

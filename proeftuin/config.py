@@ -42,9 +42,6 @@ class Settings:
     # made in code, as in the tests, starts no background loop and writes no access log.
     jobs_interval: int = 0
     access_log: bool = False
-    # Test suite only (refused outside PROEFTUIN_ENV=test): a pause inside the casting
-    # transaction of a served app, so that tests/trust can make races real (asgi.create).
-    test_cast_delay_ms: int = 0
 
     @property
     def production(self) -> bool:
@@ -74,7 +71,6 @@ SETTINGS: dict[str, str] = {
     "PROEFTUIN_MAX_BODY_BYTES": "largest request body accepted (default 1000000)",
     "PROEFTUIN_JOBS_INTERVAL": "seconds between scheduled-job runs per server; 0 turns it off",
     "PROEFTUIN_ACCESS_LOG": "1 (default): one JSON line per request on stdout; 0: none",
-    "PROEFTUIN_TEST_CAST_DELAY_MS": "test suite only: pause inside the casting transaction",
 }
 
 
@@ -109,7 +105,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_body_bytes=_int(env_vars, "PROEFTUIN_MAX_BODY_BYTES", 1_000_000),
         jobs_interval=_non_negative(env_vars, "PROEFTUIN_JOBS_INTERVAL", DEFAULT_JOBS_INTERVAL),
         access_log=_flag(env_vars, "PROEFTUIN_ACCESS_LOG", True),
-        test_cast_delay_ms=_test_only(env_vars, env, "PROEFTUIN_TEST_CAST_DELAY_MS"),
     )
 
 
@@ -162,12 +157,6 @@ def _non_negative(env_vars: Mapping[str, str], name: str, default: int) -> int:
     if value < 0:
         raise ConfigError(f"{name} must be 0 or more, not {value}.")
     return value
-
-
-def _test_only(env_vars: Mapping[str, str], env: str, name: str) -> int:
-    if env_vars.get(name, "") and env != "test":
-        raise ConfigError(f"{name} is for the test suite only; it needs PROEFTUIN_ENV=test.")
-    return _non_negative(env_vars, name, 0)
 
 
 def _flag(env_vars: Mapping[str, str], name: str, default: bool) -> bool:

@@ -54,24 +54,12 @@ class JobRun:
     failed: tuple[str, ...] = ()  # names of the jobs that raised (logged with their traceback)
 
 
-def run_once(
-    database: Database,
-    settings: Settings,
-    now: dt.datetime | None = None,
-    *,
-    while_locked: Callable[[], None] | None = None,
-) -> JobRun:
-    """Run every job once, unless another process is running them right now.
-
-    ``while_locked`` is called once the lock is held, before the jobs: the tests use it to hold
-    the lock while a second process tries.
-    """
+def run_once(database: Database, settings: Settings, now: dt.datetime | None = None) -> JobRun:
+    """Run every job once, unless another process is running them right now."""
     with exclusive(database) as acquired:
         if not acquired:
             log.info("scheduled jobs: another process is running them; skipped")
             return JobRun(ran=False)
-        if while_locked is not None:
-            while_locked()
         return _run_jobs(database, settings, now or utcnow())
 
 

@@ -15,11 +15,11 @@ from click.testing import CliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from proeftuin import backup, migrate
+from proeftuin import backup, demo, migrate
 from proeftuin.cli import main
 from proeftuin.db import Database, connect, read, transact, utcnow
 from proeftuin.models import Ballot, Channel, Plan, PlanStatus, Role, Round, VotingCode
-from proeftuin.services import accounts, demo, outbox, voting
+from proeftuin.services import accounts, outbox, voting
 from tests.conftest import create_postgres_database, drop_postgres_database, need_postgres
 
 PEPPER = "backup-test-pepper-" + "p" * 32

@@ -68,11 +68,3 @@ def test_bad_values_are_refused_with_the_setting_named(
 ) -> None:
     with pytest.raises(ConfigError, match=name):
         load_settings({"PROEFTUIN_INSTANCE_PATH": str(tmp_path), name: value})
-
-
-def test_the_test_only_cast_delay_is_refused_outside_the_test_environment(tmp_path: Path) -> None:
-    env = {"PROEFTUIN_INSTANCE_PATH": str(tmp_path), "PROEFTUIN_TEST_CAST_DELAY_MS": "20"}
-    with pytest.raises(ConfigError, match="PROEFTUIN_TEST_CAST_DELAY_MS"):
-        load_settings(env)
-    assert load_settings({**env, "PROEFTUIN_ENV": "test"}).test_cast_delay_ms == 20
-    assert load_settings({"PROEFTUIN_INSTANCE_PATH": str(tmp_path)}).test_cast_delay_ms == 0

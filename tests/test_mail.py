@@ -1,8 +1,9 @@
-"""Mail goes out over a real SMTP server on loopback (aiosmtpd)."""
+"""Mail goes out over a real SMTP server on loopback (aiosmtpd), in the recipient's language."""
 
 from __future__ import annotations
 
 import dataclasses
+import re
 import socket
 from collections.abc import Iterator
 from email import message_from_bytes
@@ -11,11 +12,17 @@ from email.message import Message
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from sqlalchemy.orm import Session as OrmSession
+from starlette.testclient import TestClient
 
-from proeftuin import mail
+from proeftuin import i18n, mail
 from proeftuin.config import Settings
 from proeftuin.db import Database, read, transact
-from proeftuin.services import outbox
+from proeftuin.models import Phase
+from proeftuin.services import moderation, outbox
+from proeftuin.services.permissions import Actor
+from proeftuin.web.app import create_app
+from tests.services.factories import make_plan, make_resident, make_round, make_staff
 
 
 class Inbox:
@@ -74,3 +81,114 @@ def test_without_smtp_host_mail_stays_in_the_outbox(db: Database, settings: Sett
     transact(db, outbox.queue, "bewoner@example.nl", "Onderwerp", "Tekst")
     assert mail.deliver_pending(db, settings) == 0
     assert len(read(db, outbox.pending_ids)) == 1
+
+
+# -- The recipient's language ------------------------------------------------------------------
+
+
+def _mailing(settings: Settings, port: int) -> Settings:
+    return dataclasses.replace(settings, smtp_host="127.0.0.1", smtp_port=port)
+
+
+def _body(message: Message) -> str:
+    return message.get_payload(decode=True).decode()  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "sentences"),
+    [
+        ("en", "Your link to sign in", ["You asked to sign in", "works for 10 minutes"]),
+        ("nl", "Uw link om in te loggen", ["U wilde inloggen", "werkt 10 minuten"]),
+    ],
+)
+def test_the_sign_in_mail_is_in_the_language_of_the_session_that_asked(
+    db: Database,
+    settings: Settings,
+    smtp_inbox: tuple[Inbox, int],
+    language: str,
+    subject: str,
+    sentences: list[str],
+) -> None:
+    inbox, port = smtp_inbox
+    with TestClient(create_app(_mailing(settings, port), db)) as client:
+        page = client.get(f"/inloggen?lang={language}").text  # the choice is kept in the session
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert token is not None
+        answer = client.post(
+            "/inloggen", data={"email": "anna@example.nl", "csrf_token": token.group(1)}
+        )
+        assert answer.status_code == 200
+    [message] = inbox.messages
+    assert message["Subject"] == subject
+    body = _body(message)
+    assert all(sentence in body for sentence in sentences), body
+    assert re.search(r"http://testserver/inloggen/link\?token=\S+", body)
+
+
+def _plan_with_an_author(session: OrmSession) -> tuple[Actor, str]:
+    round_ = make_round(session, phase=Phase.INDIENEN, costs=())
+    author = make_resident(session, email="fatima@example.nl", name="Fatima")
+    plan = make_plan(session, round_, "speeltuin", author=author)
+    return make_staff(session, area_ids=[round_.area_id]), plan.public_id
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "en",
+            [
+                "Hello Fatima,",
+                "You submitted the plan “Plan speeltuin” for “Buurtbudget Noord”.",
+                "It will not be on the ballot.",
+                "Te duur voor dit budget.",  # the reason stays as the moderator wrote it
+                "See your plan with this link:",
+            ],
+        ),
+        (
+            "nl",
+            [
+                "Hallo Fatima,",
+                "U diende het plan “Plan speeltuin” in voor “Buurtbudget Noord”.",
+                "Het komt niet op het stembiljet.",
+                "Te duur voor dit budget.",
+                "Bekijk uw plan via deze link:",
+            ],
+        ),
+    ],
+)
+def test_a_decision_mailed_to_the_author_is_in_the_language_of_the_request_that_made_it(
+    db: Database,
+    settings: Settings,
+    smtp_inbox: tuple[Inbox, int],
+    language: str,
+    expected: list[str],
+) -> None:
+    inbox, port = smtp_inbox
+    moderator, public_id = transact(db, _plan_with_an_author)
+    token = i18n.current_language.set(language)  # what the web's language middleware does
+    try:
+        transact(
+            db,
+            moderation.reject,
+            moderator,
+            public_id,
+            "Te duur voor dit budget.",
+            "http://testserver/plannen/speeltuin",
+        )
+    finally:
+        i18n.current_language.reset(token)
+    assert mail.deliver_pending(db, _mailing(settings, port)) == 1
+    [message] = inbox.messages
+    assert message["To"] == "fatima@example.nl"
+    assert message["Subject"] == i18n.gettext("Uw plan komt niet op het stembiljet", language)
+    body = _body(message)
+    assert all(line in body for line in expected), body
+
+
+def test_outside_a_request_mail_is_in_dutch(db: Database) -> None:
+    moderator, public_id = transact(db, _plan_with_an_author)
+    transact(db, moderation.ask_changes, moderator, public_id, "Graag een tekening erbij.")
+    [queued] = read(db, outbox.recent)
+    assert queued.subject == "Uw plan: wilt u iets aanpassen?"
+    assert queued.body.startswith("Hallo Fatima,\n")

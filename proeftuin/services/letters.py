@@ -1,5 +1,7 @@
 """What goes on each printed A4 letter with a voting code: the gemeente, the round, the code, a QR
-code that opens the voting page with the code filled in, and short instructions in plain Dutch.
+code that opens the voting page with the code filled in, and short instructions in plain Dutch (B1),
+translated like the pages. No language is stored for the residents who get the letters, so a letter
+is in the language of the request that prints it (Dutch unless the staff member chose another).
 
 The plain codes exist only in the request that generated them, so letters are built from the list
 the caller still holds; nothing here reads or stores a code.
@@ -13,15 +15,16 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 import segno
+from babel.numbers import format_decimal
 from sqlalchemy.orm import Session
 
-from proeftuin.i18n import TIMEZONE, format_date
+from proeftuin.i18n import LOCALES, N_, TIMEZONE, current_language, format_date, gettext
 from proeftuin.models import Round
-from proeftuin.services import codes, lookup, rounds
+from proeftuin.services import codes, lookup
 from proeftuin.services.permissions import Actor
 
 QR_SIZE_MM = 30  # easy for any phone camera, small enough to leave room for the text
-QR_TITLE = "QR-code: scan om te stemmen"
+QR_TITLE = N_("QR-code: scan om te stemmen")
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class Letter:
     url: str
     qr_svg: str  # inline <svg> markup, no XML declaration
     instructions: tuple[str, ...]
+    language: str  # what the letter is written in, for the page's lang attribute
 
 
 def letters_for_round(
@@ -42,12 +46,17 @@ def letters_for_round(
     plain_codes: Iterable[str],
     base_url: str,
     gemeente: str,
+    language: str | None = None,
 ) -> list[Letter]:
     round_ = lookup.staff_round_by_id(session, actor, round_id)
-    return [letter(round_, code, base_url, gemeente) for code in plain_codes]
+    return [letter(round_, code, base_url, gemeente, language) for code in plain_codes]
 
 
-def letter(round_: Round, typed_code: str, base_url: str, gemeente: str) -> Letter:
+def letter(
+    round_: Round, typed_code: str, base_url: str, gemeente: str, language: str | None = None
+) -> Letter:
+    """One letter, in ``language`` (by default that of the current request)."""
+    language = language or current_language.get()
     code = codes.normalise(typed_code)
     if code is None:
         raise ValueError("not a letter code")
@@ -59,8 +68,9 @@ def letter(round_: Round, typed_code: str, base_url: str, gemeente: str) -> Lett
         round_title=round_.title,
         code=shown,
         url=url,
-        qr_svg=qr_svg(url),
-        instructions=instructions(round_, base_url, shown),
+        qr_svg=qr_svg(url, gettext(QR_TITLE, language)),
+        instructions=instructions(round_, base_url, shown, language),
+        language=language,
     )
 
 
@@ -68,38 +78,59 @@ def voting_url(base_url: str, shown_code: str) -> str:
     return f"{base_url.rstrip('/')}/stem?code={quote(shown_code)}"
 
 
-def qr_svg(url: str) -> str:
+def qr_svg(url: str, title: str = QR_TITLE) -> str:
     """A QR code as inline SVG, QR_SIZE_MM wide on paper, with a title for screen readers."""
     qr = segno.make(url, error="m", micro=False)
     width, _ = qr.symbol_size(scale=1)
     svg = qr.svg_inline(
-        scale=QR_SIZE_MM / width, unit="mm", title=QR_TITLE, svgclass="qr", lineclass=None
+        scale=QR_SIZE_MM / width, unit="mm", title=title, svgclass="qr", lineclass=None
     )
     return str(svg).replace("<svg ", '<svg role="img" ', 1)
 
 
-def instructions(round_: Round, base_url: str, shown_code: str) -> tuple[str, ...]:
-    """Short sentences in plain Dutch (B1), one step each."""
+def instructions(round_: Round, base_url: str, shown_code: str, language: str) -> tuple[str, ...]:
+    """Short sentences in plain language (B1), one step each."""
     site = base_url.rstrip("/").removeprefix("https://").removeprefix("http://")
+
+    def say(message: str, **params: object) -> str:
+        return gettext(message, language, **params)
+
+    amount = format_decimal(round_.budget, locale=LOCALES[language])
     steps = [
-        f"U mag meebeslissen over {rounds.euros(round_.budget)} euro voor {round_.area.name}.",
-        "Scan de QR-code met de camera van uw telefoon.",
-        f"Of ga naar {site}/stem en typ uw code: {shown_code}.",
-        "Kies de plannen die u het belangrijkst vindt.",
+        say(
+            N_("U mag meebeslissen over {amount} euro voor {area}."),
+            amount=amount,
+            area=round_.area.name,
+        ),
+        say(N_("Scan de QR-code met de camera van uw telefoon.")),
+        say(N_("Of ga naar {site}/stem en typ uw code: {code}."), site=site, code=shown_code),
+        say(N_("Kies de plannen die u het belangrijkst vindt.")),
     ]
     if round_.voting_starts_at is not None:
-        steps.append(f"Stemmen kan vanaf {_moment(round_.voting_starts_at)}.")
+        start = _moment(round_.voting_starts_at, language)
+        steps.append(say(N_("Stemmen kan vanaf {moment}."), moment=start))
     if round_.voting_ends_at is not None:
-        steps.append(f"Stem op tijd: het kan tot {_moment(round_.voting_ends_at)}.")
+        end = _moment(round_.voting_ends_at, language)
+        steps.append(say(N_("Stem op tijd: het kan tot {moment}."), moment=end))
     steps += [
-        "U kunt één keer stemmen met deze code. Tot het einde mag u uw keuze nog veranderen.",
-        "Geen internet? Vraag de gemeente om een stembiljet op papier. Zet uw code erop.",
-        "Geef deze code aan niemand anders. De code is alleen voor u.",
-        "Vragen? Neem contact op met de gemeente.",
+        say(
+            N_(
+                "U kunt één keer stemmen met deze code. "
+                "Tot het einde mag u uw keuze nog veranderen."
+            )
+        ),
+        say(N_("Geen internet? Vraag de gemeente om een stembiljet op papier. Zet uw code erop.")),
+        say(N_("Geef deze code aan niemand anders. De code is alleen voor u.")),
+        say(N_("Vragen? Neem contact op met de gemeente.")),
     ]
     return tuple(steps)
 
 
-def _moment(value: dt.datetime) -> str:
+def _moment(value: dt.datetime, language: str) -> str:
     local = value.astimezone(TIMEZONE)
-    return f"{format_date(local.date(), 'nl')} om {local:%H:%M} uur"
+    return gettext(
+        N_("{date} om {time} uur"),
+        language,
+        date=format_date(local.date(), language),
+        time=f"{local:%H:%M}",
+    )

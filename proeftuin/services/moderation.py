@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from proeftuin.errors import Invalid, InvalidForm, _
+from proeftuin.i18n import gettext
 from proeftuin.models import Phase, Plan, PlanStatus, Resident, Round, Support
 from proeftuin.services import audit, outbox, rounds
 from proeftuin.services.permissions import Actor
@@ -355,22 +356,29 @@ def _mail_author(
     plan_url: str,
     link_text: str,
 ) -> bool:
+    """Mail the decision to the plan's author, in the language of the request that made it (no
+    language is stored for residents; see services/outbox.py)."""
     resident = session.get(Resident, plan.author_id) if plan.author_id is not None else None
     if resident is None or not resident.email:
         return False
+    name = resident.display_name or plan.author_name or ""
     lines = [
-        f"Hallo {resident.display_name or plan.author_name or ''},".replace(" ,", ","),
+        gettext(_("Hallo {name},"), name=name).replace(" ,", ","),
         "",
-        f"U diende het plan “{plan.title}” in voor “{plan.round.title}”.",
-        intro,
+        gettext(
+            _("U diende het plan \u201c{title}\u201d in voor \u201c{round}\u201d."),
+            title=plan.title,
+            round=plan.round.title,
+        ),
+        gettext(intro),
         "",
         reason,
         "",
     ]
     if plan_url:
-        lines += [link_text, plan_url, ""]
-    lines += ["Heeft u vragen? Neem dan contact op met de gemeente.", ""]
-    outbox.queue(session, resident.email, subject, "\n".join(lines))
+        lines += [gettext(link_text), plan_url, ""]
+    lines += [gettext(_("Heeft u vragen? Neem dan contact op met de gemeente.")), ""]
+    outbox.queue(session, resident.email, gettext(subject), "\n".join(lines))
     return True
 
 

@@ -1,5 +1,11 @@
 """Outgoing mail as an outbox: queued in the same transaction as the action that causes it, sent
-afterwards by whichever server gets to it first (one row is claimed by one sender only)."""
+afterwards by whichever server gets to it first (one row is claimed by one sender only).
+
+A mail is written when it is queued, as gettext messages (Dutch msgids, like the pages), in the
+recipient's language where it is known; no language is stored for residents or staff, so that is
+the language of the request that queues it (i18n.current_language, set by the web layer), and
+Dutch outside a request (the command line, scheduled jobs).
+"""
 
 from __future__ import annotations
 

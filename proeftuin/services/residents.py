@@ -14,11 +14,23 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from proeftuin.errors import Invalid, NotFound, TooManyAttempts
+from proeftuin.i18n import N_, gettext
 from proeftuin.models import Resident, UsedToken
 from proeftuin.services import accounts, outbox, ratelimit
 
 LINK_MINUTES = 10
 SIGN_IN_PURPOSE = "resident-sign-in"
+SIGN_IN_SUBJECT = N_("Uw link om in te loggen")
+SIGN_IN_BODY = N_(
+    "Hallo,\n"
+    "\n"
+    "U wilde inloggen bij de burgerbegroting. Klik op deze link:\n"
+    "\n"
+    "{link}\n"
+    "\n"
+    "De link werkt {minutes} minuten en maar één keer.\n"
+    "Heeft u dit niet gevraagd? Dan hoeft u niets te doen.\n"
+)
 
 
 def _serializer(secret_key: str) -> URLSafeTimedSerializer:
@@ -34,7 +46,8 @@ def request_sign_in_link(
     now: dt.datetime,
     next_path: str = "/",
 ) -> None:
-    """Queue a sign-in link; raises only for a malformed address or too many sends."""
+    """Queue a sign-in link; raises only for a malformed address or too many sends. The mail is in
+    the language of the request asking for it: the resident's own (services/outbox.py)."""
     email = accounts.validate_email(email)
     address_key = ratelimit.hash_key(secret_key, email)
     for limit, key in (
@@ -51,12 +64,8 @@ def request_sign_in_link(
     outbox.queue(
         session,
         email,
-        "Uw link om in te loggen",
-        "Hallo,\n\n"
-        "U wilde inloggen bij de burgerbegroting. Klik op deze link:\n\n"
-        f"{link}\n\n"
-        f"De link werkt {LINK_MINUTES} minuten en maar één keer.\n"
-        "Heeft u dit niet gevraagd? Dan hoeft u niets te doen.\n",
+        gettext(SIGN_IN_SUBJECT),
+        gettext(SIGN_IN_BODY, link=link, minutes=LINK_MINUTES),
     )
 
 

@@ -109,7 +109,7 @@ def count(session: Session, actor: Actor, slug: str, now: dt.datetime) -> Result
         )
         raise Invalid("", SIGNED_OFF).keeping_changes()
     _require_closed(round_)
-    return count_round(session, round_, actor.staff_id, now)
+    return _count(session, round_, actor.staff_id, now)
 
 
 def _require_closed(round_: Round) -> None:
@@ -119,12 +119,8 @@ def _require_closed(round_: Round) -> None:
         raise PhaseClosed(NOT_YET)
 
 
-def count_round(session: Session, round_: Round, actor_id: int | None, now: dt.datetime) -> Result:
-    """Count without an access check (the demo uses it); the round must be gesloten."""
-    _require_closed(round_)
+def _count(session: Session, round_: Round, actor_id: int, now: dt.datetime) -> Result:
     result = _result(session, round_.id)
-    if result is not None and result.status != ResultStatus.CONCEPT:
-        raise Invalid("", SIGNED_OFF)
     # A recount keeps the export seed: the same ballots give the same file and checksum.
     seed = result_record.read(result).export.seed if result is not None else secrets.token_hex(16)
     snap = open_data.snapshot(session, round_)
@@ -252,27 +248,14 @@ def sign_off(
     current = open_data.build_election(session, round_.id, record.snapshot, record.export.seed)
     if open_data.sha256(open_data.pabulib_bytes(current)) != result.ballots_sha256:
         raise Invalid("", _("De stemmen zijn veranderd sinds de telling. Tel opnieuw."))
-    record_sign_off(session, round_, result, actor.staff_id, decision, now)
-    return result
-
-
-def record_sign_off(
-    session: Session,
-    round_: Round,
-    result: Result,
-    actor_id: int | None,
-    decision: str,
-    now: dt.datetime,
-) -> None:
-    """Without the checks of ``sign_off`` (the demo uses it)."""
     result.status = ResultStatus.VASTGESTELD.value
-    result.signed_off_by_id = actor_id
+    result.signed_off_by_id = actor.staff_id
     result.signed_off_at = now
     result.decision = decision
     session.flush()
     audit.record(
         session,
-        actor_id,
+        actor.staff_id,
         "result.sign_off",
         "round",
         round_.id,
@@ -281,6 +264,7 @@ def record_sign_off(
         sha256=result.ballots_sha256,
         decision=decision,
     )
+    return result
 
 
 def publish(session: Session, actor: Actor, slug: str, now: dt.datetime) -> Round:
@@ -292,26 +276,19 @@ def publish(session: Session, actor: Actor, slug: str, now: dt.datetime) -> Roun
     if result is None or result.status != ResultStatus.VASTGESTELD:
         raise Invalid("", _("Stel eerst de uitslag vast. Daarna kunt u publiceren."))
     rounds.advance_phase(session, actor, round_.id, Phase.GEPUBLICEERD)
-    mark_published(session, result, actor.staff_id, now)
-    return round_
-
-
-def mark_published(
-    session: Session, result: Result, actor_id: int | None, now: dt.datetime
-) -> None:
     result.status = ResultStatus.GEPUBLICEERD.value
     result.published_at = now
     session.flush()
-    round_ = session.get(Round, result.round_id)
     audit.record(
         session,
-        actor_id,
+        actor.staff_id,
         "result.publish",
         "round",
-        result.round_id,
-        round_.area_id if round_ is not None else None,
+        round_.id,
+        round_.area_id,
         sha256=result.ballots_sha256,
     )
+    return round_
 
 
 @event.listens_for(Result, "before_update")

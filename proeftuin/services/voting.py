@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -36,8 +35,6 @@ from proeftuin.services import ballot_rules, codes, lookup, ratelimit
 
 log = logging.getLogger(__name__)
 
-# A pause inside the casting transaction, for tests that must make races real; zero in production.
-TEST_CAST_DELAY_SECONDS = 0.0
 REVOKED = _("Deze code is ingetrokken. Neem contact op met de gemeente.")
 
 
@@ -227,8 +224,6 @@ def cast(
         _check_channel(existing.channel, channel)
     plans = {row.public_id: row for row in rows if row.id is not None}
     chosen = ballot_rules.validate(round_, plans, choices)
-    if TEST_CAST_DELAY_SECONDS:
-        time.sleep(TEST_CAST_DELAY_SECONDS)
     receipt = _new_receipt()
     stamp = {"receipt": receipt, "cast_on": today, "submission_token": submission_token}
     if existing is None:

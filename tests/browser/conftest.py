@@ -53,10 +53,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import uvicorn
 
+from proeftuin import demo as demo_service
 from proeftuin.config import Settings
 from proeftuin.db import Database, transact
-from proeftuin.services import demo as demo_service
-from proeftuin.services.demo import DemoSummary
+from proeftuin.demo import DemoSummary
 from proeftuin.web.app import create_app
 
 REQUIRED = os.environ.get("PROEFTUIN_REQUIRE_BROWSER") == "1"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from proeftuin.services.demo import DemoSummary
+from proeftuin.demo import DemoSummary
 from tests.browser.axe import assert_accessible, assert_no_horizontal_scroll, assert_touch_targets
 from tests.browser.conftest import LiveServer, sqlite_only
 

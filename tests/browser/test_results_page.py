@@ -10,7 +10,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from proeftuin.db import transact, utcnow
-from proeftuin.services import demo_results
+from proeftuin.demo import results as demo_results
 from tests.browser.axe import assert_accessible, assert_no_horizontal_scroll, assert_touch_targets
 from tests.browser.conftest import LiveServer, sqlite_only
 

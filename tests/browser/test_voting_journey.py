@@ -16,9 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from proeftuin.db import read
+from proeftuin.demo import VOTING_ROUND_SLUG, DemoSummary
 from proeftuin.models import Ballot, BallotChoice, Plan, Round
 from proeftuin.services.codes import display
-from proeftuin.services.demo import VOTING_ROUND_SLUG, DemoSummary
 from proeftuin.web import voting as voting_web
 from tests.browser.axe import assert_accessible, assert_no_horizontal_scroll, assert_touch_targets
 from tests.browser.conftest import BrowserLog, LiveServer, sqlite_only

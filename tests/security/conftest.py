@@ -37,8 +37,10 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.testclient import TestClient
 
+from proeftuin import demo
 from proeftuin.config import Settings
 from proeftuin.db import Base, Database, read, transact, utcnow
+from proeftuin.demo import DemoSummary
 from proeftuin.models import (
     Area,
     Membership,
@@ -51,8 +53,7 @@ from proeftuin.models import (
     StaffSession,
     StaffUser,
 )
-from proeftuin.services import accounts, codes, demo, plans, results, rounds, voting
-from proeftuin.services.demo import DemoSummary
+from proeftuin.services import accounts, codes, plans, results, rounds, voting
 from proeftuin.services.permissions import Actor
 from proeftuin.services.plans import PlanInput
 from proeftuin.web.app import SESSION_COOKIE, create_app

@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from sqlalchemy.orm import Session
 
+from proeftuin import i18n
 from proeftuin.db import Database, read, transact
 from proeftuin.errors import NotAllowed
 from proeftuin.services import codes, letters
@@ -33,7 +34,9 @@ def _setup(db: Database) -> tuple[int, Actor, Actor]:
     return transact(db, build)
 
 
-def _letters(db: Database, actor: Actor, round_id: int, plain: list[str]) -> list[letters.Letter]:
+def _letters(
+    db: Database, actor: Actor, round_id: int, plain: list[str], language: str | None = None
+) -> list[letters.Letter]:
     return read(
         db,
         letters.letters_for_round,
@@ -42,6 +45,7 @@ def _letters(db: Database, actor: Actor, round_id: int, plain: list[str]) -> lis
         plain,
         "https://stem.veenhoven.nl/",
         "Gemeente Veenhoven",
+        language,
     )
 
 
@@ -64,6 +68,30 @@ def test_a_letter_has_everything_a_resident_needs(db: Database) -> None:
     # Dutch local time: 1 March 09:00 and 17 March 22:00 (UTC+1).
     assert "Stemmen kan vanaf 1 maart 2027 om 09:00 uur." in first.instructions
     assert "Stem op tijd: het kan tot 17 maart 2027 om 22:00 uur." in first.instructions
+
+
+def test_a_letter_printed_in_english_is_english_throughout(db: Database) -> None:
+    round_id, moderator, _ = _setup(db)
+    [letter] = _letters(db, moderator, round_id, [codes.generate_code()], "en")
+    assert letter.language == "en"
+    assert letter.instructions[0] == "You can help decide how 50,000 euros are spent in Noord."
+    assert "You can vote from 1 March 2027 at 09:00." in letter.instructions
+    assert "Vote in time: you can vote until 17 March 2027 at 22:00." in letter.instructions
+    assert not any("stemmen" in step.lower() for step in letter.instructions)
+    assert ET.fromstring(letter.qr_svg).find(f"{SVG}title").text == "QR code: scan to vote"
+
+
+def test_without_a_language_a_letter_is_in_that_of_the_request(db: Database) -> None:
+    round_id, moderator, _ = _setup(db)
+    [dutch] = _letters(db, moderator, round_id, [codes.generate_code()])
+    token = i18n.current_language.set("en")  # as the web's language middleware sets it
+    try:
+        [english] = _letters(db, moderator, round_id, [codes.generate_code()])
+    finally:
+        i18n.current_language.reset(token)
+    assert (dutch.language, english.language) == ("nl", "en")
+    assert dutch.instructions[-1] == "Vragen? Neem contact op met de gemeente."
+    assert english.instructions[-1] == "Questions? Contact the municipality."
 
 
 def test_instructions_are_short_sentences(db: Database) -> None:

@@ -12,7 +12,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from proeftuin.allocation import parse_pb
-from proeftuin.db import Database, read, transact, utcnow
+from proeftuin.db import Database, read, transact
+from proeftuin.demo import results as demo_results
 from proeftuin.errors import Invalid, InvalidForm, NotAllowed, NotFound, PhaseClosed
 from proeftuin.models import (
     PHASE_ORDER,
@@ -26,7 +27,7 @@ from proeftuin.models import (
     ResultStatus,
     Round,
 )
-from proeftuin.services import demo_results, open_data, result_record, results, rounds
+from proeftuin.services import open_data, result_record, results, rounds
 from proeftuin.services.permissions import Actor
 from tests.services.factories import make_round, make_staff
 
@@ -415,20 +416,3 @@ def test_a_round_published_through_the_phase_step_shows_its_signed_off_result(
         assert results.public_view(session, round_.slug).status == ResultStatus.VASTGESTELD
 
     transact(db, run)
-
-
-# -- the demo -----------------------------------------------------------------------------------
-
-
-def test_the_demo_round_is_published_and_greedy_differs_from_equal_shares(db: Database) -> None:
-    slug = transact(db, demo_results.seed_published_round, "pepper", utcnow())
-    assert transact(db, demo_results.seed_published_round, "pepper", utcnow()) == slug
-    view = read(db, results.public_view, slug)
-    assert view.rule == "equal_shares"
-    assert view.turnout.ballots == demo_results.BALLOTS
-    assert 0 < view.turnout.paper < view.turnout.online
-    assert 0.5 < (view.turnout.share_of_codes_used or 0) < 1
-    assert set(view.results["greedy"].selected) != set(view.own.selected)
-    assert read(db, lambda s: s.scalar(select(func.count(Round.id)))) == 1
-    content = read(db, open_data.pabulib_file, slug).content
-    assert open_data.sha256(content) == view.sha256

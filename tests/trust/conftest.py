@@ -4,8 +4,8 @@ PostgreSQL, attacked over HTTP the way the outside world can (tests/trust/server
 - ``trust_db``: per backend, one migrated database for the whole session (``[sqlite]`` and
   ``[postgresql]``); every test seeds its own round (``trust_db.seed_round()``), so tests share
   the database without sharing ballots.
-- ``trust_server``: per backend, one server for the session, with the test-only pause of
-  ``CAST_DELAY_MS`` inside the casting transaction, so concurrent submissions really overlap.
+- ``trust_server``: per backend, one server for the session, with a pause of ``CAST_DELAY_MS``
+  inside the casting transaction (cast_pause.py), so concurrent submissions really overlap.
   Tests may restart it (``restart()``, ``restart(hard=True)`` for kill -9) but leave it running
   with its settings as they found them.
 - ``server_factory(**env)``: a dedicated server on the same database, stopped after the test.
@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import BACKENDS, need_postgres
+from tests.trust.cast_pause import ENV as CAST_PAUSE_ENV
 from tests.trust.server import Server, TrustDatabase
 
 CAST_DELAY_MS = 20
@@ -48,7 +49,7 @@ def trust_server(
     server = Server(
         trust_db,
         folder,
-        env={"PROEFTUIN_TEST_CAST_DELAY_MS": str(CAST_DELAY_MS)},
+        env={CAST_PAUSE_ENV: str(CAST_DELAY_MS)},
         count_argon2=True,
     )
     server.start()

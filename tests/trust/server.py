@@ -252,7 +252,8 @@ class TrustDatabase:
 
 @dataclass
 class Server:
-    """``python -m proeftuin serve`` on ``database``; ``env`` adds or changes its settings."""
+    """``python -m proeftuin serve`` on ``database``; ``env`` adds or changes its settings (and
+    ``TRUST_CAST_DELAY_MS``, the test-only pause inside the casting transaction: cast_pause.py)."""
 
     database: TrustDatabase
     folder: Path
@@ -299,8 +300,10 @@ class Server:
             PROEFTUIN_ACCESS_LOG="0",
         )
         env.update(self.env)
+        # The probes, and the repository for the test modules they import (tests.trust.cast_pause).
+        path = [str(PROBES), str(REPO), env.get("PYTHONPATH")]
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, path))
         if self.count_argon2:
-            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROBES), env.get("PYTHONPATH")]))
             env["TRUST_ARGON2_LOG"] = str(self.argon2_log)
         return env
 

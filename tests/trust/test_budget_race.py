@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from proeftuin.services import voting
+from tests.trust.cast_pause import paused_casts
 from tests.trust.client import Burst, Voter, new_token
 from tests.trust.paper_race import paper_against_online
 from tests.trust.server import SeededRound, Server, TrustDatabase
@@ -56,14 +56,13 @@ def test_paper_and_online_at_once_store_one_whole_valid_ballot(
     trust_db: TrustDatabase,
     trust_server: Server,
     knapsack: SeededRound,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A clerk types selection A from a paper ballot while the resident casts B online."""
-    monkeypatch.setattr(voting, "TEST_CAST_DELAY_SECONDS", 0.02)  # the paper side pauses too
     a, b = selections(knapsack)
     clerk = trust_db.staff()
     key = trust_db.voter_key
     with (
+        paused_casts(0.02),  # the paper side, in this process, pauses too
         Voter(trust_server.url) as voter,
         Burst(trust_server.url, senders=EDITS, extra_parties=1) as burst,
     ):

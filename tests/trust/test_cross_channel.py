@@ -10,8 +10,9 @@ import pytest
 
 from proeftuin.db import transact, utcnow
 from proeftuin.errors import Invalid
-from proeftuin.services import paper, voting
+from proeftuin.services import paper
 from proeftuin.services.permissions import Actor
+from tests.trust.cast_pause import paused_casts
 from tests.trust.client import Burst, Voter, new_token
 from tests.trust.paper_race import paper_against_online
 from tests.trust.server import PEPPER, SeededRound, Server, TrustDatabase
@@ -93,13 +94,12 @@ def test_paper_and_online_at_the_same_moment(
     trust_db: TrustDatabase,
     trust_server: Server,
     clerk: Actor,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Both channels inside their casting transaction at once, ten times: whoever commits first
     has the code's one ballot, and the other is told so in plain Dutch."""
-    monkeypatch.setattr(voting, "TEST_CAST_DELAY_SECONDS", 0.02)
     round_ = trust_db.seed_round(code_count=CONCURRENT_REPETITIONS)
     with (
+        paused_casts(0.02),  # the paper side, in this process, pauses too
         Voter(trust_server.url) as voter,
         Burst(trust_server.url, senders=ONLINE_AT_ONCE, extra_parties=1) as burst,
     ):

@@ -88,7 +88,7 @@ def send_and_hang_up(url: str, cookie: str, form: list[tuple[str, str]]) -> None
 def test_a_crash_inside_the_cast_transaction_leaves_no_ballot_and_the_code_usable(
     trust_db: TrustDatabase, server_factory: Callable[..., Server]
 ) -> None:
-    server = server_factory(PROEFTUIN_TEST_CAST_DELAY_MS="2000")
+    server = server_factory(TRUST_CAST_DELAY_MS="2000")
     round_ = trust_db.seed_round(code_count=2)
     choices = {round_.plan_ids[0]: 1, round_.plan_ids[3]: 1}
     paused, written = round_.codes
@@ -113,7 +113,7 @@ def test_a_crash_inside_the_cast_transaction_leaves_no_ballot_and_the_code_usabl
         assert trust_db.ballot_count(round_.id) == 0
         assert {trust_db.code_status(code) for code in round_.codes} == {"unused"}
 
-        server.start(PROEFTUIN_TEST_CAST_DELAY_MS="0")
+        server.start(TRUST_CAST_DELAY_MS="0")
         # The same page sent again after the restart (the pass and the cookie are signed), and
         # the other code typed anew: both count now.
         again = voter.cast(pas, choices, token)

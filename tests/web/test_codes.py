@@ -145,6 +145,20 @@ def test_generated_codes_are_shown_once_as_letters_and_never_stored(
     assert shown_codes(mod_a.get("/beheer/rondes/noord").text) == []
 
 
+def test_letters_printed_from_an_english_session_are_in_english(
+    db: Database, world: World, mod_a: TestClient
+) -> None:
+    add_plan_round(db, world.area_a, "noord", Phase.INDIENEN)
+    mod_a.get("/beheer/rondes/noord/codes?lang=en")  # the choice is kept in the session
+    html = generate(mod_a, "noord", 2).text
+    assert html.count('<article class="letter" lang="en"') == 2
+    assert "Have your say: Ronde noord" in html and "(letter 2 of 2)" in html
+    assert "Your personal code" in html and "How to vote" in html
+    assert "Scan the QR code with the camera of your phone." in html
+    assert "QR code: scan to vote" in html
+    assert "Stem mee" not in html and "Zo stemt u" not in html
+
+
 def test_the_csv_has_one_code_per_row_in_4_4_4(
     db: Database, world: World, mod_a: TestClient
 ) -> None:

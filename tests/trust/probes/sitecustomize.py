@@ -1,8 +1,10 @@
-"""Imported at start-up by every process of a trust-test server that counts password hashing
-(``Server(count_argon2=True)`` puts this folder on PYTHONPATH and names the log file).
+"""Imported at start-up by every process of a trust-test server (``Server`` puts this folder on
+PYTHONPATH), to install what the test asked for in its environment:
 
-One line per argon2 verification, appended with O_APPEND so that both workers can write to the
-same file: the test counts real hash computations instead of guessing them from timings.
+- ``TRUST_ARGON2_LOG``: one line per argon2 verification, appended with O_APPEND so that both
+  workers can write to the same file: the test counts real hash computations instead of guessing
+  them from timings (``Server(count_argon2=True)``).
+- ``TRUST_CAST_DELAY_MS``: the pause inside the casting transaction (tests/trust/cast_pause.py).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import os
 
 _LOG = os.environ.get("TRUST_ARGON2_LOG")
+_CAST_DELAY_MS = int(os.environ.get("TRUST_CAST_DELAY_MS") or 0)
 
 if _LOG:
     import argon2
@@ -25,3 +28,8 @@ if _LOG:
         return bool(_verify(self, *args))
 
     argon2.PasswordHasher.verify = _counted_verify  # type: ignore[method-assign]
+
+if _CAST_DELAY_MS:
+    from tests.trust.cast_pause import install
+
+    install(_CAST_DELAY_MS / 1000)
