@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import tomllib
 from pathlib import Path
 
 import proeftuin.web
@@ -36,3 +37,27 @@ def test_the_check_finds_a_transaction_run_by_hand(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text("async def page(r):\n    return await db.run_read(d, f)\n")
     assert _calls_of_db(sample) == ["sample.py:2 db.run_read"]
+
+
+def _contract(name: str) -> dict[str, object]:
+    pyproject = Path(proeftuin.web.__file__).parents[2] / "pyproject.toml"
+    contracts = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["importlinter"]
+    found = [c for c in contracts["contracts"] if c["name"] == name]
+    assert len(found) == 1, name
+    contract: dict[str, object] = found[0]
+    return contract
+
+
+def _domain_modules() -> set[str]:
+    services = WEB.parent / "services"
+    return {f"proeftuin.services.{p.stem}" for p in services.glob("*.py") if p.stem != "__init__"}
+
+
+def test_the_import_contracts_name_every_domain_module() -> None:
+    """A new domain module falls under both contracts: it must be listed in pyproject.toml."""
+    domain = _domain_modules()
+    assert "proeftuin.services.voting" in domain
+    web = _contract("The web layer reaches the domain only through the page tier")
+    assert set(web["forbidden_modules"]) >= domain - {"proeftuin.services.permissions"}
+    below = _contract("Domain services never import the page tier or the demo")
+    assert set(below["source_modules"]) == domain
