@@ -1,4 +1,4 @@
-"""Loading and counting a round of 100,000 ballots, on SQLite and PostgreSQL (issue 6: under 5 s).
+"""Loading and counting a round of 100,000 ballots, on SQLite and PostgreSQL (target: under 5 s).
 
     python benchmarks/counting.py                 # both databases, 100,000 ballots
     python benchmarks/counting.py --ballots 20000 --sqlite-only

@@ -1,4 +1,4 @@
-"""Load benchmark: residents voting against ``proeftuin serve`` on loopback (issue 7, row 11).
+"""Load benchmark: residents voting against ``proeftuin serve`` on loopback.
 
     python benchmarks/load.py --db sqlite --requests 6000
     python benchmarks/load.py --db postgresql --requests 6000 --workers 2
@@ -28,7 +28,7 @@ of the server and of the load generator, and the rates those allow on this machi
 nothing else runs (on PostgreSQL counting the database server's CPU too): on a shared machine
 the wall-clock rates say more about the neighbours.
 
-Targets (issue 7): SQLite >= 300 ballots/s with p99 < 250 ms, zero errors, zero lost or double
+Targets: SQLite >= 300 ballots/s with p99 < 250 ms, zero errors, zero lost or double
 ballots; PostgreSQL at least the same; casting >= 25 % of the ceiling. The exit status is 1 when
 a correctness check fails (errors, lost or double ballots), not when a speed target is missed.
 """

@@ -1,4 +1,4 @@
-"""The data model (DESIGN.md §3). Constraints here are the last line of defence for the data.
+"""The data model. Constraints here are the last line of defence for the data.
 
 Money is whole euros (integers). Times are UTC and timezone-aware. Enumerations are short strings
 with CHECK constraints, so both SQLite and PostgreSQL enforce them and migrations stay plain.

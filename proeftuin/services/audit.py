@@ -1,4 +1,4 @@
-"""The audit log: who did what, when, to which object (issue 5, point 8).
+"""The audit log: who did what, when, to which object.
 
 Details are for people who check the work of staff, so they must never hold what the audit log
 could leak: letter codes, e-mail addresses or what is on a ballot. Keys that name such things are

@@ -1,4 +1,6 @@
-"""Letter codes: the strongest credential, one per resident from the register (DESIGN.md §4.3).
+"""Letter codes: the strongest credential, one per resident from the register.
+
+See docs/decisions.md, Letter codes.
 
 A code is 12 characters of Crockford base32 (no I, L, O or U to misread), printed as 4-4-4. Only
 HMAC-SHA256(pepper, code) is stored; the pepper lives outside the database, so a stolen database

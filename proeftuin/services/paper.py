@@ -1,4 +1,6 @@
-"""Paper ballots, entered by staff with the letter code printed on them (DESIGN.md §4.3).
+"""Paper ballots, entered by staff with the letter code printed on them.
+
+See docs/decisions.md, Paper ballots.
 
 The code is the same credential as online, so a code that voted online cannot also vote on paper
 (and the other way round); the ballot is counted with the online ones, marked as paper.

@@ -1,4 +1,6 @@
-"""Failure counters in the database, shared by every worker and host (DESIGN.md §4.7).
+"""Failure counters in the database, shared by every worker and host.
+
+See docs/decisions.md, Rate limits.
 
 Only failures count (wrong codes, wrong passwords), so a community centre can help hundreds of
 residents from one IP. Counts are kept per minute and summed over a sliding window; keys are HMACs,

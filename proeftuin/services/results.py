@@ -1,5 +1,5 @@
 """A round's result: counted after voting closes, compared under the three rules, signed off by the
-council (proces-verbaal), then published (DESIGN.md §4.6, issue 6).
+council (proces-verbaal), then published (docs/decisions.md, Counting, sign-off and publication).
 
 - ``count``: only in gesloten. Runs the round's own rule and, for the comparison, the other two, on
   the same ballots; stores everything (a ``ResultRecord``) with the SHA-256 of the ballot export. A

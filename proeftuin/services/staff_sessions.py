@@ -1,4 +1,4 @@
-"""Staff sign-in and server-side sessions (DESIGN.md §4.5).
+"""Staff sign-in and server-side sessions (docs/decisions.md, Sessions).
 
 The cookie carries a random token; only its hash is stored. A session ends after 30 minutes idle or
 12 hours in all, on logout, and for every device at once when the password changes (the account's

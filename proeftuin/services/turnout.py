@@ -1,8 +1,8 @@
 """Turnout while voting runs: how many take part, per day and per channel.
 
-Never a tally (DESIGN.md §4.6): nothing here counts anything per plan, so no one, moderators
-included, can see how plans are doing before the round closes. The figures come from the ballot
-and code tables only; ``BallotChoice`` is not read.
+Never a tally (docs/decisions.md, Results embargo): nothing here counts anything per plan,
+so no one, moderators included, can see how plans are doing before the round closes. The
+figures come from the ballot and code tables only; ``BallotChoice`` is not read.
 """
 
 from __future__ import annotations

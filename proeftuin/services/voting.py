@@ -1,4 +1,6 @@
-"""Casting ballots: one credential, one ballot, enforced by the database (DESIGN.md §4).
+"""Casting ballots: one credential, one ballot, enforced by the database.
+
+See docs/decisions.md, One credential, one ballot.
 
 A credential (a letter code, or a verified e-mail address) becomes a pseudonymous ``voter_key``;
 the ballot row holds that key and nothing else about the voter. Everything is checked inside the

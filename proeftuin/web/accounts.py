@@ -1,5 +1,5 @@
 """Staff accounts in the browser: sign in and out, the second factor, the password, and the
-warning before an idle session ends (DESIGN.md §4.5)."""
+warning before an idle session ends (docs/decisions.md, Sessions)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Where a staff member's sign-in lives in the cookie session (DESIGN.md §4.5).
+"""Where a staff member's sign-in lives in the cookie session (docs/decisions.md, Sessions).
 
 The signed cookie holds only a random session token; the server keeps its hash in
 ``StaffSession`` and checks it (revoked, idle, absolute age, session_version) on every staff

@@ -1,4 +1,4 @@
-"""Rounds and the review queue under /beheer/rondes (issue 5, items 3 and 4).
+"""Rounds and the review queue under /beheer/rondes.
 
 A round is named by its slug and a plan by its public id; services.round_admin checks the area
 and that the plan belongs to the round. Every action is a plain form POST answered with 303 (or

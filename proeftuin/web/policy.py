@@ -1,8 +1,9 @@
 """Every staff route states who may reach it; nothing under /beheer exists without a policy.
 
-``staff_route`` wraps an endpoint: it checks the server-side staff session (DESIGN.md §4.5) and the
-role before the endpoint runs, and puts the ``Actor`` on ``request.state.actor``. Which *areas* an
-actor may touch is decided by the services (``services.permissions``), never here alone.
+``staff_route`` wraps an endpoint: it checks the server-side staff session (docs/decisions.md,
+Sessions) and the role before the endpoint runs, and puts the ``Actor`` on
+``request.state.actor``. Which *areas* an actor may touch is decided by the services
+(``services.permissions``), never here alone.
 """
 
 from __future__ import annotations

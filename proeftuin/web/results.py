@@ -3,7 +3,8 @@ downloads of a published round; and for staff, counting, comparing the rules, th
 (sign-off) and publishing.
 
 Public pages are 404 until the round is published. Staff pages show no tally before the round is
-gesloten (DESIGN.md §4.6): the services refuse to count earlier and have nothing to show.
+gesloten (docs/decisions.md, Results embargo): the services refuse to count earlier and have
+nothing to show.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Journey (issue 5, item 9): on a tablet, a moderator signs in, creates a round, opens it for
+"""Journey: on a tablet, a moderator signs in, creates a round, opens it for
 plans, accepts and rejects plans (in place, with htmx), opens voting, generates letter codes,
 prints the letters, enters a paper ballot and closes the round. Every page is checked with
 axe-core and for reflow, and photographed at tablet and phone width."""

@@ -1,4 +1,4 @@
-"""Row 8 of issue 7: the XSS and injection corpus.
+"""The XSS and injection corpus.
 
 Payloads (script tags, broken-out attributes with event handlers, SVG onload, ``javascript:``
 links in Markdown, template syntax ``{{7*7}}`` and ``{% raw %}``, Python format fields, unicode

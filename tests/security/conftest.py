@@ -1,4 +1,4 @@
-"""A fully seeded app for the security tests (issue 7, rows 7 to 10), on both databases.
+"""A fully seeded app for the security tests, on both databases.
 
 ``world`` is the demo gemeente plus an admin, a moderator of every area, a second moderator (the
 object of the admin's actions), a resident with a plan of their own, and a small round that went

@@ -1,4 +1,4 @@
-"""Row 9 of issue 7: bad input, on both databases. Oversized bodies, 10,000 choices on a ballot,
+"""Bad input, on both databases. Oversized bodies, 10,000 choices on a ballot,
 negative and huge amounts, unknown ids, duplicate fields, wrong types, null bytes, invalid UTF-8
 and over-long text in every form a resident, moderator or admin can send.
 

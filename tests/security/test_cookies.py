@@ -1,4 +1,4 @@
-"""Row 7 of issue 7: the session cookie. Its flags; that it holds nothing secret (decoded, after
+"""The session cookie. Its flags; that it holds nothing secret (decoded, after
 every kind of visit); that a staff cookie is worthless after signing out; that signing in starts a
 new session with a new CSRF token; and that it cannot be forged."""
 

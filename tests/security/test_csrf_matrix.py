@@ -1,4 +1,4 @@
-"""Row 7 of issue 7: the CSRF matrix, on every state-changing route the app has.
+"""The CSRF matrix, on every state-changing route the app has.
 
 The routes come from the app itself; the form for each comes from the pages (what a real browser
 would send), so every forged request below would have done something had it been let through:

@@ -1,4 +1,4 @@
-"""Row 7 of issue 7: the security headers on every response of a crawl of the whole site.
+"""The security headers on every response of a crawl of the whole site.
 
 Every GET route, its path parameters filled from the seeded objects, is fetched as anonymous, a
 resident, a moderator and an admin; every page on the site they link to is fetched too (up to a

@@ -1,4 +1,4 @@
-"""Row 8 of issue 7: open redirects. Every place that takes a ``next`` (found on the pages: links
+"""Open redirects. Every place that takes a ``next`` (found on the pages: links
 with ``?next=`` and forms with a ``next`` field, as every role sees them), given an address on
 another site in each way a browser would follow one, sends the visitor somewhere on this site:
 straight away, after signing in (staff, and residents through the mailed link), and with htmx.

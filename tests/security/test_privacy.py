@@ -1,4 +1,4 @@
-"""Row 10 of issue 7: privacy. What the app logs and audits holds no code, address, cookie or
+"""Privacy. What the app logs and audits holds no code, address, cookie or
 ballot; and ``proeftuin purge`` removes personal data after the retention period while the
 anonymous ballots and the results stay exactly as they were.
 """

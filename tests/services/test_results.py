@@ -1,4 +1,4 @@
-"""Counting, comparing, signing off and publishing a round's result (issue 6)."""
+"""Counting, comparing, signing off and publishing a round's result."""
 
 from __future__ import annotations
 

@@ -84,7 +84,7 @@ def test_an_empty_round_has_no_turnout_yet(db: Database) -> None:
 
 def test_turnout_holds_nothing_per_plan(db: Database) -> None:
     """The same participation with opposite choices gives the very same turnout: nothing in it
-    depends on what was chosen, so it cannot reveal a tally (DESIGN.md §4.6)."""
+    depends on what was chosen, so it cannot reveal a tally (docs/decisions.md, Results embargo)."""
     first, first_codes, first_moderator = _round(db, "a")
     second, second_codes, second_moderator = _round(db, "b")
     pattern = [(0, MON, Channel.ONLINE), (1, MON, Channel.ONLINE), (2, TUE, Channel.PAPER)]

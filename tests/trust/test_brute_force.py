@@ -1,4 +1,4 @@
-"""Issue 7, row 6: guessing letter codes and staff passwords gets nowhere.
+"""Guessing letter codes and staff passwords gets nowhere.
 
 Each visitor below has its own source address on the loopback network (any 127.x.y.z reaches the
 server), so the server sees the attacker's own IP, as it would in production.

@@ -1,4 +1,4 @@
-"""Issue 7, row 3: edits of one ballot at the same moment, each within the budget but not
+"""Edits of one ballot at the same moment, each within the budget but not
 together, never leave a stored ballot that breaks the round's rules.
 
 A knapsack round with a budget of € 10.000: selection A (€ 6.000 + € 4.000) fits, selection B

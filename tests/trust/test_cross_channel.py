@@ -1,4 +1,4 @@
-"""Issue 7, row 4: one letter code, online and on paper, in every order and at once: one ballot.
+"""One letter code, online and on paper, in every order and at once: one ballot.
 
 Online goes through the real server; the paper ballot is entered in-process by a clerk
 (services.paper, as the staff pages do) on the same database, while the server runs.

@@ -1,4 +1,4 @@
-"""Issue 7, row 5: a ballot that was acknowledged survives ``kill -9`` of the server.
+"""A ballot that was acknowledged survives ``kill -9`` of the server.
 
 A thousand residents cast with their own codes; the moment the thousandth receipt (303) arrives,
 the whole server process group is killed with SIGKILL, with other casts still in flight. After a
@@ -9,7 +9,7 @@ SQLite runs in WAL mode with ``synchronous=NORMAL`` (proeftuin/db.py): a commit 
 file, in the operating system's page cache, before the answer is sent, so killing the process
 cannot lose it. A power cut or kernel crash can lose the last commits before the next WAL sync;
 ``synchronous=FULL`` would close that gap at the price of an fsync per ballot. That is a
-decision about hardware failure (see the report for issue 7), not about this test.
+decision about hardware failure (docs/decisions.md), not about this test.
 """
 
 from __future__ import annotations

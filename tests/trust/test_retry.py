@@ -1,4 +1,4 @@
-"""Issue 7, row 2: double clicks, retries and crashes around the commit of a ballot.
+"""Double clicks, retries and crashes around the commit of a ballot.
 
 - the same submission sent twice at once, and again later: one ballot, one receipt;
 - the answer lost after the commit (the connection closed before reading it), then the browser's

@@ -1,4 +1,4 @@
-"""Issue 7, row 1: fifty submissions of one code at the same moment make exactly one ballot.
+"""Fifty submissions of one code at the same moment make exactly one ballot.
 
 Four processes send the fifty casts, released together by one barrier, to a real server with two
 workers; the server pauses inside the casting transaction (``CAST_DELAY_MS``) so that the
@@ -69,7 +69,8 @@ def test_fifty_different_submissions_of_one_code_at_once_still_leave_one_ballot(
     trust_db: TrustDatabase, trust_server: Server, burst: Burst
 ) -> None:
     """Fifty open tabs, each with its own review page: each cast replaces the one before (the
-    last one counts, DESIGN.md §4.1), and never is a second ballot stored next to it."""
+    last one counts: docs/decisions.md, Revoting), and never is a second ballot stored next to
+    it."""
     round_ = trust_db.seed_round(code_count=DIFFERENT_TOKEN_REPETITIONS)
     plans = round_.plan_ids
     with Voter(trust_server.url) as voter:

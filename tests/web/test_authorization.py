@@ -1,4 +1,4 @@
-"""The authorization matrix (issue 5): every route under /beheer states its policy, and no actor
+"""The authorization matrix: every route under /beheer states its policy, and no actor
 reaches what is not theirs.
 
 The routes are discovered from the real app, not listed here: a new page under /beheer is tested

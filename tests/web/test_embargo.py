@@ -1,5 +1,5 @@
-"""The results embargo (DESIGN.md §4.6): while voting runs, nothing shows how many votes a plan has,
-to anyone, moderators and admins included; and the public sees nothing until publication.
+"""The results embargo (docs/decisions.md): while voting runs, nothing shows how many votes a
+plan has, to anyone, moderators and admins included; and the public sees nothing until publication.
 
 The routes are discovered from the real app, so a page added later is checked the moment it
 exists. The round's plans get vote counts no other number on a page is likely to share (1,237,

@@ -246,7 +246,7 @@ class TurnoutPage:
 
 @declare.read
 def turnout_page(session: Session, actor: Actor, slug: str) -> TurnoutPage:
-    """Turnout without a tally (DESIGN.md §4.6): nothing here is counted per plan."""
+    """Turnout without a tally (docs/decisions.md, Results embargo): nothing per plan."""
     round_ = lookup.staff_round(session, actor, slug)
     figures = turnout.turnout(session, actor, round_.id)
     ballots = {d.day: d.count for d in figures.ballots_per_day}
