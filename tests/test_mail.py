@@ -19,7 +19,7 @@ from proeftuin import i18n, mail
 from proeftuin.config import Settings
 from proeftuin.db import Database, read, transact
 from proeftuin.models import Phase
-from proeftuin.services import moderation, outbox
+from proeftuin.services import lookup, moderation, outbox
 from proeftuin.services.permissions import Actor
 from proeftuin.web.app import create_app
 from tests.services.factories import make_plan, make_resident, make_round, make_staff
@@ -170,11 +170,13 @@ def test_a_decision_mailed_to_the_author_is_in_the_language_of_the_request_that_
     try:
         transact(
             db,
-            moderation.reject,
-            moderator,
-            public_id,
-            "Te duur voor dit budget.",
-            "http://testserver/plannen/speeltuin",
+            lambda session: moderation.reject(
+                session,
+                moderator,
+                lookup.staff_plan(session, moderator, public_id),
+                "Te duur voor dit budget.",
+                "http://testserver/plannen/speeltuin",
+            ),
         )
     finally:
         i18n.current_language.reset(token)
@@ -188,7 +190,15 @@ def test_a_decision_mailed_to_the_author_is_in_the_language_of_the_request_that_
 
 def test_outside_a_request_mail_is_in_dutch(db: Database) -> None:
     moderator, public_id = transact(db, _plan_with_an_author)
-    transact(db, moderation.ask_changes, moderator, public_id, "Graag een tekening erbij.")
+    transact(
+        db,
+        lambda session: moderation.ask_changes(
+            session,
+            moderator,
+            lookup.staff_plan(session, moderator, public_id),
+            "Graag een tekening erbij.",
+        ),
+    )
     [queued] = read(db, outbox.recent)
     assert queued.subject == "Uw plan: wilt u iets aanpassen?"
     assert queued.body.startswith("Hallo Fatima,\n")

@@ -41,8 +41,8 @@ from proeftuin.services import (
     audit,
     codes,
     explain_nl,
+    lookup,
     open_data,
-    permissions,
     result_record,
     rounds,
 )
@@ -85,17 +85,8 @@ class ResultLocked(Invalid):
 # -- counting -----------------------------------------------------------------------------------
 
 
-def staff_round(session: Session, actor: Actor, slug: str) -> Round:
-    """The round by slug, if the actor may work on its area."""
-    round_ = session.scalar(select(Round).where(Round.slug == slug))
-    if round_ is None:
-        raise NotFound()
-    permissions.require_area(actor, round_.area_id)
-    return round_
-
-
 def count(session: Session, actor: Actor, slug: str, now: dt.datetime) -> Result:
-    round_ = staff_round(session, actor, slug)
+    round_ = lookup.staff_round(session, actor, slug)
     existing = _result(session, round_.id)
     if existing is not None and existing.status != ResultStatus.CONCEPT:
         audit.record(
@@ -230,7 +221,7 @@ def sign_off(
     now: dt.datetime,
 ) -> Result:
     """Record the council's decision: the result becomes vastgesteld and immutable."""
-    round_ = staff_round(session, actor, slug)
+    round_ = lookup.staff_round(session, actor, slug)
     _require_closed(round_)
     result = _result(session, round_.id)
     if result is None:
@@ -269,7 +260,7 @@ def sign_off(
 
 def publish(session: Session, actor: Actor, slug: str, now: dt.datetime) -> Round:
     """Publish a signed-off result: the round moves to gepubliceerd."""
-    round_ = staff_round(session, actor, slug)
+    round_ = lookup.staff_round(session, actor, slug)
     result = _result(session, round_.id)
     if round_.phase != Phase.GESLOTEN:
         raise PhaseClosed(ALREADY_PUBLISHED if round_.phase == Phase.GEPUBLICEERD else NOT_YET)
@@ -408,7 +399,7 @@ class StaffResult:
 
 
 def staff_view(session: Session, actor: Actor, slug: str) -> StaffResult:
-    round_ = staff_round(session, actor, slug)
+    round_ = lookup.staff_round(session, actor, slug)
     phase = Phase(round_.phase)
     closed = phase in (Phase.GESLOTEN, Phase.GEPUBLICEERD)
     result = _result(session, round_.id) if closed else None

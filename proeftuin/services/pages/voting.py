@@ -31,6 +31,7 @@ from proeftuin.models import (
     Resident,
     Round,
     VotingCode,
+    plan_cost,
 )
 from proeftuin.services import ballot_rules, codes, eligibility, lookup, ratelimit, voting
 from proeftuin.services.ballot_rules import BallotState
@@ -244,7 +245,7 @@ def _option(plan: Row[*tuple[Any, ...]]) -> Option:
         public_id=plan.public_id,
         title=plan.title,
         summary=plan.summary,
-        cost=plan.official_cost if plan.official_cost is not None else plan.estimated_cost,
+        cost=plan_cost(plan.official_cost, plan.estimated_cost),
         theme=plan.theme,
         location=plan.location,
         self_executed=plan.self_executed,
