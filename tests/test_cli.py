@@ -146,3 +146,13 @@ def test_allocate_on_a_malformed_file_exits_2_naming_the_line(tmp_path: Path) ->
     assert result.exit_code == 2
     assert "line 6" in result.output
     assert "Traceback" not in result.output
+
+
+def test_allocate_on_an_empty_or_blank_file_says_so_in_one_line(tmp_path: Path) -> None:
+    for content in ("", " \n\n"):
+        empty = tmp_path / "empty.pb"
+        empty.write_text(content)
+        result = CliRunner().invoke(main, ["allocate", str(empty)])
+        assert result.exit_code == 2
+        message = "line 1: the file is empty (expected META, PROJECTS and VOTES)"
+        assert result.output == f"Error: {empty}: {message}\n"
