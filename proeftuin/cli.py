@@ -11,7 +11,7 @@ from typing import NoReturn
 import click
 
 from proeftuin import migrate
-from proeftuin.allocation import pabulib, report
+from proeftuin.allocation import batch, report
 from proeftuin.allocation.ties import TieBreak
 from proeftuin.config import ConfigError, Settings, load_settings
 from proeftuin.db import connect, rehearse, transact, utcnow
@@ -108,9 +108,25 @@ def create_admin(email: str, name: str, password: str) -> None:
     click.echo(f"Admin {email} created.")
 
 
+_ORDINAL_HELP = (
+    "How ordinal (ranked) ballots are counted: points by rank (of rankings of at most k plans, k "
+    "from META max_length, the first gets k points, the next one less; the file's own points per "
+    "rank when it gives them), or approval of the ranked plans (as pabutools reads them). "
+    "Approval ballots count approvals, cumulative ballots their points. The reading used is named "
+    "in the output."
+)
+
+
 @main.command()
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--rule", type=click.Choice(report.RULES), default="equal-shares", show_default=True)
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "--rule",
+    type=click.Choice([*report.RULES, "official"]),
+    default="equal-shares",
+    show_default=True,
+    help="official: the rule the file's META names (greedy, greedy-threshold, greedy-no-skip, "
+    "greedy-exclusive, greedy-custom, equalshares...), as the city ran it.",
+)
 @click.option(
     "--utility",
     type=click.Choice(report.UTILITIES),
@@ -126,39 +142,117 @@ def create_admin(email: str, name: str, password: str) -> None:
     help="Equal shares: how left-over budget is spent.",
 )
 @click.option(
+    "--threshold",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="greedy and greedy-no-skip: the support a plan needs at least to be funded.",
+)
+@click.option(
+    "--ordinal",
+    type=click.Choice(["points-by-rank", "approval"]),
+    default="points-by-rank",
+    show_default=True,
+    help=_ORDINAL_HELP,
+)
+@click.option(
     "--tie-break",
     type=click.Choice([t.value for t in TieBreak]),
     default=TieBreak.LOTTERY.value,
     show_default=True,
 )
 @click.option("--seed", default="", help="Seed of the tie-break lottery (published with results).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print JSON Lines: one object per file, not a table."
+)
+@click.option(
+    "--check-official",
+    is_flag=True,
+    help="Compare each outcome with the file's official one (its selected column), print a "
+    "summary per rule and exit with 1 when any differs or cannot be computed.",
+)
 def allocate(
-    file: str,
+    files: tuple[str, ...],
     rule: str,
     utility: str,
     completion: str,
+    threshold: int,
+    ordinal: str,
     tie_break: str,
     seed: str,
     as_json: bool,
+    check_official: bool,
 ) -> None:
-    """Run an allocation rule on a Pabulib FILE and say which plans are funded, and why."""
-    try:
-        election = pabulib.read_pb(file)
-    except (pabulib.PabulibError, OSError, UnicodeDecodeError) as error:
-        _fail(f"{file}: {error}", code=2)
-    outcome = report.allocate(
-        election,
-        rule,
-        utility=utility,
-        completion=completion,
-        tie_break=TieBreak(tie_break),
-        seed=seed,
+    """Run an allocation rule on Pabulib FILES (or folders of .pb files): which plans are funded,
+    and why; with --rule official, the rule each file names, compared with the city's outcome."""
+    if threshold and rule not in ("greedy", "greedy-no-skip"):
+        _fail("--threshold applies to --rule greedy and greedy-no-skip only", code=2)
+    options = batch.Options(
+        rule, utility, completion, TieBreak(tie_break), seed, threshold, ordinal
     )
-    if as_json:
-        click.echo(json.dumps(report.report_json(election, outcome), indent=2, ensure_ascii=False))
-    else:
-        click.echo(report.format_report(election, outcome))
+    paths = list(batch.pb_files(files))
+    if not paths:
+        _fail(f"no .pb files in {', '.join(files)}", code=2)
+    runs = []
+    for path in paths:
+        run = batch.run_file(path, options)
+        runs.append(run)
+        if run.error is not None:
+            click.echo(f"Error: {path}: {run.error}", err=True)
+        elif run.problem is not None:
+            click.echo(f"{path}: cannot run the file's rule: {run.problem}", err=True)
+        if as_json:
+            click.echo(json.dumps(run.record(), ensure_ascii=False))
+        elif len(paths) == 1 and run.outcome is not None and run.election is not None:
+            click.echo(
+                report.format_report(run.election, run.outcome, run.support(), _preamble(run))
+            )
+        elif len(paths) > 1 and run.error is None:
+            click.echo(_one_line(run))
+    if check_official:
+        tallies = batch.summary(runs)
+        for line in batch.summary_lines(tallies):
+            click.echo(line, err=as_json)
+        for run in runs:
+            if run.error is None and run.selection is not None and not run.matches_official:
+                why = run.official.reasons if run.official is not None else ()
+                because = "; ".join([run.problem] if run.problem else why) or "no reason known"
+                click.echo(f"  not reproduced: {run.file}: {because}", err=as_json)
+    if any(run.error is not None for run in runs):
+        sys.exit(2)
+    if check_official and any(tally.differ for tally in batch.summary(runs).values()):
+        sys.exit(1)
+
+
+def _preamble(run: batch.FileRun) -> list[str]:
+    lines = [f"Ballots: {run.reading}"]
+    if run.official is not None:
+        lines.append(f"The file's rule (META): {run.rule}")
+    lines.extend(f"Note: {note}" for note in run.notes)
+    lines.append(f"Official outcome: {_official_words(run)}")
+    if run.matches_official is False and run.official is not None:
+        lines.extend(f"  {reason}" for reason in run.official.reasons)
+    return lines
+
+
+def _official_words(run: batch.FileRun) -> str:
+    if run.selection is None:
+        return "not in the file"
+    if run.matches_official:
+        return "reproduced"
+    record = run.record()
+    missing = ", ".join(record.get("official_not_selected", [])) or "none"
+    extra = ", ".join(record.get("selected_not_official", [])) or "none"
+    return f"differs (funded by the city only: {missing}; funded here only: {extra})"
+
+
+def _one_line(run: batch.FileRun) -> str:
+    if run.outcome is None:
+        return f"{run.file}: {run.rule}: not run ({run.problem})"
+    return (
+        f"{run.file}: {run.rule}: {len(run.outcome.selected)} plans funded; "
+        f"official outcome {_official_words(run)}"
+    )
 
 
 @main.command()

@@ -160,19 +160,8 @@ def _count(election: Election, notes: list[str]) -> tuple[Election, list[int] | 
         _compare_column(election, "votes", election.approvals.tolist(), notes)
         _compare_column(election, "score", election.points.tolist(), notes)
         return election, None, f"{written or 'points'} ballots, counted by points"
-    top = _whole(election.meta.get("max_length"))
-    try:
-        ranked = election.as_points_by_rank(top)
-    except ValueError:
-        ranked = election.as_points_by_rank()
-        top = None
-    m = election.matrix
-    given = bool(len(m.points)) and not bool((m.points == 1).all())
-    if given:
-        reading = "ordinal ballots, counted by the points the file gives each rank"
-    else:
-        first = top if top is not None else "the longest ranking's length"
-        reading = f"ordinal ballots, counted as points by rank (first {first}, then one less each)"
+    _compare_column(election, "votes", election.approvals.tolist(), notes)
+    ranked, reading = rank_points(election)
     column = _column(election, "score")
     ours = ranked.points.tolist()
     if column is None:
@@ -185,6 +174,21 @@ def _count(election: Election, notes: list[str]) -> tuple[Election, list[int] | 
         "the score column is counted"
     )
     return ranked, column, "ordinal ballots, counted by the file's score column"
+
+
+def rank_points(election: Election) -> tuple[Election, str]:
+    """Ordinal ballots as points by rank (the first of at most META ``max_length`` plans gets
+    ``max_length`` points, or the longest ranking's length without it), and that reading in words;
+    points the file gives each rank are kept."""
+    top = _whole(election.meta.get("max_length"))
+    longest = int(np.diff(election.matrix.indptr).max(initial=0))
+    if top is None or top < longest:
+        top = longest
+    ranked = election.as_points_by_rank(top)
+    m = election.matrix
+    if len(m.points) and not bool((m.points == 1).all()):
+        return ranked, "ordinal ballots, counted by the points the file gives each rank"
+    return ranked, f"ordinal ballots, counted as points by rank (first {top}, then one less each)"
 
 
 def _compare_column(election: Election, name: str, ours: list[int], notes: list[str]) -> None:
