@@ -1,4 +1,8 @@
-"""The ``proeftuin`` command: a thin layer over the same core the web app uses."""
+"""The ``proeftuin`` command: a thin layer over the same core the web app uses.
+
+Each command imports the database, services or web stack it needs when it runs, so that a command
+that needs none of them (``allocate``) starts fast.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +14,10 @@ from typing import NoReturn
 
 import click
 
-from proeftuin import migrate
 from proeftuin.allocation import batch, report
 from proeftuin.allocation.ties import TieBreak
 from proeftuin.config import ConfigError, Settings, load_settings
-from proeftuin.db import connect, rehearse, transact, utcnow
 from proeftuin.errors import DomainError, NotFound
-from proeftuin.models import Role
-from proeftuin.services import accounts, codes, demo, retention, round_admin, rounds
 
 
 def _settings() -> Settings:
@@ -70,6 +70,8 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
     """Migrate the database to the latest schema (a no-op when it is there already)."""
+    from proeftuin import migrate
+
     settings = _settings()
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     migrate.upgrade(settings.database_url, revision)
@@ -79,6 +81,9 @@ def db_upgrade(revision: str) -> None:
 @main.command("demo")
 def demo_command() -> None:
     """Fill the database with a demo gemeente (idempotent) and list demo letter codes."""
+    from proeftuin.db import connect, transact
+    from proeftuin.services import codes, demo
+
     settings = _settings()
     database = connect(settings.database_url)
     summary = transact(database, demo.seed_demo, settings.code_pepper)
@@ -97,6 +102,10 @@ def demo_command() -> None:
 @click.password_option()
 def create_admin(email: str, name: str, password: str) -> None:
     """Create a staff account with the admin role."""
+    from proeftuin.db import connect, transact
+    from proeftuin.models import Role
+    from proeftuin.services import accounts
+
     settings = _settings()
     database = connect(settings.database_url)
     try:
@@ -258,6 +267,9 @@ def _one_line(run: batch.FileRun) -> str:
 @main.command()
 def tick() -> None:
     """Move rounds whose phase dates have passed to their next phase (run it every few minutes)."""
+    from proeftuin.db import connect, transact, utcnow
+    from proeftuin.services import rounds
+
     settings = _settings()
     database = connect(settings.database_url)
     try:
@@ -281,7 +293,8 @@ def codes_group() -> None:
 
 @codes_group.command("generate")
 @click.argument("round_slug")
-@click.option("-n", "count", type=click.IntRange(1, codes.MAX_BATCH), required=True)
+# The largest batch is the service's to check (services.codes.MAX_BATCH).
+@click.option("-n", "count", type=click.IntRange(min=1), required=True)
 @click.option(
     "--csv",
     "csv_path",
@@ -301,6 +314,9 @@ def codes_generate(round_slug: str, count: int, csv_path: str, admin_email: str 
     The plain codes exist only in that file: the database keeps their HMACs. The file is
     created readable by you alone; delete it once the letters are printed.
     """
+    from proeftuin.db import connect, transact
+    from proeftuin.services import round_admin
+
     settings = _settings()
     try:
         # Created before the codes are, so a bad path cannot lose a batch that was just made.
@@ -363,6 +379,7 @@ def jobs_run_once() -> None:
     When another server is running them at this moment this one does nothing: they are being done.
     """
     from proeftuin import jobs
+    from proeftuin.db import connect
 
     settings = _settings()
     database = connect(settings.database_url)
@@ -395,6 +412,7 @@ def export_db(file: str) -> None:
     import io
 
     from proeftuin import backup
+    from proeftuin.db import connect
 
     settings = _settings()
     database = connect(settings.database_url)
@@ -440,6 +458,7 @@ def import_db(file: str, allow_other_pepper: bool) -> None:
     import gzip
 
     from proeftuin import backup
+    from proeftuin.db import connect
 
     settings = _settings()
     database = connect(settings.database_url)
@@ -481,6 +500,9 @@ def purge_command(retention_days: int | None, dry_run: bool) -> None:
 
     Anonymous ballots and results stay. Run it daily (it is safe to repeat).
     """
+    from proeftuin.db import connect, rehearse, transact, utcnow
+    from proeftuin.services import retention
+
     settings = _settings()
     keep = retention.RETENTION if retention_days is None else dt.timedelta(days=retention_days)
     database = connect(settings.database_url)

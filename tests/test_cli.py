@@ -288,3 +288,30 @@ def test_allocate_runs_as_a_real_command_on_a_folder() -> None:
     assert len(done.stdout.splitlines()) == 153
     assert "all: 149 of 153 official outcomes reproduced (97.4%)" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_command_line_loads_no_database_or_web_stack_until_a_command_needs_it() -> None:
+    heavy = ("sqlalchemy", "starlette", "alembic", "jinja2", "argon2")
+    cli_only = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import sys, proeftuin.cli; print([m for m in {heavy!r} if m in sys.modules])",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert cli_only.stdout.strip() == "[]"
+    sessions = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import proeftuin.services.staff_sessions as s; "
+            "print(s._dummy_hash.cache_info().currsize)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert sessions.stdout.strip() == "0"  # no argon2 hash is made on import
