@@ -127,6 +127,13 @@ def run_official(
             outcome = city_greedy(
                 counted_election, city_rule, support=support, tie_break=tie_break, seed=seed
             )
+            other_ties = TieBreak.PABUTOOLS if tie_break is TieBreak.LOTTERY else TieBreak.LOTTERY
+            other = city_greedy(counted_election, city_rule, support=support, tie_break=other_ties)
+            if set(other.selected) != set(outcome.selected):
+                notes.append(
+                    "plans with equal support decide this outcome: with ties broken by "
+                    f"{other_ties} it would fund {', '.join(sorted(other.selected)) or 'nothing'}"
+                )
         elif rule in EQUAL_SHARES_RULES:
             outcome = _equal_shares(rule, election, notes, tie_break, seed)
         elif not rule:

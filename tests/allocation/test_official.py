@@ -208,3 +208,15 @@ def test_rankings_counted_otherwise_than_by_rank_use_the_score_column() -> None:
     by_rank = run_official(_small("greedy", "max_length;3\n", vote_type="ordinal", scores=(9, 4)))
     assert by_rank.counted == {"a": 9, "b": 4, "c": 1}
     assert by_rank.reading.endswith("as the file's score column")
+
+
+def test_an_outcome_that_a_tie_decides_says_so() -> None:
+    # a (60) and b (50) both get 3 votes: lottery ties go to the cheaper b, id order to a.
+    tied = _small_text("greedy").replace("3;a\n", "3;a\n4;b\n")
+    result = run_official(parse_pb(tied))
+    assert result.outcome is not None
+    assert result.outcome.selected == ("b", "c")
+    decided = "plans with equal support decide this outcome: with ties broken by pabutools"
+    assert f"{decided} it would fund a, c" in result.notes
+    untied = run_official(_small("greedy"))
+    assert not any("equal support" in note for note in untied.notes)
