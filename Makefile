@@ -37,6 +37,7 @@ fix: install
 
 bench: install assets translations
 	$(BIN)/python benchmarks/allocation.py
+	$(BIN)/python benchmarks/official.py
 	$(BIN)/python benchmarks/counting.py
 	$(BIN)/python benchmarks/load.py --db sqlite --requests 6000
 	$(BIN)/python benchmarks/load.py --db postgresql --requests 6000 --workers 2

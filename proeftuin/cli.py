@@ -1,4 +1,8 @@
-"""The ``proeftuin`` command: a thin layer over the same core the web app uses."""
+"""The ``proeftuin`` command: a thin layer over the same core the web app uses.
+
+Each command imports the database, services or web stack it needs when it runs, so that a command
+that needs none of them (``allocate``) starts fast.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +14,10 @@ from typing import NoReturn
 
 import click
 
-from proeftuin import demo, migrate
-from proeftuin.allocation import pabulib, report
+from proeftuin.allocation import batch, report
 from proeftuin.allocation.ties import TieBreak
 from proeftuin.config import ConfigError, Settings, load_settings
-from proeftuin.db import connect, rehearse, transact, utcnow
 from proeftuin.errors import DomainError, NotFound
-from proeftuin.models import Role
-from proeftuin.services import accounts, codes, lookup, retention, rounds
-from proeftuin.services.pages import codes as code_pages
-from proeftuin.services.pages.declare import perform_now
 
 
 def _settings() -> Settings:
@@ -72,6 +70,8 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
     """Migrate the database to the latest schema (a no-op when it is there already)."""
+    from proeftuin import migrate
+
     settings = _settings()
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     migrate.upgrade(settings.database_url, revision)
@@ -81,6 +81,10 @@ def db_upgrade(revision: str) -> None:
 @main.command("demo")
 def demo_command() -> None:
     """Fill the database with a demo gemeente (idempotent) and list demo letter codes."""
+    from proeftuin import demo
+    from proeftuin.db import connect, transact
+    from proeftuin.services import codes
+
     settings = _settings()
     database = connect(settings.database_url)
     summary = transact(database, demo.seed_demo, settings.code_pepper)
@@ -99,6 +103,10 @@ def demo_command() -> None:
 @click.password_option()
 def create_admin(email: str, name: str, password: str) -> None:
     """Create a staff account with the admin role."""
+    from proeftuin.db import connect, transact
+    from proeftuin.models import Role
+    from proeftuin.services import accounts
+
     settings = _settings()
     database = connect(settings.database_url)
     try:
@@ -110,9 +118,25 @@ def create_admin(email: str, name: str, password: str) -> None:
     click.echo(f"Admin {email} created.")
 
 
+_ORDINAL_HELP = (
+    "How ordinal (ranked) ballots are counted: points by rank (of rankings of at most k plans, k "
+    "from META max_length, the first gets k points, the next one less; the file's own points per "
+    "rank when it gives them), or approval of the ranked plans (as pabutools reads them). "
+    "Approval ballots count approvals, cumulative ballots their points. The reading used is named "
+    "in the output."
+)
+
+
 @main.command()
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--rule", type=click.Choice(report.RULES), default="equal-shares", show_default=True)
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "--rule",
+    type=click.Choice([*report.RULES, "official"]),
+    default="equal-shares",
+    show_default=True,
+    help="official: the rule the file's META names (greedy, greedy-threshold, greedy-no-skip, "
+    "greedy-exclusive, greedy-custom, equalshares...), as the city ran it.",
+)
 @click.option(
     "--utility",
     type=click.Choice(report.UTILITIES),
@@ -128,44 +152,125 @@ def create_admin(email: str, name: str, password: str) -> None:
     help="Equal shares: how left-over budget is spent.",
 )
 @click.option(
+    "--threshold",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="greedy and greedy-no-skip: the support a plan needs at least to be funded.",
+)
+@click.option(
+    "--ordinal",
+    type=click.Choice(["points-by-rank", "approval"]),
+    default="points-by-rank",
+    show_default=True,
+    help=_ORDINAL_HELP,
+)
+@click.option(
     "--tie-break",
     type=click.Choice([t.value for t in TieBreak]),
     default=TieBreak.LOTTERY.value,
     show_default=True,
 )
 @click.option("--seed", default="", help="Seed of the tie-break lottery (published with results).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print JSON Lines: one object per file, not a table."
+)
+@click.option(
+    "--check-official",
+    is_flag=True,
+    help="Compare each outcome with the file's official one (its selected column), print a "
+    "summary per rule and exit with 1 when any differs or cannot be computed.",
+)
 def allocate(
-    file: str,
+    files: tuple[str, ...],
     rule: str,
     utility: str,
     completion: str,
+    threshold: int,
+    ordinal: str,
     tie_break: str,
     seed: str,
     as_json: bool,
+    check_official: bool,
 ) -> None:
-    """Run an allocation rule on a Pabulib FILE and say which plans are funded, and why."""
-    try:
-        election = pabulib.read_pb(file)
-    except (pabulib.PabulibError, OSError, UnicodeDecodeError) as error:
-        _fail(f"{file}: {error}", code=2)
-    outcome = report.allocate(
-        election,
-        rule,
-        utility=utility,
-        completion=completion,
-        tie_break=TieBreak(tie_break),
-        seed=seed,
+    """Run an allocation rule on Pabulib FILES (or folders of .pb files): which plans are funded,
+    and why; with --rule official, the rule each file names, compared with the city's outcome."""
+    if threshold and rule not in ("greedy", "greedy-no-skip"):
+        _fail("--threshold applies to --rule greedy and greedy-no-skip only", code=2)
+    options = batch.Options(
+        rule, utility, completion, TieBreak(tie_break), seed, threshold, ordinal
     )
-    if as_json:
-        click.echo(json.dumps(report.report_json(election, outcome), indent=2, ensure_ascii=False))
-    else:
-        click.echo(report.format_report(election, outcome))
+    paths = list(batch.pb_files(files))
+    if not paths:
+        _fail(f"no .pb files in {', '.join(files)}", code=2)
+    runs = []
+    for path in paths:
+        run = batch.run_file(path, options)
+        runs.append(run)
+        if run.error is not None:
+            click.echo(f"Error: {path}: {run.error}", err=True)
+        elif run.problem is not None:
+            click.echo(f"{path}: cannot run the file's rule: {run.problem}", err=True)
+        if as_json:
+            click.echo(json.dumps(run.record(), ensure_ascii=False))
+        elif len(paths) == 1 and run.outcome is not None and run.election is not None:
+            click.echo(
+                report.format_report(run.election, run.outcome, run.support(), _preamble(run))
+            )
+        elif len(paths) > 1 and run.error is None:
+            click.echo(_one_line(run))
+    if check_official:
+        tallies = batch.summary(runs)
+        for line in batch.summary_lines(tallies):
+            click.echo(line, err=as_json)
+        for run in runs:
+            if run.error is None and run.selection is not None and not run.matches_official:
+                why = run.official.reasons if run.official is not None else ()
+                because = "; ".join([run.problem] if run.problem else why) or "no reason known"
+                click.echo(f"  not reproduced: {run.file}: {because}", err=as_json)
+    if any(run.error is not None for run in runs):
+        sys.exit(2)
+    if check_official and any(tally.differ for tally in batch.summary(runs).values()):
+        sys.exit(1)
+
+
+def _preamble(run: batch.FileRun) -> list[str]:
+    lines = [f"Ballots: {run.reading}"]
+    if run.official is not None:
+        lines.append(f"The file's rule (META): {run.rule}")
+    lines.extend(f"Note: {note}" for note in run.notes)
+    lines.append(f"Official outcome: {_official_words(run)}")
+    if run.matches_official is False and run.official is not None:
+        lines.extend(f"  {reason}" for reason in run.official.reasons)
+    return lines
+
+
+def _official_words(run: batch.FileRun) -> str:
+    if run.selection is None:
+        return "not in the file"
+    if run.matches_official:
+        return "reproduced"
+    record = run.record()
+    missing = ", ".join(record.get("official_not_selected", [])) or "none"
+    extra = ", ".join(record.get("selected_not_official", [])) or "none"
+    return f"differs (funded by the city only: {missing}; funded here only: {extra})"
+
+
+def _one_line(run: batch.FileRun) -> str:
+    if run.outcome is None:
+        return f"{run.file}: {run.rule}: not run ({run.problem})"
+    return (
+        f"{run.file}: {run.rule}: {len(run.outcome.selected)} plans funded; "
+        f"official outcome {_official_words(run)}"
+    )
 
 
 @main.command()
 def tick() -> None:
     """Move rounds whose phase dates have passed to their next phase (run it every few minutes)."""
+    from proeftuin.db import connect, transact, utcnow
+    from proeftuin.services import rounds
+
     settings = _settings()
     database = connect(settings.database_url)
     try:
@@ -189,7 +294,8 @@ def codes_group() -> None:
 
 @codes_group.command("generate")
 @click.argument("round_slug")
-@click.option("-n", "count", type=click.IntRange(1, codes.MAX_BATCH), required=True)
+# The largest batch is the service's to check (services.codes.MAX_BATCH).
+@click.option("-n", "count", type=click.IntRange(min=1), required=True)
 @click.option(
     "--csv",
     "csv_path",
@@ -209,6 +315,11 @@ def codes_generate(round_slug: str, count: int, csv_path: str, admin_email: str 
     The plain codes exist only in that file: the database keeps their HMACs. The file is
     created readable by you alone; delete it once the letters are printed.
     """
+    from proeftuin.db import connect, transact
+    from proeftuin.services import lookup
+    from proeftuin.services.pages import codes as code_pages
+    from proeftuin.services.pages.declare import perform_now
+
     settings = _settings()
     try:
         # Created before the codes are, so a bad path cannot lose a batch that was just made.
@@ -271,6 +382,7 @@ def jobs_run_once() -> None:
     When another server is running them at this moment this one does nothing: they are being done.
     """
     from proeftuin import jobs
+    from proeftuin.db import connect
 
     settings = _settings()
     database = connect(settings.database_url)
@@ -303,6 +415,7 @@ def export_db(file: str) -> None:
     import io
 
     from proeftuin import backup
+    from proeftuin.db import connect
 
     settings = _settings()
     database = connect(settings.database_url)
@@ -348,6 +461,7 @@ def import_db(file: str, allow_other_pepper: bool) -> None:
     import gzip
 
     from proeftuin import backup
+    from proeftuin.db import connect
 
     settings = _settings()
     database = connect(settings.database_url)
@@ -389,6 +503,9 @@ def purge_command(retention_days: int | None, dry_run: bool) -> None:
 
     Anonymous ballots and results stay. Run it daily (it is safe to repeat).
     """
+    from proeftuin.db import connect, rehearse, transact, utcnow
+    from proeftuin.services import retention
+
     settings = _settings()
     keep = retention.RETENTION if retention_days is None else dt.timedelta(days=retention_days)
     database = connect(settings.database_url)

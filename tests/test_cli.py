@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 from sqlalchemy import func, select
@@ -146,3 +147,171 @@ def test_allocate_on_a_malformed_file_exits_2_naming_the_line(tmp_path: Path) ->
     assert result.exit_code == 2
     assert "line 6" in result.output
     assert "Traceback" not in result.output
+
+
+def test_allocate_on_an_empty_or_blank_file_says_so_in_one_line(tmp_path: Path) -> None:
+    for content in ("", " \n\n"):
+        empty = tmp_path / "empty.pb"
+        empty.write_text(content)
+        result = CliRunner().invoke(main, ["allocate", str(empty)])
+        assert result.exit_code == 2
+        message = "line 1: the file is empty (expected META, PROJECTS and VOTES)"
+        assert result.output == f"Error: {empty}: {message}\n"
+
+
+OFFICIAL = PB / "official"
+
+
+def _json_lines(text: str) -> list[dict[str, Any]]:
+    import json
+
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def test_allocate_many_files_prints_json_lines_and_names_a_broken_file(tmp_path: Path) -> None:
+    import shutil
+
+    folder = tmp_path / "pb"
+    folder.mkdir()
+    for name in ("Poland_Gdynia_2021_Obluze__small.pb", "Poland_Warszawa_2019_Sadul.pb"):
+        shutil.copy(OFFICIAL / name, folder / name)
+    (folder / "broken.pb").write_text("META\nkey;value\n")
+    (folder / "notes.txt").write_text("not a pb file")
+    grabowka = PB / "Poland_Czestochowa_2020_Grabowka.pb"
+    result = CliRunner().invoke(
+        main, ["allocate", str(folder), str(grabowka), "--rule", "official", "--json"]
+    )
+    assert result.exit_code == 2  # a file could not be read; the others were still run
+    records = _json_lines(result.stdout)
+    assert [Path(str(r["file"])).name for r in records] == [
+        "Poland_Gdynia_2021_Obluze__small.pb",
+        "Poland_Warszawa_2019_Sadul.pb",
+        "broken.pb",
+        "Poland_Czestochowa_2020_Grabowka.pb",
+    ]
+    gdynia, sadul, broken, points = records
+    assert gdynia["rule"] == "greedy-no-skip" and gdynia["matches_official"] is True
+    assert sorted(gdynia["selected"]) == gdynia["official_selected"]
+    assert sadul["rule"] == "greedy" and sadul["matches_official"] is True
+    assert broken["selected"] is None and "missing" in str(broken["error"])
+    assert points["matches_official"] is None  # the file has no selected column
+    assert points["ballots"] == "cumulative ballots, counted by points"
+    assert f"Error: {folder / 'broken.pb'}: " in result.stderr
+
+
+def test_check_official_sums_up_per_rule_and_fails_on_a_difference() -> None:
+    same = OFFICIAL / "Poland_Lodz_2022_Nr_33.pb"
+    differs = OFFICIAL / "Poland_Gdynia_2022_Chwarzno-Wiczlino__large.pb"
+    ok = CliRunner().invoke(main, ["allocate", str(same), "--rule", "official", "--check-official"])
+    assert ok.exit_code == 0, ok.output
+    assert "greedy-threshold: 1 of 1 official outcomes reproduced (100.0%)" in ok.stdout
+    assert "Official outcome: reproduced" in ok.stdout
+    bad = CliRunner().invoke(
+        main,
+        ["allocate", str(same), str(differs), "--rule", "official", "--json", "--check-official"],
+    )
+    assert bad.exit_code == 1
+    assert len(_json_lines(bad.stdout)) == 2  # the summary goes to standard error
+    assert "greedy-no-skip: 0 of 1 official outcomes reproduced (0.0%)" in bad.stderr
+    assert "all: 1 of 2 official outcomes reproduced (50.0%)" in bad.stderr
+    assert f"not reproduced: {differs}: plans 2022/CHW/0026 are marked selected=2" in bad.stderr
+    record = _json_lines(bad.stdout)[1]
+    assert record["matches_official"] is False
+    assert record["official_not_selected"] == ["2022/CHW/0026"]
+    assert record["selected_not_official"] == []
+
+
+def test_a_rule_the_file_does_not_state_is_reported_not_guessed(tmp_path: Path) -> None:
+    text = (OFFICIAL / "Poland_Lodz_2022_Nr_33.pb").read_text(encoding="utf-8")
+    unknown = tmp_path / "unknown.pb"
+    unknown.write_text(text.replace("rule;greedy-threshold", "rule;lottery"), encoding="utf-8")
+    result = CliRunner().invoke(
+        main, ["allocate", str(unknown), "--rule", "official", "--json", "--check-official"]
+    )
+    assert result.exit_code == 1
+    record = _json_lines(result.stdout)[0]
+    assert record["rule"] == "lottery" and record["selected"] is None
+    assert "the file's rule 'lottery' is not one we know" in str(record["problem"])
+    assert f"{unknown}: cannot run the file's rule: the file's rule 'lottery'" in result.stderr
+
+
+def test_ordinal_ballots_are_counted_as_the_output_says() -> None:
+    krakow = OFFICIAL / "Poland_Krakow_2019_Swoszowice.pb"
+    by_rank = CliRunner().invoke(main, ["allocate", str(krakow), "--rule", "greedy", "--json"])
+    record = _json_lines(by_rank.stdout)[0]
+    assert record["ballots"] == (
+        "ordinal ballots, counted as points by rank (first 3, then one less each)"
+    )
+    assert record["matches_official"] is True
+    approval = CliRunner().invoke(
+        main, ["allocate", str(krakow), "--rule", "greedy", "--ordinal", "approval", "--json"]
+    )
+    assert _json_lines(approval.stdout)[0]["ballots"] == (
+        "ordinal ballots, read as approval of the ranked plans"
+    )
+    table = CliRunner().invoke(main, ["allocate", str(krakow), "--rule", "greedy"])
+    assert "Ballots: ordinal ballots, counted as points by rank" in table.stdout
+    helped = CliRunner().invoke(main, ["allocate", "--help"])
+    assert "points by rank" in " ".join(helped.stdout.split())
+
+
+def test_greedy_without_skipping_and_a_minimum_support_from_the_command_line() -> None:
+    gdynia = OFFICIAL / "Poland_Gdynia_2021_Obluze__small.pb"
+    args = ["allocate", str(gdynia), "--json", "--rule"]
+    no_skip = _json_lines(CliRunner().invoke(main, [*args, "greedy-no-skip"]).stdout)[0]
+    assert no_skip["rule_applied"] == "greedy-no-skip" and no_skip["matches_official"] is True
+    high = CliRunner().invoke(main, [*args, "greedy", "--threshold", "100000"])
+    assert _json_lines(high.stdout)[0]["selected"] == []
+    refused = CliRunner().invoke(main, [*args, "optimal", "--threshold", "5"])
+    assert refused.exit_code == 2
+    assert "--threshold applies to --rule greedy and greedy-no-skip only" in refused.output
+
+
+def test_allocate_runs_as_a_real_command_on_a_folder() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "proeftuin",
+            "allocate",
+            str(OFFICIAL),
+            "--rule",
+            "official",
+            "--json",
+            "--check-official",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1  # four official outcomes are paid from outside the rule
+    assert len(done.stdout.splitlines()) == 153
+    assert "all: 149 of 153 official outcomes reproduced (97.4%)" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_the_command_line_loads_no_database_or_web_stack_until_a_command_needs_it() -> None:
+    heavy = ("sqlalchemy", "starlette", "alembic", "jinja2", "argon2")
+    cli_only = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import sys, proeftuin.cli; print([m for m in {heavy!r} if m in sys.modules])",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert cli_only.stdout.strip() == "[]"
+    sessions = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import proeftuin.services.staff_sessions as s; "
+            "print(s._dummy_hash.cache_info().currsize)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert sessions.stdout.strip() == "0"  # no argon2 hash is made on import

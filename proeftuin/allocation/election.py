@@ -109,6 +109,9 @@ class Election:
     ballots: Sequence[Ballot]
     vote_type: VoteType = VoteType.APPROVAL
     meta: Mapping[str, str] = field(default_factory=dict)
+    # Further PROJECTS columns of a file (``votes``, ``score``, ``selected``...):
+    # id -> column -> text.
+    project_data: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @classmethod
     def from_matrix(
@@ -118,11 +121,14 @@ class Election:
         matrix: BallotMatrix,
         vote_type: VoteType = VoteType.APPROVAL,
         meta: Mapping[str, str] | None = None,
+        project_data: Mapping[str, Mapping[str, str]] | None = None,
     ) -> Election:
         """An election whose ballots are already a matrix (a parsed file): no dict per ballot."""
         projects = tuple(projects)
         ballots = MatrixBallots(matrix, [project.id for project in projects])
-        election = cls(budget, projects, ballots, vote_type, dict(meta or {}))
+        election = cls(
+            budget, projects, ballots, vote_type, dict(meta or {}), dict(project_data or {})
+        )
         election.__dict__["matrix"] = matrix  # seeds the cached_property below
         return election
 
@@ -184,7 +190,30 @@ class Election:
             points=np.ones(int(keep.sum()), dtype=np.int64),
         )
         return Election.from_matrix(
-            self.budget, self.projects, approval, VoteType.APPROVAL, self.meta
+            self.budget, self.projects, approval, VoteType.APPROVAL, self.meta, self.project_data
+        )
+
+    def as_points_by_rank(self, top: int | None = None) -> Election:
+        """Ordinal ballots as points by rank: of rankings of at most ``top`` plans the first gets
+        ``top`` points, the next one less, and so on (Kraków's count). ``top`` defaults to the
+        longest ranking. Points a file gave with the ranking (a ``points`` column) are kept.
+        """
+        if self.vote_type is not VoteType.ORDINAL:
+            raise ValueError("only ordinal ballots have ranks")
+        m = self.matrix
+        if len(m.points) and not (m.points == 1).all():
+            points = m.points.copy()
+        else:
+            lengths = np.diff(m.indptr)
+            top = top if top is not None else int(lengths.max(initial=0))
+            if len(lengths) and int(lengths.max()) > top:
+                raise ValueError(f"a ranking is longer than {top} plans")
+            starts = np.repeat(m.indptr[:-1], lengths)
+            position = np.arange(len(m.projects), dtype=np.int64) - starts
+            points = top - position
+        ranked = BallotMatrix(indptr=m.indptr, projects=m.projects, points=points)
+        return Election.from_matrix(
+            self.budget, self.projects, ranked, VoteType.POINTS, self.meta, self.project_data
         )
 
 

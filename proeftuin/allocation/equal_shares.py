@@ -113,15 +113,20 @@ def equal_shares(
     completion: Completion = "add1-greedy",
     tie_break: TieBreak = TieBreak.LOTTERY,
     seed: str = "",
+    exhaustive_stop: bool = True,
 ) -> Outcome:
-    """The Equal Shares outcome of ``election``, with explanations (see the module docstring)."""
+    """The Equal Shares outcome of ``election``, with explanations (see the module docstring).
+
+    ``exhaustive_stop=False``: Add1 goes on raising the per-voter budget past an exhaustive
+    outcome, until the next step would overspend (as equalshares.net and Pabulib's checker).
+    """
     if utility not in ("cost", "count"):
         raise ValueError(f"unknown utility {utility!r}")
     if completion not in COMPLETIONS:
         raise ValueError(f"unknown completion {completion!r}")
     profile = build_profile(election, utility)
     ranks = tie_ranks(election, tie_break, seed)
-    search, final = _search_per_voter_budget(profile, ranks, completion)
+    search, final = _search_per_voter_budget(profile, ranks, completion, exhaustive_stop)
     if final is None and search.ran:
         # Replayed with every round's budgets kept, for the explanations.
         final = run_mes(profile, search.per_voter, ranks, record=True, hint=search.selected)
@@ -173,7 +178,7 @@ class _Search:
 
 
 def _search_per_voter_budget(
-    profile: MesProfile, ranks: IntArray, completion: Completion
+    profile: MesProfile, ranks: IntArray, completion: Completion, exhaustive_stop: bool = True
 ) -> tuple[_Search, RunResult | None]:
     """The per-voter budget whose MES outcome stands, and its recorded run if already made."""
     voters = profile.voter_count
@@ -181,7 +186,10 @@ def _search_per_voter_budget(
         return _Search(Fraction(0), [], 0, ran=False), None
     start = profile.budget / voters
     if completion == "add1" or completion == "add1-greedy":
-        return _raise_until_exhaustive(profile, ranks, start, Fraction(1), all_plans=False), None
+        search = _raise_until_exhaustive(
+            profile, ranks, start, Fraction(1), all_plans=False, exhaustive_stop=exhaustive_stop
+        )
+        return search, None
     if completion == "exhaust1pct":
         return _raise_until_exhaustive(profile, ranks, start, start / 100, all_plans=True), None
     run = run_mes(profile, start, ranks, record=True)
@@ -189,7 +197,13 @@ def _search_per_voter_budget(
 
 
 def _raise_until_exhaustive(
-    profile: MesProfile, ranks: IntArray, start: Fraction, step: Fraction, *, all_plans: bool
+    profile: MesProfile,
+    ranks: IntArray,
+    start: Fraction,
+    step: Fraction,
+    *,
+    all_plans: bool,
+    exhaustive_stop: bool = True,
 ) -> _Search:
     """pabutools' Add1 loop (``all_plans=False``) and ``exhaustion_by_budget_increase``.
 
@@ -223,7 +237,7 @@ def _raise_until_exhaustive(
             spent = free_cost + _cost_of(profile, selected)
             if spent > budget:
                 return previous
-            if _is_exhaustive(profile, selected, spent, pool):
+            if exhaustive_stop and _is_exhaustive(profile, selected, spent, pool):
                 return current
             if step == 0 or window[i] >= everything:
                 # Nothing can change any more: a zero step repeats the same run, and once every

@@ -67,12 +67,7 @@ def greedy(
     ids = [project.id for project in election.projects]
     explanations: dict[str, Explanation] = {}
     for i, project_id in enumerate(ids):
-        facts: dict[str, int | Fraction | str] = {
-            "support": support[i],
-            "cost": costs[i],
-            "budget_left": Fraction(left_at_turn[i], scale),
-            "turn": turns[i],
-        }
+        facts = _turn_facts(support[i], costs[i], Fraction(left_at_turn[i], scale), turns[i])
         if i in funded_set:
             explanations[project_id] = Explanation(True, "funded", facts)
             continue
@@ -99,6 +94,13 @@ def greedy(
         explanations=explanations,
         facts={"budget": election.budget, "spent": spent, "left": Fraction(left, scale)},
     )
+
+
+def _turn_facts(
+    support: int, cost: Fraction, budget_left: Fraction, turn: int
+) -> dict[str, int | Fraction | str]:
+    """The facts every greedy explanation starts with."""
+    return {"support": support, "cost": cost, "budget_left": budget_left, "turn": turn}
 
 
 def _order_key(

@@ -9,7 +9,12 @@ is a voter, an empty one too; a project listed twice on a ballot counts once (it
 its last points).
 
 Vote types: ``approval`` and ``choose-1`` read as approval; ``cumulative`` and ``scoring`` as
-points; ``ordinal`` as approval of the ranked projects in rank order (written back as ordinal).
+points; ``ordinal`` as rankings (``VoteType.ORDINAL``, never silently approval: the caller chooses
+a reading, see ``Election.as_points_by_rank`` and ``as_approval``), with the points of each rank
+when the file has a ``points`` column. Other PROJECTS columns (``votes``, ``score``,
+``selected``...) are kept as text in ``Election.project_data``. ``num_projects`` and
+``num_votes`` in META, when given, must match the rows: a file cut off short is refused. An empty
+file is malformed like any other.
 """
 
 from __future__ import annotations
@@ -54,13 +59,31 @@ def parse_pb(content: str | bytes) -> Election:
     text = _decode(content) if isinstance(content, bytes) else content.removeprefix("\ufeff")
     sections = _split_sections(text)
     meta = _read_meta(sections["meta"])
-    projects = _read_projects(sections["projects"])
+    projects, project_data = _read_projects(sections["projects"])
     vote_type = _vote_type(meta, sections["meta"])
     matrix = _read_votes(sections["votes"], projects, vote_type)
     budget = _number(meta.values.get("budget"), "budget", meta.lines.get("budget"))
     if budget is None:
         raise PabulibError("META has no budget", sections["meta"].line)
-    return Election.from_matrix(budget, projects, matrix, vote_type, meta.values)
+    _check_count(meta, "num_projects", len(projects), "PROJECTS has {count} rows")
+    _check_count(meta, "num_votes", matrix.voter_count, "VOTES has {count} rows")
+    return Election.from_matrix(budget, projects, matrix, vote_type, meta.values, project_data)
+
+
+def _check_count(meta: _Meta, key: str, count: int, found: str) -> None:
+    """A count in META must match the rows: a file cut off short is refused, not half read."""
+    written = meta.values.get(key)
+    if written is None or not written:
+        return
+    try:
+        expected = int(written)
+    except ValueError:
+        raise PabulibError(f"{key} is not a whole number: {written!r}", meta.lines[key]) from None
+    if expected != count:
+        raise PabulibError(
+            f"META says {key} {expected} but {found.format(count=count)} (is the file incomplete?)",
+            meta.lines[key],
+        )
 
 
 def format_pb(election: Election) -> str:
@@ -80,9 +103,11 @@ def format_pb(election: Election) -> str:
         _check_id(project.id)
         writer.writerow([project.id, format_decimal(project.cost), _one_line(project.name)])
     out.write("VOTES\n")
-    with_points = election.vote_type is VoteType.POINTS
-    writer.writerow(["voter_id", "vote", "points"] if with_points else ["voter_id", "vote"])
     m = election.matrix
+    with_points = election.vote_type is VoteType.POINTS or (
+        election.vote_type is VoteType.ORDINAL and bool((m.points != 1).any())
+    )
+    writer.writerow(["voter_id", "vote", "points"] if with_points else ["voter_id", "vote"])
     ids = [project.id for project in election.projects]
     indptr, voted, given = m.indptr.tolist(), m.projects.tolist(), m.points.tolist()
     for voter in range(m.voter_count):
@@ -150,6 +175,8 @@ def _decode(content: bytes) -> str:
 
 def _split_sections(text: str) -> dict[str, _Section]:
     lines = text.splitlines()
+    if not text.strip():
+        raise PabulibError("the file is empty (expected META, PROJECTS and VOTES)", 1)
     starts: list[tuple[str, int]] = []
     for number, line in enumerate(lines):
         # Cheap test first: this runs once per voter.
@@ -162,6 +189,8 @@ def _split_sections(text: str) -> dict[str, _Section]:
     for number, line in enumerate(before):
         if line.strip():
             raise PabulibError("expected META, PROJECTS or VOTES", number + 1)
+    if not starts:
+        raise PabulibError("missing META section", len(lines))
     sections: dict[str, _Section] = {}
     ends = [number for _, number in starts[1:]] + [len(lines)]
     for (keyword, number), end in zip(starts, ends, strict=True):
@@ -189,13 +218,20 @@ def _read_meta(section: _Section) -> _Meta:
     return meta
 
 
-def _read_projects(section: _Section) -> list[Project]:
+def _read_projects(section: _Section) -> tuple[list[Project], dict[str, dict[str, str]]]:
+    """The projects, and per project its other columns (``votes``, ``score``, ``selected``...)."""
     header = section.header
     if "cost" not in header:
         raise PabulibError("PROJECTS has no cost column", section.line + 1)
     cost_column = header.index("cost")
     name_column = header.index("name") if "name" in header else None
+    others = [
+        (column, key)
+        for column, key in enumerate(header)
+        if column not in (0, cost_column, name_column) and key
+    ]
     projects: list[Project] = []
+    data: dict[str, dict[str, str]] = {}
     seen: set[str] = set()
     for line, row in section.rows():
         project_id = _cell(row, 0)
@@ -209,7 +245,8 @@ def _read_projects(section: _Section) -> list[Project]:
             raise PabulibError(f"project {project_id!r} has no cost", line)
         name = _cell(row, name_column) if name_column is not None else None
         projects.append(Project(project_id, cost, name or ""))
-    return projects
+        data[project_id] = {key: _cell(row, column) or "" for column, key in others}
+    return projects, data
 
 
 def _vote_type(meta: _Meta, section: _Section) -> VoteType:
@@ -228,9 +265,14 @@ def _read_votes(section: _Section, projects: list[Project], vote_type: VoteType)
     points_column = header.index("points") if "points" in header else None
     if vote_type is VoteType.POINTS and points_column is None:
         raise PabulibError("VOTES has no points column", section.line + 1)
+    if vote_type is VoteType.APPROVAL:
+        points_column = None
     cells = _vote_cells(section, header.index("vote"), points_column)
+    if vote_type is VoteType.ORDINAL and not any(cells.points):
+        points_column = None  # an empty points column: ranks only
     index = {project.id: i for i, project in enumerate(projects)}
-    with_points = vote_type is VoteType.POINTS
+    # Ordinal files may give the points of each rank: kept (see Election.as_points_by_rank).
+    with_points = points_column is not None
     try:
         return _votes_at_once(cells, index, with_points)
     except (KeyError, ValueError):

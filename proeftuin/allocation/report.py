@@ -1,8 +1,10 @@
 """What ``proeftuin allocate FILE.pb`` prints: run a rule by name, then JSON or a table.
 
-Rules: ``greedy`` (by support), ``greedy-per-euro`` (by support per euro), ``optimal`` (most
-support within the budget) and ``equal-shares`` (Method of Equal Shares, in ``equal_shares.py``).
-``utility`` and ``completion`` only apply to equal-shares.
+Rules: ``greedy`` (by support), ``greedy-no-skip`` (by support, stopping at the first plan that
+does not fit), ``greedy-per-euro`` (by support per euro), ``optimal`` (most support within the
+budget) and ``equal-shares`` (Method of Equal Shares, in ``equal_shares.py``). ``utility`` and
+``completion`` only apply to equal-shares; ``threshold`` (a minimum support) to the greedy rules
+by support (``city_greedy.py``).
 
 JSON numbers: money and other amounts are exact, a JSON integer when whole and otherwise a string
 with the exact decimal ("2532645.83", or "1/3" when no decimal is exact); shares and means in
@@ -11,11 +13,12 @@ with the exact decimal ("2532645.83", or "1/3" when no decimal is exact); shares
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from fractions import Fraction
 from typing import Any, get_args
 
+from proeftuin.allocation.city_greedy import CityGreedy, city_greedy
 from proeftuin.allocation.election import Election, Explanation, Outcome
 from proeftuin.allocation.equal_shares import Completion, Utility, equal_shares
 from proeftuin.allocation.greedy import greedy
@@ -24,7 +27,7 @@ from proeftuin.allocation.optimal import optimal
 from proeftuin.allocation.pabulib import format_decimal
 from proeftuin.allocation.ties import TieBreak
 
-RULES = ("greedy", "greedy-per-euro", "optimal", "equal-shares")
+RULES = ("greedy", "greedy-no-skip", "greedy-per-euro", "optimal", "equal-shares")
 UTILITIES: tuple[Utility, ...] = get_args(Utility)
 COMPLETIONS: tuple[Completion, ...] = get_args(Completion)
 
@@ -37,6 +40,7 @@ def allocate(
     completion: str = "add1-greedy",
     tie_break: TieBreak = TieBreak.LOTTERY,
     seed: str = "",
+    threshold: int = 0,
 ) -> Outcome:
     if rule not in RULES:
         raise ValueError(f"unknown rule {rule!r}; choose from {', '.join(RULES)}")
@@ -44,6 +48,11 @@ def allocate(
         raise ValueError(f"unknown utility {utility!r}; choose from {', '.join(UTILITIES)}")
     if completion not in COMPLETIONS:
         raise ValueError(f"unknown completion {completion!r}; choose from {', '.join(COMPLETIONS)}")
+    if threshold and rule not in ("greedy", "greedy-no-skip"):
+        raise ValueError("a minimum support applies to greedy and greedy-no-skip only")
+    if rule == "greedy-no-skip" or (rule == "greedy" and threshold):
+        city_rule = CityGreedy(skip=rule == "greedy", threshold=threshold)
+        return city_greedy(election, city_rule, tie_break=tie_break, seed=seed)
     if rule == "greedy":
         return greedy(election, tie_break=tie_break, seed=seed)
     if rule == "greedy-per-euro":
@@ -59,8 +68,11 @@ def allocate(
     )
 
 
-def report_json(election: Election, outcome: Outcome) -> dict[str, Any]:
-    support = election.support.tolist()
+def report_json(
+    election: Election, outcome: Outcome, support: list[int] | None = None
+) -> dict[str, Any]:
+    """The outcome as JSON; ``support`` replaces the ballots' count per plan (a file's own)."""
+    support = support if support is not None else election.support.tolist()
     chosen = set(outcome.selected)
     return {
         "rule": outcome.rule,
@@ -78,7 +90,7 @@ def report_json(election: Election, outcome: Outcome) -> dict[str, Any]:
             for i, project in enumerate(election.projects)
         ],
         "metrics": _metrics_json(metrics(election, outcome)),
-        "welfare": welfare(election, outcome),
+        "welfare": sum(support[election.index[pid]] for pid in outcome.selected),
     }
 
 
@@ -89,10 +101,18 @@ def welfare(election: Election, outcome: Outcome) -> int:
     return sum(support[index[project_id]] for project_id in outcome.selected)
 
 
-def format_report(election: Election, outcome: Outcome) -> str:
-    """A plain-text table for the terminal: every plan, funded or not, and why."""
+def format_report(
+    election: Election,
+    outcome: Outcome,
+    support: list[int] | None = None,
+    preamble: Sequence[str] = (),
+) -> str:
+    """A plain-text table for the terminal: every plan, funded or not, and why.
+
+    ``support`` replaces the ballots' count per plan; ``preamble`` lines follow the first line.
+    """
     measured = metrics(election, outcome)
-    support = election.support.tolist()
+    support = support if support is not None else election.support.tolist()
     turn = {project_id: n for n, project_id in enumerate(outcome.selected)}
     order = sorted(
         range(len(election.projects)),
@@ -115,12 +135,14 @@ def format_report(election: Election, outcome: Outcome) -> str:
     lines = [
         f"Rule: {outcome.rule}   Budget: {format_decimal(election.budget)}   "
         f"Voters: {election.matrix.voter_count}   Plans: {len(election.projects)}",
+        *preamble,
         "",
     ]
     for row in rows:
         cells = [row[0].ljust(widths[0]), row[1].rjust(widths[1]), row[2].rjust(widths[2])]
         lines.append("  ".join([*cells, row[3].ljust(widths[3]), row[4]]).rstrip())
-    lines += ["", *_summary(election, outcome, measured)]
+    total = sum(support[election.index[pid]] for pid in outcome.selected)
+    lines += ["", *_summary(outcome, measured, total)]
     return "\n".join(lines) + "\n"
 
 
@@ -130,6 +152,10 @@ _REASONS: Mapping[str, str] = {
     "over_budget": "costs more than the whole budget",
     "no_support": "nobody supported it",
     "not_in_optimum": "not in the best set",
+    "funded_from_reserve": "funded from reserve funds",
+    "not_reached": "not reached",
+    "below_threshold": "below the minimum support",
+    "excluded": "excluded",
 }
 
 
@@ -142,6 +168,16 @@ def describe(explanation: Explanation) -> str:
     if "budget_left" in facts:
         parts.append(f"{_text(facts.pop('budget_left'))} left at its turn")
     facts.pop("turn", None)
+    if "stopped_at" in facts:
+        parts.append(f"the run stopped at {_text(facts.pop('stopped_at'))}")
+    threshold = facts.pop("threshold", None)
+    if explanation.reason == "below_threshold":
+        parts.append(f"minimum {_text(threshold)}")
+    if "excluded_by" in facts:
+        parts.append(f"by {_text(facts.pop('excluded_by'))}, funded before it")
+    if "reserve" in facts:
+        parts.append(f"the reserve paid {_text(facts.pop('reserve'))}")
+        facts.pop("reserve_share", None)
     if "needed_support" in facts:
         needed = f"needed support {_text(facts.pop('needed_support'))}"
         if "taken_by" in facts:
@@ -155,14 +191,14 @@ def describe(explanation: Explanation) -> str:
     return "; ".join(parts)
 
 
-def _summary(election: Election, outcome: Outcome, measured: Metrics) -> list[str]:
+def _summary(outcome: Outcome, measured: Metrics, total_support: int) -> list[str]:
     used_share = measured.budget_used_share
     reached = measured.voters_with_funded_choice_share
     ejr = {True: "yes", False: "no", None: "not checked"}[measured.ejr_up_to_one]
     return [
         f"Funded: {len(outcome.selected)} plans, total cost {format_decimal(measured.budget_used)}"
         + (f" ({float(used_share):.1%} of the budget)" if used_share is not None else ""),
-        f"Total support of funded plans: {welfare(election, outcome)}",
+        f"Total support of funded plans: {total_support}",
         "Voters with at least one funded choice: "
         + (f"{measured.voters_with_funded_choice} ({float(reached):.1%})" if reached else "0"),
         f"EJR up to one project (cost utilities): {ejr}",

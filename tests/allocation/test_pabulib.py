@@ -263,3 +263,73 @@ def test_writer_refuses_ids_a_reader_would_split() -> None:
 def test_format_decimal_is_exact(value: Fraction, text: str) -> None:
     assert format_decimal(value) == text
     assert Fraction(text) == value
+
+
+# -- honest reading: counts, empty files, rankings, further columns -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("num_votes", "4", "META says num_votes 4 but VOTES has 3 rows"),
+        ("num_votes", "2", "META says num_votes 2 but VOTES has 3 rows"),
+        ("num_projects", "4", "META says num_projects 4 but PROJECTS has 3 rows"),
+        ("num_votes", "veel", "num_votes is not a whole number"),
+    ],
+)
+def test_meta_counts_must_match_the_rows(key: str, value: str, message: str) -> None:
+    text = _small().replace("budget;100,5", f"budget;100,5\n{key};{value}")
+    with pytest.raises(PabulibError, match=message) as raised:
+        parse_pb(text)
+    assert raised.value.line == 5  # the META line with the count
+
+
+def test_a_file_cut_off_in_its_votes_is_refused() -> None:
+    text = _small().replace("budget;100,5", "budget;100,5\nnum_votes;3\nnum_projects;3")
+    assert parse_pb(text).matrix.voter_count == 3
+    with pytest.raises(PabulibError, match="num_votes 3 but VOTES has 2 rows"):
+        parse_pb(text.rstrip("\n").rsplit("\n", 1)[0] + "\n")
+
+
+@pytest.mark.parametrize("content", ["", "\n", "  \r\n\t\n", b"", b"\xef\xbb\xbf"])
+def test_an_empty_or_blank_file_is_malformed(content: str | bytes) -> None:
+    with pytest.raises(PabulibError, match="the file is empty") as raised:
+        parse_pb(content)
+    assert raised.value.line == 1
+
+
+def test_text_without_any_section_is_malformed() -> None:
+    with pytest.raises(PabulibError, match="expected META, PROJECTS or VOTES"):
+        parse_pb("hallo\n")
+
+
+def test_further_project_columns_are_kept_as_text() -> None:
+    text = _small().replace("project_id;cost;name", "project_id;cost;name;selected;score")
+    text = text.replace("1;50;Bankjes", "1;50;Bankjes;1;7").replace("10;10;Bomen", "10;10;Bomen;0")
+    election = parse_pb(text)
+    assert election.project_data["1"] == {"selected": "1", "score": "7"}
+    assert election.project_data["10"] == {"selected": "0", "score": ""}
+
+
+def test_rankings_become_points_by_rank_only_when_asked() -> None:
+    ordinal = parse_pb(_small("ordinal").replace("a;1,2", "a;2,10,1"))
+    assert ordinal.vote_type is VoteType.ORDINAL
+    ranked = ordinal.as_points_by_rank(3)
+    assert ranked.vote_type is VoteType.POINTS
+    assert list(ranked.ballots) == [{"2": 3, "10": 2, "1": 1}, {"10": 3}, {}]
+    assert ranked.points.tolist() == [1, 3, 5]
+    assert ordinal.as_points_by_rank().ballots[0] == {"2": 3, "10": 2, "1": 1}
+    with pytest.raises(ValueError, match="longer than 2"):
+        ordinal.as_points_by_rank(2)
+    with pytest.raises(ValueError, match="only ordinal"):
+        ranked.as_points_by_rank()
+
+
+def test_points_given_with_a_ranking_are_kept() -> None:
+    text = _small("cumulative").replace("vote_type;cumulative", "vote_type;ordinal")
+    ordinal = parse_pb(text)
+    assert ordinal.vote_type is VoteType.ORDINAL
+    assert list(ordinal.as_points_by_rank().ballots) == [{"1": 3, "2": 2}, {"10": 5}, {}]
+    assert list(parse_pb(format_pb(ordinal)).ballots) == list(ordinal.ballots)
+    empty_points = text.replace(";3,2", ";").replace(";5", ";")
+    assert list(parse_pb(empty_points).ballots) == [{"1": 1, "2": 1}, {"10": 1}, {}]

@@ -164,3 +164,29 @@ def test_table_report_for_optimal_and_unknown_reasons() -> None:
         explanations={"a": Explanation(False, "dropped_out", {"rho": Fraction(1, 2)})},
     )
     assert "dropped out; rho=0.5" in format_report(election, odd)
+
+
+def test_table_report_words_the_city_greedy_reasons() -> None:
+    projects = tuple(
+        Project(pid, Fraction(cost)) for pid, cost in [("a", 60), ("b", 50), ("c", 30), ("d", 5)]
+    )
+    ballots = [{"a": 1, "b": 1, "c": 1}, {"a": 1, "b": 1, "c": 1}, {"a": 1, "b": 1}, {"a": 1}]
+    ballots.append({"d": 1})
+    election = Election(Fraction(100), projects, ballots)
+    no_skip = allocate(election, "greedy-no-skip", threshold=2)
+    assert no_skip.rule == "greedy-no-skip-threshold"
+    text = format_report(election, no_skip, preamble=["Ballots: approval ballots"])
+    lines = text.splitlines()
+    assert lines[1] == "Ballots: approval ballots"
+    row = {line.split()[0]: line for line in lines[4:8]}
+    assert "did not fit; 40 left at its turn; needed support 4 to come before a" in row["b"]
+    assert "not reached; 40 left at its turn; the run stopped at b" in row["c"]
+    assert "below the minimum support; 40 left at its turn; minimum 2" in row["d"]
+    assert "threshold=" not in text
+    skipping = allocate(election, "greedy", threshold=2)
+    assert skipping.selected == ("a", "c")
+    with pytest.raises(ValueError, match="greedy and greedy-no-skip only"):
+        allocate(election, "optimal", threshold=2)
+    json_report = report_json(election, no_skip, support=[10, 9, 8, 1])
+    assert [p["support"] for p in json_report["projects"]] == [10, 9, 8, 1]
+    assert json_report["welfare"] == 10
