@@ -35,6 +35,7 @@ bench: install assets translations
 	$(BIN)/python benchmarks/counting.py
 	$(BIN)/python benchmarks/load.py --db sqlite --requests 6000
 	$(BIN)/python benchmarks/load.py --db postgresql --requests 6000 --workers 2
+	$(BIN)/python benchmarks/frontend.py
 
 install: $(VENV)/.installed
 
