@@ -45,11 +45,11 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+# Only the CSS the templates use (NL Design System rules and tokens, then ours), minified: one
+# stylesheet for resident pages and one for staff pages; and htmx. See package.json "scripts".
 assets: node_modules/.package-lock.json
-	rm -rf static/vendor && mkdir -p static/vendor/htmx static/vendor/nlds
-	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx/
-	cp node_modules/@utrecht/component-library-css/dist/index.css static/vendor/nlds/component-library.css
-	cp node_modules/@nl-design-system-unstable/voorbeeld-design-tokens/dist/variables.css static/vendor/nlds/design-tokens.css
+	rm -rf static/vendor node_modules/.cache/proeftuin-css
+	npm run --silent build
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

@@ -60,7 +60,7 @@ def test_security_headers_on_every_kind_of_response(settings: Settings, db: Data
         responses = {
             "page": client.get("/"),
             "404": client.get("/bestaat-niet"),
-            "static": client.get("/static/css/proeftuin.css"),
+            "static": client.get("/static/vendor/resident.css"),
             "static 404": client.get("/static/bestaat-niet.css"),
             "csrf 403": client.post("/taal", data={"lang": "en"}),
             "405": client.get("/taal"),
