@@ -46,10 +46,13 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # Only the CSS the templates use (NL Design System rules and tokens, then ours), minified: one
-# stylesheet for resident pages and one for staff pages; and htmx. See package.json "scripts".
-assets: node_modules/.package-lock.json
-	rm -rf static/vendor node_modules/.cache/proeftuin-css
+# stylesheet for resident pages and one for staff pages; and htmx (package.json "scripts"). Then
+# static/dist: each file under a content-hashed name, compressed (brotli, gzip), and the manifest
+# of names the app links (proeftuin/web/assets.py).
+assets: install node_modules/.package-lock.json
+	rm -rf static/vendor static/dist node_modules/.cache/proeftuin-css
 	npm run --silent build
+	$(BIN)/servestatic --hash --manifest --compress --no-zstd --quiet static/vendor static/dist
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

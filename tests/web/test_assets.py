@@ -6,8 +6,11 @@ import re
 from pathlib import Path
 
 import pytest
+from starlette.testclient import TestClient
 
+from proeftuin.web.assets import build_dir, load_manifest
 from proeftuin.web.templating import resource_dir
+from tests.web.test_security import token_of as csrf
 
 REPO = Path(__file__).resolve().parents[2]
 LIBRARY = REPO / "node_modules" / "@utrecht" / "component-library-css" / "dist" / "index.css"
@@ -69,3 +72,75 @@ def test_the_built_css_leaves_out_what_no_page_uses(stylesheet: str) -> None:
     assert "--lux-login-link-hover-color" not in css  # a token no rule uses
     assert "--utrecht-button-background-color" in css  # a token the buttons use
     assert len(css) < len(LIBRARY.read_text(encoding="utf-8")) // 2
+
+
+# --- serving: compressed, under hashed names, cached for a year --------------------------------
+
+HASHED = re.compile(r"^/static/[\w.-]+\.[0-9a-f]{12}\.(css|js)$")
+
+
+def linked(html: str) -> list[str]:
+    return re.findall(r'(?:href|src)="(/static/[^"]+)"', html)
+
+
+def test_pages_link_the_hashed_stylesheet_and_script(client: TestClient) -> None:
+    html = client.get("/").text
+    links = linked(html)
+    manifest = load_manifest()
+    assert links == [f"/static/{manifest['resident.css']}", f"/static/{manifest['htmx.min.js']}"]
+    assert all(HASHED.match(link) for link in links)
+
+
+@pytest.mark.parametrize("encoding", ["br", "gzip"])
+def test_static_files_come_compressed_from_the_build_and_cached_for_a_year(
+    client: TestClient, encoding: str
+) -> None:
+    for name in ("resident.css", "htmx.min.js"):
+        hashed = load_manifest()[name]
+        response = client.get(f"/static/{hashed}", headers={"Accept-Encoding": encoding})
+        assert response.status_code == 200
+        assert response.headers["content-encoding"] == encoding
+        assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert "Accept-Encoding" in response.headers["vary"]
+        assert "set-cookie" not in response.headers
+        suffix = {"br": ".br", "gzip": ".gz"}[encoding]
+        stored = (build_dir() / f"{hashed}{suffix}").read_bytes()
+        assert int(response.headers["content-length"]) == len(stored)  # sent as built
+        assert response.content == (build_dir() / hashed).read_bytes()  # decoded by the client
+
+
+def test_a_static_file_without_compression_for_a_client_that_asks_none(client: TestClient) -> None:
+    hashed = load_manifest()["resident.css"]
+    response = client.get(f"/static/{hashed}", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in response.headers
+    assert response.content == (build_dir() / hashed).read_bytes()
+
+
+def test_static_files_get_no_session_cookie(client: TestClient) -> None:
+    client.get("/")  # a visit with a session
+    client.post("/taal", data={"lang": "en", "csrf_token": csrf(client)})
+    assert client.cookies
+    hashed = load_manifest()["resident.css"]
+    response = client.get(f"/static/{hashed}")
+    assert "set-cookie" not in response.headers
+    assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+
+
+@pytest.mark.parametrize("encoding", ["br", "gzip"])
+def test_pages_are_compressed_on_the_fly_and_keep_their_headers(
+    client: TestClient, encoding: str
+) -> None:
+    plain = client.get("/stem", headers={"Accept-Encoding": "identity"})
+    packed = client.get("/stem", headers={"Accept-Encoding": encoding})
+    assert "content-encoding" not in plain.headers
+    assert packed.headers["content-encoding"] == encoding
+    assert "Accept-Encoding" in packed.headers["vary"]
+    assert int(packed.headers["content-length"]) < len(packed.content) // 2
+    assert packed.text.startswith("<!doctype html>")
+    for name in ("cache-control", "content-security-policy", "x-frame-options", "content-type"):
+        assert packed.headers.get(name) == plain.headers.get(name), name
+
+
+def test_unknown_and_unhashed_static_paths_are_not_found(client: TestClient) -> None:
+    for path in ("/static/resident.css", "/static/staticfiles.json", "/static/../pyproject.toml"):
+        assert client.get(path).status_code == 404, path
