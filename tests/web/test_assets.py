@@ -144,3 +144,27 @@ def test_pages_are_compressed_on_the_fly_and_keep_their_headers(
 def test_unknown_and_unhashed_static_paths_are_not_found(client: TestClient) -> None:
     for path in ("/static/resident.css", "/static/staticfiles.json", "/static/../pyproject.toml"):
         assert client.get(path).status_code == 404, path
+
+
+# --- nothing holds up the first paint but one stylesheet -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "stylesheet"),
+    [("/", "resident.css"), ("/stem", "resident.css"), ("/beheer/inloggen", "staff.css")],
+)
+def test_one_stylesheet_blocks_rendering_and_scripts_are_deferred(
+    client: TestClient, path: str, stylesheet: str
+) -> None:
+    html = client.get(path).text
+    head = html.split("</head>")[0]
+    sheets = re.findall(r'<link rel="stylesheet" href="([^"]+)"', html)
+    assert sheets == [f"/static/{load_manifest()[stylesheet]}"]
+    scripts = re.findall(r"<script\b[^>]*>", html)
+    assert scripts, "htmx is linked"
+    assert all(" defer" in s and " src=" in s for s in scripts), scripts
+    assert "<style" not in html
+    assert re.findall(r"<link\b[^>]*>", head) == [
+        '<link rel="icon" href="data:,">',
+        f'<link rel="stylesheet" href="/static/{load_manifest()[stylesheet]}">',
+    ]
