@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from proeftuin.web.assets import build_dir, load_manifest
+from proeftuin.web.assets import Assets, MissingAssets, build_dir, load_manifest
 from proeftuin.web.templating import resource_dir
 from tests.web.test_security import token_of as csrf
 
@@ -168,3 +168,12 @@ def test_one_stylesheet_blocks_rendering_and_scripts_are_deferred(
         '<link rel="icon" href="data:,">',
         f'<link rel="stylesheet" href="/static/{load_manifest()[stylesheet]}">',
     ]
+
+
+def test_production_refuses_to_start_without_built_assets(tmp_path: Path) -> None:
+    with pytest.raises(MissingAssets, match="make assets"):
+        Assets(required=True, folder=tmp_path)
+    # Elsewhere pages still render, linking the plain name (which is not served).
+    assert Assets(required=False, folder=tmp_path).url("resident.css") == "/static/resident.css"
+    (tmp_path / "staticfiles.json").write_text('{"paths": {"a.css": "a.0123456789ab.css"}}')
+    assert Assets(required=True, folder=tmp_path).url("a.css") == "/static/a.0123456789ab.css"
