@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect
 
 from proeftuin.services import demo_results
 from proeftuin.services.demo import VOTING_ROUND_SLUG, DemoSummary
-from tests.browser.axe import assert_no_horizontal_scroll
+from tests.browser.axe import assert_accessible, assert_no_horizontal_scroll
 from tests.browser.conftest import LiveServer, sqlite_only
 
 Shoot = Callable[..., Path]
@@ -134,6 +134,7 @@ def test_the_ballot_at_320_px_with_text_at_200_percent(
     expect(page.locator("#stand")).to_contain_text("te veel")
     assert_reflows(page, "ballot over budget")
     assert_budget_bar_fits(page)
+    assert_accessible(page, "ballot over budget at 200 % text")  # the bar may scroll: reachable?
     shoot(page, "ballot over budget", full_page=False)
 
     for checkbox in page.get_by_role("checkbox").all()[2:]:
