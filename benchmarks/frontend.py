@@ -7,7 +7,8 @@ Starts ``proeftuin serve`` on loopback on a fresh SQLite database with the demo 
 drives Debian's Chromium (``/usr/bin/chromium``) through Playwright at 390x844, with the network
 emulated through the DevTools protocol as Lighthouse's slow mobile connection: 150 ms round
 trip, 1.6 Mbit/s down, 750 kbit/s up. Only the measured navigation is throttled; the steps that
-lead to a page (typing the code, ticking plans) run at full speed.
+lead to a page (typing the code, ticking plans) run at full speed. Each page is visited once
+beforehand, unmeasured, so that neither the browser nor the server starts cold.
 
 Pages: the home page, the round page in the voting phase, /stem, a ballot page (after typing a
 letter code), the review page (after ticking two plans) and the published results page.
@@ -44,7 +45,7 @@ from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE
 from tests.trust.server import PEPPER, Server, TrustDatabase
 
 if TYPE_CHECKING:
-    from playwright.sync_api import BrowserContext, CDPSession, Page
+    from playwright.sync_api import Browser, BrowserContext, CDPSession, Page
 
 # Lighthouse's mobile profile; DevTools takes bytes per second.
 SLOW_MOBILE = {
@@ -173,6 +174,18 @@ def median(values: list[float | None]) -> float | None:
     return statistics.median(known) if known else None
 
 
+def warm_up(browser: Browser, base: str, pages: dict[str, Prepare]) -> None:
+    """Each page once, unmeasured: a phone's browser is already running and a server has served
+    its pages before, so neither pays for its first request in the figures."""
+    context = browser.new_context(**PHONE)
+    try:
+        page = context.new_page()
+        for prepare in pages.values():
+            prepare(page, base)()
+    finally:
+        context.close()
+
+
 def run(base: str, pages: dict[str, Prepare], runs: int) -> list[Result]:
     from playwright.sync_api import sync_playwright
 
@@ -180,6 +193,7 @@ def run(base: str, pages: dict[str, Prepare], runs: int) -> list[Result]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
+            warm_up(browser, base, pages)
             for name, prepare in pages.items():
                 firsts, repeats = [], []
                 for _ in range(runs):

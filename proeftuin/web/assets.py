@@ -75,7 +75,7 @@ class Assets:
 
 
 def _cache_forever(headers: Headers, path: str, url: str) -> None:
-    # ServeStatic says ten years; a year is what caches honour and what the project asks.
+    # ServeStatic sends ten years; a year is the longest that HTTP asks caches to keep anything.
     if "immutable" in headers.get("Cache-Control", ""):
         headers["Cache-Control"] = IMMUTABLE
 
