@@ -41,6 +41,7 @@ bench: install assets translations
 	$(BIN)/python benchmarks/counting.py
 	$(BIN)/python benchmarks/load.py --db sqlite --requests 6000
 	$(BIN)/python benchmarks/load.py --db postgresql --requests 6000 --workers 2
+	$(BIN)/python benchmarks/frontend.py
 
 install: $(VENV)/.installed
 
@@ -50,11 +51,14 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-assets: node_modules/.package-lock.json
-	rm -rf static/vendor && mkdir -p static/vendor/htmx static/vendor/nlds
-	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx/
-	cp node_modules/@utrecht/component-library-css/dist/index.css static/vendor/nlds/component-library.css
-	cp node_modules/@nl-design-system-unstable/voorbeeld-design-tokens/dist/variables.css static/vendor/nlds/design-tokens.css
+# Only the CSS the templates use (NL Design System rules and tokens, then ours), minified: one
+# stylesheet for resident pages and one for staff pages; and htmx (package.json "scripts"). Then
+# static/dist: each file under a content-hashed name, compressed (brotli, gzip), and the manifest
+# of names the app links (proeftuin/web/assets.py).
+assets: install node_modules/.package-lock.json
+	rm -rf static/vendor static/dist node_modules/.cache/proeftuin-css
+	npm run --silent build
+	$(BIN)/servestatic --hash --manifest --compress --no-zstd --quiet static/vendor static/dist
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

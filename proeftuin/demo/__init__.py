@@ -28,8 +28,16 @@ from proeftuin.services import codes, rounds
 
 DEMO_CODE_COUNT = 25
 VOTING_ROUND_SLUG = rounds.slugify(data.VOTING_ROUND.title)
+PUBLISHED_ROUND_SLUG = rounds.slugify(data.PUBLISHED_ROUND.title)
 
-__all__ = ["DEMO_CODE_COUNT", "VOTING_ROUND_SLUG", "DemoSummary", "demo_codes", "seed_demo"]
+__all__ = [
+    "DEMO_CODE_COUNT",
+    "PUBLISHED_ROUND_SLUG",
+    "VOTING_ROUND_SLUG",
+    "DemoSummary",
+    "demo_codes",
+    "seed_demo",
+]
 
 
 @dataclass(frozen=True)

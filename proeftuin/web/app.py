@@ -13,8 +13,8 @@ from jinja2.utils import htmlsafe_json_dumps
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.routing import BaseRoute, Mount
-from starlette.staticfiles import StaticFiles
+from starlette.routing import BaseRoute
+from starlette_compress import CompressMiddleware
 
 from proeftuin import jobs
 from proeftuin.config import Settings
@@ -35,6 +35,7 @@ from proeftuin.web import (
     staff_admin,
     voting,
 )
+from proeftuin.web.assets import Assets, StaticFilesMiddleware
 from proeftuin.web.htmx import HTMX_CONFIG
 from proeftuin.web.language import LanguageMiddleware
 from proeftuin.web.security import (
@@ -44,7 +45,7 @@ from proeftuin.web.security import (
     SecurityHeadersMiddleware,
     client_networks,
 )
-from proeftuin.web.templating import create_templates, resource_dir
+from proeftuin.web.templating import create_templates
 
 ROUTE_MODULES: tuple[ModuleType, ...] = (
     home,
@@ -84,7 +85,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
             app.state.database.dispose()
 
     routes: list[BaseRoute] = [route for module in ROUTE_MODULES for route in module.routes]
-    routes.append(Mount("/static", StaticFiles(directory=resource_dir("static")), name="static"))
+    assets = Assets(required=settings.production)
     if settings.access_log:
         ops.configure_access_log()
 
@@ -95,6 +96,9 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
         middleware=[
             *([Middleware(ops.AccessLogMiddleware)] if settings.access_log else []),
             Middleware(SecurityHeadersMiddleware, production=settings.production),
+            # Pages compressed as they go out (brotli, gzip; static files come compressed).
+            Middleware(CompressMiddleware, zstd=False),
+            Middleware(StaticFilesMiddleware, assets=assets),
             Middleware(
                 SessionMiddleware,
                 secret_key=settings.secret_key,
@@ -117,5 +121,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
     app.state.database = database
     # As JSON once, not on every page.
     htmx_config = htmlsafe_json_dumps(HTMX_CONFIG, sort_keys=True)
-    app.state.templates = create_templates(settings, {"htmx_config": htmx_config})
+    app.state.templates = create_templates(
+        settings, {"htmx_config": htmx_config, "static_url": assets.url}
+    )
     return app

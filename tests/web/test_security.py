@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 from proeftuin.config import Settings
 from proeftuin.db import Database
 from proeftuin.web.app import SESSION_COOKIE, create_app
+from proeftuin.web.assets import load_manifest
 from proeftuin.web.security import CSRFMiddleware, client_ip, local_path, origin_of
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -60,7 +61,7 @@ def test_security_headers_on_every_kind_of_response(settings: Settings, db: Data
         responses = {
             "page": client.get("/"),
             "404": client.get("/bestaat-niet"),
-            "static": client.get("/static/css/proeftuin.css"),
+            "static": client.get("/static/" + load_manifest()["resident.css"]),
             "static 404": client.get("/static/bestaat-niet.css"),
             "csrf 403": client.post("/taal", data={"lang": "en"}),
             "405": client.get("/taal"),
