@@ -18,8 +18,8 @@ from starlette.responses import Response
 from proeftuin import db, i18n
 from proeftuin.errors import DomainError, Invalid, InvalidForm
 from proeftuin.i18n import N_, TIMEZONE
-from proeftuin.models import BallotKind, Eligibility, Phase, PlanStatus, Rule
-from proeftuin.services import moderation, rounds
+from proeftuin.models import Eligibility, Phase, PlanStatus, Rule
+from proeftuin.services import ballot_kinds, moderation, rounds
 from proeftuin.services.pages import moderation as round_admin
 from proeftuin.services.rounds import RoundInput
 from proeftuin.web.accounts import form_errors, read_form
@@ -34,24 +34,7 @@ ROUNDS = "/beheer/rondes"
 ROUND = "/beheer/rondes/{slug}"
 PLAN = "/beheer/rondes/{slug}/plannen/{public_id}"
 
-BALLOT_KINDS = {
-    BallotKind.KNAPSACK: (
-        N_("Binnen het budget"),
-        N_("Kiezers kiezen plannen tot het budget op is."),
-    ),
-    BallotKind.APPROVAL: (
-        N_("Alle goede plannen"),
-        N_("Kiezers kiezen alle plannen die zij goed vinden, zonder op het geld te letten."),
-    ),
-    BallotKind.K_APPROVAL: (
-        N_("Een vast aantal plannen"),
-        N_("Kiezers kiezen hoogstens het aantal plannen dat u hieronder invult."),
-    ),
-    BallotKind.POINTS: (
-        N_("Punten verdelen"),
-        N_("Kiezers verdelen punten over de plannen die zij willen."),
-    ),
-}
+BALLOT_KINDS = {spec.kind: (spec.name, spec.description) for spec in ballot_kinds.SPECS}
 RULES = {
     Rule.EQUAL_SHARES: (
         N_("Gelijke delen"),
@@ -250,7 +233,7 @@ async def round_detail(request: Request) -> Response:
         "page": page,
         "round": page.round,
         "notice": _notice(request),
-        "ballot_kinds": BALLOT_KINDS,
+        "ballot_kinds": {spec.kind: spec for spec in ballot_kinds.SPECS},
         "rules": RULES,
         "eligibilities": ELIGIBILITIES,
         "status_names": STATUS_NAMES,

@@ -22,6 +22,7 @@ from proeftuin.errors import Invalid, InvalidForm, NotFound, _
 from proeftuin.models import (
     PHASE_ORDER,
     Area,
+    BallotKind,
     Eligibility,
     Phase,
     Plan,
@@ -35,6 +36,7 @@ from proeftuin.models import (
 from proeftuin.services import (
     accounts,
     audit,
+    ballot_kinds,
     ballot_rules,
     codes,
     letters,
@@ -413,6 +415,11 @@ class PaperBallot:
     def voting(self) -> bool:
         return self.round.phase == Phase.STEMMEN
 
+    @property
+    def template(self) -> str:
+        """The kind's parts of the paper-ballot form."""
+        return ballot_kinds.spec(BallotKind(self.round.ballot_kind)).template
+
 
 def paper_ballot(
     session: Session, actor: Actor, slug: str, choices: Mapping[str, int]
@@ -420,8 +427,9 @@ def paper_ballot(
     """The paper ballot form of a round with ``choices`` filled in, and what they add up to."""
     round_ = round_by_slug(session, actor, slug)
     plans = voting.ballot_plans(session, round_)
-    by_id = {plan.public_id: plan for plan in plans}
-    return PaperBallot(round_, tuple(plans), ballot_rules.state(round_, by_id, choices))
+    costs = ballot_rules.costs_of(plans)
+    state = ballot_rules.state(ballot_kinds.rules_of(round_), costs, choices)
+    return PaperBallot(round_, tuple(plans), state)
 
 
 @dataclass(frozen=True)
