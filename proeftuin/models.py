@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from proeftuin.allocation.ballots import BallotKind as BallotKind  # stored in round.ballot_kind
 from proeftuin.db import Base, UTCDateTime, utcnow
 
 
@@ -45,13 +46,6 @@ class Phase(StrEnum):
 
 
 PHASE_ORDER = tuple(Phase)
-
-
-class BallotKind(StrEnum):
-    APPROVAL = "approval"
-    K_APPROVAL = "k_approval"
-    KNAPSACK = "knapsack"
-    POINTS = "points"
 
 
 class Rule(StrEnum):

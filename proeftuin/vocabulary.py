@@ -3,33 +3,14 @@
 Every page, mail and letter names a phase, a plan status, a rule, a ballot kind or a theme with
 the words below (B1 Dutch msgids, translated when shown), so one thing has one name everywhere.
 Where residents and staff see a status from a different side, both wordings stand here, named
-for their readers.
+for their readers. A ballot kind is named by its own spec (``services/ballot_kinds``), which
+holds everything about the kind in one place.
 """
 
 from __future__ import annotations
 
 from proeftuin.i18n import N_
-from proeftuin.models import AreaKind, BallotKind, Eligibility, Phase, PlanStatus, Role, Rule
-
-# (name, what it means for voters), on the round form and the staff round page.
-BALLOT_KINDS: dict[BallotKind, tuple[str, str]] = {
-    BallotKind.KNAPSACK: (
-        N_("Binnen het budget"),
-        N_("Kiezers kiezen plannen tot het budget op is."),
-    ),
-    BallotKind.APPROVAL: (
-        N_("Alle goede plannen"),
-        N_("Kiezers kiezen alle plannen die zij goed vinden, zonder op het geld te letten."),
-    ),
-    BallotKind.K_APPROVAL: (
-        N_("Een vast aantal plannen"),
-        N_("Kiezers kiezen hoogstens het aantal plannen dat u hieronder invult."),
-    ),
-    BallotKind.POINTS: (
-        N_("Punten verdelen"),
-        N_("Kiezers verdelen punten over de plannen die zij willen."),
-    ),
-}
+from proeftuin.models import AreaKind, Eligibility, Phase, PlanStatus, Role, Rule
 
 # (name, what it means), for staff choosing a rule; RULE_SUMMARIES says it for residents.
 RULES: dict[Rule, tuple[str, str]] = {

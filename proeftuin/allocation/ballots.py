@@ -12,6 +12,10 @@ Ballot kinds: ``approval`` (choose between ``min_choices`` and ``max_choices`` p
 ``k_approval`` (the same with a required ``max_choices``), ``knapsack`` (approval whose total cost
 fits the budget and reaches ``min_spend_percent`` of it) and ``points`` (distribute at most
 ``points_total`` whole, non-negative points; plans given 0 points are left off the ballot).
+
+``BallotKind`` is defined here, once: the data model stores it, and the services hold one spec
+per kind (how a round sets it up, shows and exports it). What a kind means for a ballot's validity
+is decided in ``_shape``, where a kind without a case fails the type check.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
+from typing import NamedTuple, assert_never
 
 from proeftuin.allocation.election import Ballot, Project
 
@@ -31,6 +36,26 @@ class BallotKind(StrEnum):
     POINTS = "points"
 
 
+class _Shape(NamedTuple):
+    points: bool  # the voter gives each plan a number of points, not a tick
+    within_budget: bool  # the chosen plans must fit the budget (and may have a minimum spend)
+    needs_max_choices: bool
+
+
+def _shape(kind: BallotKind) -> _Shape:
+    match kind:
+        case BallotKind.APPROVAL:
+            return _Shape(points=False, within_budget=False, needs_max_choices=False)
+        case BallotKind.K_APPROVAL:
+            return _Shape(points=False, within_budget=False, needs_max_choices=True)
+        case BallotKind.KNAPSACK:
+            return _Shape(points=False, within_budget=True, needs_max_choices=False)
+        case BallotKind.POINTS:
+            return _Shape(points=True, within_budget=False, needs_max_choices=False)
+        case _:
+            assert_never(kind)
+
+
 @dataclass(frozen=True, slots=True)
 class BallotRules:
     kind: BallotKind
@@ -40,17 +65,18 @@ class BallotRules:
     points_total: int | None = None  # points only
 
     def __post_init__(self) -> None:
+        shape = _shape(self.kind)
         if self.min_choices < 0:
             raise ValueError("min_choices cannot be negative")
         if self.max_choices is not None and self.max_choices < max(self.min_choices, 1):
             raise ValueError("max_choices must be at least 1 and at least min_choices")
-        if self.kind is BallotKind.K_APPROVAL and self.max_choices is None:
+        if shape.needs_max_choices and self.max_choices is None:
             raise ValueError("k_approval needs max_choices")
         if not 0 <= self.min_spend_percent <= 100:
             raise ValueError("min_spend_percent is a percentage")
-        if self.min_spend_percent and self.kind is not BallotKind.KNAPSACK:
+        if self.min_spend_percent and not shape.within_budget:
             raise ValueError("only knapsack ballots have a minimum spend")
-        if (self.kind is BallotKind.POINTS) != (self.points_total is not None):
+        if shape.points != (self.points_total is not None):
             raise ValueError("points_total is required for, and only for, points ballots")
         if self.points_total is not None and self.points_total < 1:
             raise ValueError("points_total must be positive")
@@ -67,12 +93,13 @@ def validate_approval(
     rules: BallotRules, projects: Sequence[Project], budget: Fraction, choices: Sequence[str]
 ) -> Ballot:
     """The ballot (each chosen plan with 1 point, in the given order) or ``InvalidBallot``."""
-    if rules.kind is BallotKind.POINTS:
+    shape = _shape(rules.kind)
+    if shape.points:
         raise ValueError("points ballots are checked by validate_points")
     costs = {project.id: project.cost for project in projects}
     _check_known_once(costs, choices)
     _check_count(rules, len(choices))
-    if rules.kind is BallotKind.KNAPSACK:
+    if shape.within_budget:
         total = sum((costs[c] for c in choices), Fraction(0))
         if total > budget:
             raise InvalidBallot(
@@ -98,7 +125,7 @@ def validate_points(
     rules: BallotRules, projects: Sequence[Project], allocation: Sequence[tuple[str, int]]
 ) -> Ballot:
     """The ballot (plans with positive points, in the given order) or ``InvalidBallot``."""
-    if rules.kind is not BallotKind.POINTS or rules.points_total is None:
+    if not _shape(rules.kind).points or rules.points_total is None:
         raise ValueError("approval ballots are checked by validate_approval")
     costs = {project.id: project.cost for project in projects}
     _check_known_once(costs, [project_id for project_id, _ in allocation])

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from proeftuin.demo import data
 from proeftuin.demo.rounds import demo_admin, demo_resident, existing_round, seed_round
 from proeftuin.models import Ballot, BallotChoice, Channel, CodeStatus, Phase, Round, VotingCode
-from proeftuin.services import ballot_rules, codes, paper, results, rounds, voting
+from proeftuin.services import ballot_kinds, ballot_rules, codes, paper, results, rounds, voting
 from proeftuin.services.permissions import Actor
 
 BALLOTS = 1_000
@@ -70,7 +70,8 @@ def _vote(
     letter_codes = codes.generate_for_round(session, actor, round_.id, CODES, pepper)
     ballot = voting.ballot_plans(session, round_)  # in the order of data.PUBLISHED_PLANS
     public_ids = [plan.public_id for plan in ballot]
-    plans = {plan.public_id: plan for plan in ballot}
+    plan_ids = {plan.public_id: plan.id for plan in ballot}
+    rules, costs = ballot_kinds.rules_of(round_), ballot_rules.costs_of(ballot)
     first_day = (now - dt.timedelta(days=100)).date()
     online: list[tuple[str, dict[int, int], dt.date]] = []
     for code in letter_codes[:BALLOTS]:
@@ -79,8 +80,8 @@ def _vote(
         if rng.random() < PAPER_SHARE:
             paper.enter_paper_ballot(session, actor, round_.id, code, choices, pepper, day)
         else:
-            chosen = ballot_rules.validate(round_, plans, choices)
-            online.append((code, {plan.id: points for plan, points in chosen}, day))
+            chosen = ballot_rules.validate(rules, costs, choices)
+            online.append((code, {plan_ids[pid]: points for pid, points in chosen.items()}, day))
     _store_online(session, round_.id, pepper, online)
 
 

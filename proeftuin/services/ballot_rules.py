@@ -1,25 +1,21 @@
 """A round's ballot rules, applied by the allocation engine's checks and worded in Dutch.
 
-One piece of code decides validity (``proeftuin.allocation.ballots``); this module maps a round
-and its plans onto it and turns each refusal into a message a resident understands.
+One piece of code decides validity (``proeftuin.allocation.ballots``); this module hands a ballot to
+its kind's check (``ballot_kinds``) and turns each refusal into a message a resident understands.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Protocol, TypeVar
 
-from proeftuin.allocation.ballots import (
-    BallotKind,
-    BallotRules,
-    InvalidBallot,
-    validate_approval,
-    validate_points,
-)
+from proeftuin.allocation.ballots import InvalidBallot
 from proeftuin.allocation.election import Project
 from proeftuin.errors import Invalid, _
+from proeftuin.models import Plan
+from proeftuin.services import ballot_kinds
+from proeftuin.services.ballot_kinds import RoundRules
 
 MAX_SELECTIONS = 500  # far above any real ballot; refuses absurd forms before any work is done
 
@@ -41,45 +37,6 @@ MESSAGES = {
 }
 
 
-RULE_COLUMNS = (
-    "ballot_kind",
-    "budget",
-    "min_choices",
-    "max_choices",
-    "min_spend_percent",
-    "points_total",
-)
-
-
-class RoundRules(Protocol):
-    """What the rules need of a round: a ``models.Round``, or a row of just these columns."""
-
-    @property
-    def ballot_kind(self) -> str: ...
-    @property
-    def budget(self) -> int: ...
-    @property
-    def min_choices(self) -> int: ...
-    @property
-    def max_choices(self) -> int | None: ...
-    @property
-    def min_spend_percent(self) -> int: ...
-    @property
-    def points_total(self) -> int: ...
-
-
-class Costed(Protocol):
-    """What the rules need of a plan: a ``models.Plan``, or a row with these columns."""
-
-    @property
-    def official_cost(self) -> int | None: ...
-    @property
-    def estimated_cost(self) -> int: ...
-
-
-P = TypeVar("P", bound=Costed)
-
-
 @dataclass(frozen=True)
 class BallotState:
     """What the ballot page shows while a resident chooses."""
@@ -92,59 +49,47 @@ class BallotState:
     problem: Invalid | None  # why the current choice cannot be cast, if it cannot
 
 
-def rules_for(round_: RoundRules) -> BallotRules:
-    kind = BallotKind(round_.ballot_kind)
-    return BallotRules(
-        kind=kind,
-        min_choices=round_.min_choices,
-        max_choices=round_.max_choices,
-        min_spend_percent=round_.min_spend_percent if kind is BallotKind.KNAPSACK else 0,
-        points_total=round_.points_total if kind is BallotKind.POINTS else None,
-    )
-
-
 def validate(
-    round_: RoundRules, plans: Mapping[str, P], choices: Mapping[str, int]
-) -> list[tuple[P, int]]:
-    """The chosen plans with their points, or ``Invalid('choices', ...)`` saying what is wrong."""
+    rules: RoundRules, costs: Mapping[str, int], choices: Mapping[str, int]
+) -> dict[str, int]:
+    """The ballot (the chosen plans' ids with their points, in the order given), or
+    ``Invalid('choices', ...)`` saying what is wrong.
+
+    ``costs`` holds every plan on the ballot: its public id and cost in euros.
+    """
     if len(choices) > MAX_SELECTIONS:
         raise Invalid("choices", "Dit stembiljet heeft te veel keuzes.")
-    rules = rules_for(round_)
-    projects = [Project(id=pid, cost=Fraction(_cost(plan))) for pid, plan in plans.items()]
+    spec = ballot_kinds.spec(rules.kind)
+    projects = [Project(id=pid, cost=Fraction(cost)) for pid, cost in costs.items()]
     try:
-        if rules.kind is BallotKind.POINTS:
-            ballot = validate_points(rules, projects, list(choices.items()))
-        else:
-            chosen = [pid for pid, points in choices.items() if points > 0]
-            ballot = validate_approval(rules, projects, Fraction(round_.budget), chosen)
+        ballot = spec.check(spec.engine_rules(rules), projects, Fraction(rules.budget), choices)
     except InvalidBallot as refusal:
         raise Invalid("choices", MESSAGES[refusal.code], **_euros(refusal.facts)) from None
-    return [(plans[pid], points) for pid, points in ballot.items()]
+    return dict(ballot)
 
 
-def state(
-    round_: RoundRules, plans: Mapping[str, Costed], choices: Mapping[str, int]
-) -> BallotState:
-    known = {pid: p for pid, p in choices.items() if pid in plans and p > 0}
-    spent = sum(_cost(plans[pid]) for pid in known)
+def state(rules: RoundRules, costs: Mapping[str, int], choices: Mapping[str, int]) -> BallotState:
+    known = {pid: p for pid, p in choices.items() if pid in costs and p > 0}
+    spent = sum(costs[pid] for pid in known)
     points_used = sum(known.values())
     problem = None
     try:
-        validate(round_, plans, choices)
+        validate(rules, costs, choices)
     except Invalid as error:
         problem = error
     return BallotState(
         spent=spent,
-        remaining_budget=round_.budget - spent,
+        remaining_budget=rules.budget - spent,
         points_used=points_used,
-        points_left=max(0, round_.points_total - points_used),
+        points_left=max(0, rules.points_total - points_used),
         count=len(known),
         problem=problem,
     )
 
 
-def _cost(plan: Costed) -> int:
-    return plan.official_cost if plan.official_cost is not None else plan.estimated_cost
+def costs_of(plans: Iterable[Plan]) -> dict[str, int]:
+    """Plans on the ballot by public id, with their official cost (which a plan has by then)."""
+    return {plan.public_id: plan.official_cost or 0 for plan in plans}
 
 
 def _euros(facts: Mapping[str, int | Fraction | str]) -> dict[str, object]:

@@ -48,7 +48,7 @@ from proeftuin.models import (
     ResultStatus,
     Round,
 )
-from proeftuin.services import result_record
+from proeftuin.services import ballot_kinds, result_record
 from proeftuin.services.audit import csv_text
 from proeftuin.services.result_record import ResultRecord, Snapshot, SnapshotPlan
 
@@ -76,7 +76,7 @@ def snapshot(session: Session, round_: Round) -> Snapshot:
         .where(Plan.round_id == round_.id, Plan.status == PlanStatus.OP_STEMBILJET)
         .order_by(Plan.id)
     ).all()
-    points = round_.ballot_kind == BallotKind.POINTS
+    kind = ballot_kinds.spec(BallotKind(round_.ballot_kind))
     starts, ends = _local_day(round_.voting_starts_at), _local_day(round_.voting_ends_at)
     return Snapshot(
         slug=round_.slug,
@@ -85,7 +85,7 @@ def snapshot(session: Session, round_: Round) -> Snapshot:
         council=round_.area.council_name,
         budget=round_.budget,
         ballot_kind=round_.ballot_kind,
-        vote_type="points" if points else "approval",
+        vote_type=kind.vote_type.value,
         min_choices=round_.min_choices,
         max_choices=round_.max_choices,
         min_spend_percent=round_.min_spend_percent,
@@ -109,7 +109,8 @@ def _pabulib_meta(
 ) -> list[tuple[str, str]]:
     """META in pabulib.org's order; num_projects, num_votes, budget and vote_type are written by
     ``format_pb`` itself at their place here."""
-    kind = round_.ballot_kind
+    rules = ballot_kinds.rules_of(round_)
+    kind = ballot_kinds.spec(rules.kind)
     meta = [
         ("description", round_.title),
         ("country", "Netherlands"),
@@ -118,7 +119,7 @@ def _pabulib_meta(
         ("num_projects", ""),
         ("num_votes", ""),
         ("budget", str(round_.budget)),
-        ("vote_type", "cumulative" if kind == BallotKind.POINTS else "approval"),
+        ("vote_type", kind.pabulib_vote_type),
         ("rule", PABULIB_RULES[round_.rule]),
     ]
     if starts is not None:
@@ -126,17 +127,11 @@ def _pabulib_meta(
     if ends is not None:
         meta.append(("date_end", ends.strftime("%d.%m.%Y")))
     meta += [("language", "nl"), ("currency", "EUR")]
-    if round_.min_choices:
-        meta.append(("min_length", str(round_.min_choices)))
-    if round_.max_choices:
-        meta.append(("max_length", str(round_.max_choices)))
-    if kind == BallotKind.KNAPSACK:
-        meta.append(("max_sum_cost", str(round_.budget)))
-        if round_.min_spend_percent:
-            minimum = -(-round_.budget * round_.min_spend_percent // 100)
-            meta.append(("min_sum_cost", str(minimum)))
-    if kind == BallotKind.POINTS:
-        meta.append(("max_sum_points", str(round_.points_total)))
+    if rules.min_choices:
+        meta.append(("min_length", str(rules.min_choices)))
+    if rules.max_choices:
+        meta.append(("max_length", str(rules.max_choices)))
+    meta += kind.pabulib_meta(rules)
     meta += [("tie_break", "lottery"), ("tie_break_seed", round_.tie_break_seed)]
     return meta
 

@@ -38,7 +38,8 @@ from proeftuin.models import (
     Rule,
     VotingCode,
 )
-from proeftuin.services import audit, lookup, permissions
+from proeftuin.services import audit, ballot_kinds, lookup, permissions
+from proeftuin.services.ballot_kinds import Param
 from proeftuin.services.permissions import Actor
 from proeftuin.vocabulary import PHASE_NAMES
 
@@ -48,12 +49,7 @@ FROZEN_PHASES = (Phase.STEMMEN, Phase.GESLOTEN, Phase.GEPUBLICEERD)
 # voting can be extended, say); these cannot change without a reset.
 FROZEN_FIELDS = (
     "area_id",
-    "budget",
-    "ballot_kind",
-    "min_choices",
-    "max_choices",
-    "min_spend_percent",
-    "points_total",
+    *ballot_kinds.RULE_COLUMNS,
     "rule",
     "eligibility",
     "min_age",
@@ -292,16 +288,17 @@ def _validated(session: Session, actor: Actor, data: RoundInput) -> dict[str, ob
     budget = _whole_euros(data.budget)
     if budget is None:
         fail("budget", _("Vul het budget in als een heel bedrag in euro's, zoals 50000."))
-    kind = data.ballot_kind if data.ballot_kind in set(BallotKind) else None
+    kind = BallotKind(data.ballot_kind) if data.ballot_kind in set(BallotKind) else None
     if kind is None:
         fail("ballot_kind", _("Kies een soort stembiljet."))
+    required = ballot_kinds.spec(kind).required if kind is not None else frozenset()
     min_choices = _whole_number(data.min_choices, empty=0)
     if min_choices is None:
         fail("min_choices", _("Vul een heel getal in: 0 of meer."))
     max_choices = _whole_number(data.max_choices, empty=-1)
     if max_choices is None or max_choices == 0:
         fail("max_choices", _("Vul een heel getal in van 1 of meer, of laat het leeg."))
-    elif max_choices == -1 and kind == BallotKind.K_APPROVAL:
+    elif max_choices == -1 and Param.MAX_CHOICES in required:
         fail("max_choices", _("Vul in hoeveel plannen een kiezer mag kiezen."))
     elif min_choices is not None and 0 < max_choices < min_choices:
         fail(
@@ -313,7 +310,7 @@ def _validated(session: Session, actor: Actor, data: RoundInput) -> dict[str, ob
     if min_spend is None or min_spend > 100:
         fail("min_spend_percent", _("Vul een percentage in van 0 tot en met 100."))
     points = _whole_number(data.points_total, empty=0)
-    if kind == BallotKind.POINTS and not points:
+    if Param.POINTS_TOTAL in required and not points:
         fail("points_total", _("Vul in hoeveel punten een kiezer mag verdelen: 1 of meer."))
     if data.rule not in set(Rule):
         fail("rule", _("Kies een manier om het budget te verdelen."))
@@ -328,17 +325,16 @@ def _validated(session: Session, actor: Actor, data: RoundInput) -> dict[str, ob
     dates = _validated_dates(data, fail)
     if errors:
         raise InvalidForm(errors)
+    assert kind is not None and budget is not None and min_choices is not None
+    assert max_choices is not None and min_spend is not None
+    # Settings a kind of ballot does not use are kept at their defaults.
+    most = None if max_choices == -1 else max_choices
+    rules = ballot_kinds.round_rules(kind, budget, min_choices, most, min_spend, points or 0)
     return {
         "area_id": area_id,
         "title": title,
         "description": description,
-        "budget": budget,
-        "ballot_kind": kind,
-        "min_choices": min_choices,
-        "max_choices": None if max_choices == -1 else max_choices,
-        # Settings that only one kind of ballot has are kept at zero for the others.
-        "min_spend_percent": min_spend if kind == BallotKind.KNAPSACK else 0,
-        "points_total": points if kind == BallotKind.POINTS else 0,
+        **ballot_kinds.columns(rules),
         "rule": data.rule,
         "eligibility": data.eligibility,
         "support_threshold": threshold,
@@ -593,8 +589,8 @@ def _voting_problem(session: Session, round_: Round) -> Invalid | None:
             count=len(plans),
         )
     total = sum(plan.official_cost or 0 for plan in plans)
-    minimum = round_.budget * round_.min_spend_percent / 100
-    if round_.ballot_kind == BallotKind.KNAPSACK and total < minimum:
+    minimum = round_.budget * ballot_kinds.rules_of(round_).min_spend_percent / 100
+    if total < minimum:
         return Invalid(
             "phase",
             _(

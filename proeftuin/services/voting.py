@@ -33,7 +33,7 @@ from proeftuin.models import (
     Round,
     VotingCode,
 )
-from proeftuin.services import ballot_rules, codes, lookup, ratelimit
+from proeftuin.services import ballot_kinds, ballot_rules, codes, lookup, ratelimit
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +52,10 @@ ROUNDS, PLANS, BALLOTS, CHOICES, CODES = map(
 ROUND_AND_PLANS = (
     select(
         ROUNDS.c.phase,
-        *(ROUNDS.c[name] for name in ballot_rules.RULE_COLUMNS),
+        *(ROUNDS.c[name] for name in ballot_kinds.RULE_COLUMNS),
         PLANS.c.id,
         PLANS.c.public_id,
         PLANS.c.official_cost,
-        PLANS.c.estimated_cost,
     )
     .select_from(
         ROUNDS.outerjoin(
@@ -224,8 +223,10 @@ def cast(
         return Receipt(existing.receipt, replaced=False, channel=existing.channel)
     if existing is not None:
         _check_channel(existing.channel, channel)
-    plans = {row.public_id: row for row in rows if row.id is not None}
-    chosen = ballot_rules.validate(round_, plans, choices)
+    plans = [row for row in rows if row.id is not None]
+    # A plan on the ballot always has its official cost (a CHECK constraint says so).
+    costs = {plan.public_id: plan.official_cost for plan in plans}
+    chosen = ballot_rules.validate(ballot_kinds.rules_of_row(round_), costs, choices)
     receipt = _new_receipt()
     stamp = {"receipt": receipt, "cast_on": today, "submission_token": submission_token}
     if existing is None:
@@ -236,7 +237,11 @@ def cast(
         sql.execute(DROP_CHOICES, {"ballot_id": ballot_id})
         sql.execute(RESTAMP_BALLOT, {"ballot_id": ballot_id, **stamp})
     if chosen:
-        entries = [{"ballot_id": ballot_id, "plan_id": plan.id, "points": p} for plan, p in chosen]
+        plan_ids = {plan.public_id: plan.id for plan in plans}
+        entries = [
+            {"ballot_id": ballot_id, "plan_id": plan_ids[pid], "points": p}
+            for pid, p in chosen.items()
+        ]
         sql.execute(NEW_CHOICES, entries)
     _mark_code_used(session, credential, today)
     return Receipt(receipt, replaced=existing is not None, channel=channel.value)

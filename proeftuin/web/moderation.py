@@ -19,7 +19,7 @@ from proeftuin import i18n
 from proeftuin.errors import Invalid, InvalidForm
 from proeftuin.i18n import N_, TIMEZONE
 from proeftuin.services.pages import moderation
-from proeftuin.vocabulary import BALLOT_KINDS, ELIGIBILITIES, PHASE_CONSEQUENCES, RULES
+from proeftuin.vocabulary import ELIGIBILITIES, PHASE_CONSEQUENCES, RULES
 from proeftuin.vocabulary import STAFF_STATUS_NAMES as STATUS_NAMES
 from proeftuin.web.helpers import call, error_text, form_errors, read_form
 from proeftuin.web.htmx import hx_redirect, is_htmx, render_page
@@ -152,7 +152,7 @@ async def _round_form(
         "data": data,
         "paper_check": paper_check,
         "errors": errors or {},
-        "ballot_kinds": _options(request, BALLOT_KINDS),
+        "ballot_kinds": _options(request, moderation.BALLOT_KINDS),
         "rules": _options(request, RULES),
         "eligibilities": _options(request, ELIGIBILITIES),
     }
@@ -165,7 +165,7 @@ async def round_detail(request: Request) -> Response:
         "page": page,
         "round": page.round,
         "notice": _notice(request),
-        "ballot_kinds": BALLOT_KINDS,
+        "ballot_kinds": moderation.KIND_SPECS,
         "rules": RULES,
         "eligibilities": ELIGIBILITIES,
         "status_names": STATUS_NAMES,

@@ -13,6 +13,7 @@ from proeftuin.models import (
     Area,
     Ballot,
     BallotChoice,
+    BallotKind,
     Phase,
     Plan,
     PlanStatus,
@@ -21,7 +22,7 @@ from proeftuin.models import (
     Round,
     VotingCode,
 )
-from proeftuin.services import audit, ballot_rules, lookup, rounds, voting
+from proeftuin.services import audit, ballot_kinds, lookup, rounds, voting
 from proeftuin.services.permissions import Actor
 from proeftuin.services.rounds import list_areas_with_rounds
 from tests.services.factories import PEPPER, make_codes, make_plan, make_round, make_staff
@@ -184,17 +185,17 @@ def test_ballot_rules_that_cannot_work_are_refused(
 
 def test_every_valid_round_gives_ballot_rules_the_engine_accepts(db: Database) -> None:
     area, moderator, _, _ = _area_and_staff(db)
-    for kind in ("approval", "k_approval", "knapsack", "points"):
+    for kind in BallotKind:
         data = _input(
             area,
-            ballot_kind=kind,
+            ballot_kind=kind.value,
             max_choices="3",
             min_spend_percent="40",
             points_total="10",
             rule="greedy",
         )
         round_ = _round(db, _create(db, moderator, data))
-        rules = ballot_rules.rules_for(round_)  # raises ValueError when inconsistent
+        rules = ballot_kinds.spec(kind).engine_rules(ballot_kinds.rules_of(round_))
         assert rules.min_spend_percent == (40 if kind == "knapsack" else 0)
         assert rules.points_total == (10 if kind == "points" else None)
 

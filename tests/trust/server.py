@@ -41,7 +41,7 @@ from proeftuin.models import (
     StaffUser,
     VotingCode,
 )
-from proeftuin.services import ballot_rules, codes, voting
+from proeftuin.services import ballot_kinds, ballot_rules, codes, voting
 from proeftuin.services.permissions import Actor
 
 REPO = Path(__file__).resolve().parents[2]
@@ -188,11 +188,12 @@ class TrustDatabase:
         def check(session: Session) -> list[str]:
             round_ = session.get(Round, round_id)
             assert round_ is not None
-            plans = {plan.public_id: plan for plan in voting.ballot_plans(session, round_)}
+            rules = ballot_kinds.rules_of(round_)
+            costs = ballot_rules.costs_of(voting.ballot_plans(session, round_))
             problems = []
             for ballot in self.ballots(round_id):
                 try:
-                    ballot_rules.validate(round_, plans, ballot.choices)
+                    ballot_rules.validate(rules, costs, ballot.choices)
                 except Invalid as error:
                     problems.append(f"{ballot.receipt}: {ballot.choices}: {error.message}")
             return problems

@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from proeftuin.errors import Invalid, _
-from proeftuin.models import Eligibility, Phase, Plan, Round, VotingCode
+from proeftuin.models import BallotKind, Eligibility, Phase, Plan, Round, VotingCode
 from proeftuin.services import (
+    ballot_kinds,
     ballot_rules,
     codes,
     letters,
@@ -149,6 +150,11 @@ class PaperBallot:
     def voting(self) -> bool:
         return self.round.phase == Phase.STEMMEN
 
+    @property
+    def template(self) -> str:
+        """The kind's parts of the paper-ballot form."""
+        return ballot_kinds.spec(BallotKind(self.round.ballot_kind)).template
+
 
 @declare.read
 def paper_ballot(
@@ -157,8 +163,9 @@ def paper_ballot(
     """The paper ballot form of a round with ``choices`` filled in, and what they add up to."""
     round_ = lookup.staff_round(session, actor, slug)
     plans = voting.ballot_plans(session, round_)
-    by_id = {plan.public_id: plan for plan in plans}
-    return PaperBallot(round_, tuple(plans), ballot_rules.state(round_, by_id, choices))
+    costs = ballot_rules.costs_of(plans)
+    state = ballot_rules.state(ballot_kinds.rules_of(round_), costs, choices)
+    return PaperBallot(round_, tuple(plans), state)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from proeftuin.models import (
 )
 from proeftuin.services import (
     audit,
+    ballot_kinds,
     codes,
     lookup,
     moderation,
@@ -46,9 +47,12 @@ from proeftuin.services.permissions import Actor
 PHASE_DATES = rounds.PHASE_STARTS
 
 
-# Re-exported for the round form (web/moderation.py).
+# Re-exported for the round form and the round page (web/moderation.py). A ballot kind is named
+# by its spec (services/ballot_kinds), in the form's order.
 RoundInput = rounds.RoundInput
 FROZEN_FIELDS = rounds.FROZEN_FIELDS
+BALLOT_KINDS = {spec.kind: (spec.name, spec.description) for spec in ballot_kinds.SPECS}
+KIND_SPECS = {spec.kind: spec for spec in ballot_kinds.SPECS}
 
 
 # -- Rounds ----------------------------------------------------------------------------------

@@ -33,7 +33,16 @@ from proeftuin.models import (
     VotingCode,
     plan_cost,
 )
-from proeftuin.services import ballot_rules, codes, eligibility, lookup, ratelimit, voting
+from proeftuin.services import (
+    ballot_kinds,
+    ballot_rules,
+    codes,
+    eligibility,
+    lookup,
+    ratelimit,
+    voting,
+)
+from proeftuin.services.ballot_kinds import RoundRules
 from proeftuin.services.ballot_rules import BallotState
 from proeftuin.services.pages import declare
 from proeftuin.services.plans import CARD_COLUMNS
@@ -50,7 +59,7 @@ ROUNDS, AREAS, PLANS, CODES, BALLOTS, CHOICES = map(
 ROUND_OF_PAGE = (
     select(
         *(ROUNDS.c[n] for n in ("id", "slug", "title", "phase", "eligibility", "voting_ends_at")),
-        *(ROUNDS.c[name] for name in ballot_rules.RULE_COLUMNS),
+        *(ROUNDS.c[name] for name in ballot_kinds.RULE_COLUMNS),
         AREAS.c.name.label("area_name"),
         select(CODES.c.status)
         .where(CODES.c.id == bindparam("code_id"))
@@ -99,6 +108,11 @@ class BallotRound:
     points_total: int
     voting_ends_at: dt.datetime | None
     email_allowed: bool
+
+    @property
+    def template(self) -> str:
+        """The kind's parts of the ballot and review pages."""
+        return ballot_kinds.spec(self.kind).template
 
 
 @dataclass(frozen=True)
@@ -209,32 +223,31 @@ def ballot_page(
     plans = sql.execute(OPTIONS_OF_ROUND, on_ballot).all()
     if choices is None:
         choices = {plan.public_id: plan.points for plan in plans if plan.points is not None}
-    by_public_id = {plan.public_id: plan for plan in plans}
+    rules = ballot_kinds.rules_of_row(round_)
+    options = [_option(plan) for plan in _voter_order(plans, credential.voter_key)]
+    costs = {option.public_id: option.cost for option in options}
     return BallotPage(
-        round=_round_view(round_),
-        options=[_option(plan) for plan in _voter_order(plans, credential.voter_key)],
+        round=_round_view(round_, rules),
+        options=options,
         choices=dict(choices),
         voted=round_.ballot_id is not None,
-        state=ballot_rules.state(round_, by_public_id, choices),
+        state=ballot_rules.state(rules, costs, choices),
     )
 
 
-def _round_view(round_: Row[*tuple[Any, ...]]) -> BallotRound:
-    kind = BallotKind(round_.ballot_kind)
-    knapsack = kind is BallotKind.KNAPSACK
-    percent = round_.min_spend_percent if knapsack else 0
+def _round_view(round_: Row[*tuple[Any, ...]], rules: RoundRules) -> BallotRound:
     return BallotRound(
         id=round_.id,
         slug=round_.slug,
         title=round_.title,
         area_name=round_.area_name,
-        kind=kind,
-        budget=round_.budget,
-        min_choices=round_.min_choices,
-        max_choices=round_.max_choices,
-        min_spend_percent=percent,
-        min_spend=-(-round_.budget * percent // 100),
-        points_total=round_.points_total if kind is BallotKind.POINTS else 0,
+        kind=rules.kind,
+        budget=rules.budget,
+        min_choices=rules.min_choices,
+        max_choices=rules.max_choices,
+        min_spend_percent=rules.min_spend_percent,
+        min_spend=rules.min_spend,
+        points_total=rules.points_total,
         voting_ends_at=round_.voting_ends_at,
         email_allowed=round_.eligibility in eligibility.EMAIL_ELIGIBILITIES,
     )
