@@ -22,11 +22,12 @@ from sqlalchemy.orm import Session
 
 import proeftuin
 from proeftuin.db import Database, transact
+from proeftuin.demo import results as demo_results
 from proeftuin.models import Channel, Phase, Result, Round
-from proeftuin.services import demo_results, open_data, result_record, results
+from proeftuin.services import open_data, result_record, results
 from proeftuin.services.open_data import Published
 from proeftuin.services.result_record import RecordError, UnknownVersion
-from tests.services.factories import make_round, make_staff
+from tests.factories import make_round, make_staff
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "results"

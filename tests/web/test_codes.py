@@ -28,20 +28,16 @@ from proeftuin.models import (
     VotingCode,
 )
 from proeftuin.services import codes, voting
-from tests.web.test_accounts import (
+from tests.factories import actions, add_plan_round, count
+from tests.web.clients import (
     HTMX,
     PASSWORD,
+    World,
     add_staff,
     assert_no_inline_code,
     cheap_hashing,
-    post,
-)
-from tests.web.test_moderation import (
-    World,
-    actions,
-    add_plan_round,
-    count,
     make_world,
+    post,
     staff_client,
 )
 
