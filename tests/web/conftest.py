@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 from proeftuin.config import Settings
 from proeftuin.db import Database
 from proeftuin.web.app import create_app
+from tests.web.clients import World, make_world, staff_client
 
 
 @pytest.fixture
@@ -23,3 +24,34 @@ def app(settings: Settings, db: Database) -> Starlette:
 def client(app: Starlette) -> Iterator[TestClient]:
     with TestClient(app) as client:
         yield client
+
+
+# -- two areas and an admin (clients.make_world), each member of staff signed in ---------------
+
+
+@pytest.fixture
+def world(db: Database) -> World:
+    return make_world(db)
+
+
+def _signed_in(app: Starlette, email: str) -> Iterator[TestClient]:
+    client = staff_client(app, email)
+    yield client
+    client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def mod_a(app: Starlette, world: World) -> Iterator[TestClient]:
+    """The moderator of area A (Noord)."""
+    yield from _signed_in(app, "mod-a@gemeente.nl")
+
+
+@pytest.fixture
+def mod_b(app: Starlette, world: World) -> Iterator[TestClient]:
+    """The moderator of area B (Zuid)."""
+    yield from _signed_in(app, "mod-b@gemeente.nl")
+
+
+@pytest.fixture
+def admin(app: Starlette, world: World) -> Iterator[TestClient]:
+    yield from _signed_in(app, "admin@gemeente.nl")

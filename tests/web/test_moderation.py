@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from proeftuin.db import Database, read, transact
@@ -37,9 +35,7 @@ from tests.web.clients import (
     World,
     assert_no_inline_code,
     cheap_hashing,
-    make_world,
     post,
-    staff_client,
 )
 
 FROZEN = "Dit kan niet meer: het stemmen is begonnen."
@@ -63,32 +59,6 @@ def plan_row(db: Database, public_id: str) -> Plan:
 @pytest.fixture(autouse=True)
 def _cheap(monkeypatch: pytest.MonkeyPatch) -> None:
     cheap_hashing(monkeypatch)
-
-
-@pytest.fixture
-def world(db: Database) -> World:
-    return make_world(db)
-
-
-@pytest.fixture
-def mod_a(app: Starlette, world: World) -> Iterator[TestClient]:
-    client = staff_client(app, "mod-a@gemeente.nl")
-    yield client
-    client.__exit__(None, None, None)
-
-
-@pytest.fixture
-def mod_b(app: Starlette, world: World) -> Iterator[TestClient]:
-    client = staff_client(app, "mod-b@gemeente.nl")
-    yield client
-    client.__exit__(None, None, None)
-
-
-@pytest.fixture
-def admin(app: Starlette, world: World) -> Iterator[TestClient]:
-    client = staff_client(app, "admin@gemeente.nl")
-    yield client
-    client.__exit__(None, None, None)
 
 
 ROUND_FORM = {
