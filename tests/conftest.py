@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from proeftuin import migrate
 from proeftuin.config import Settings
 from proeftuin.db import Base, Database, connect
+from tests.smtp import Inbox, smtp_server
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 # ``make test-fast`` sets PROEFTUIN_TEST_BACKENDS=sqlite for the edit-test loop; CI runs both.
@@ -156,3 +157,10 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if fresh:
         terminalreporter.write_sep("-", "browser screenshots")
         terminalreporter.write_line(f"{len(fresh)} screenshot(s) in {SCREENSHOTS}")
+
+
+@pytest.fixture
+def smtp_inbox() -> Iterator[tuple[Inbox, int]]:
+    """A real SMTP server on loopback: its inbox and port."""
+    with smtp_server() as running:
+        yield running

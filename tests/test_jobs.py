@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
@@ -25,20 +24,16 @@ from proeftuin.db import Database, connect, read, transact, utcnow
 from proeftuin.models import AuditEvent, OutboxMail, Phase, RateLimit, Round
 from proeftuin.services import outbox, rounds
 from proeftuin.web.app import create_app
-from tests.services.factories import make_round
-from tests.test_mail import Inbox, free_port
+from tests.factories import make_round
+from tests.smtp import Inbox, smtp_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
 def inbox() -> Iterator[tuple[Inbox, int]]:
-    box = Inbox()
-    port = free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield box, port
-    controller.stop()
+    with smtp_server() as running:
+        yield running
 
 
 def due_round(db: Database) -> int:

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import socket
-from collections.abc import Iterator
-from email import message_from_bytes
 from email.message import Message
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy.orm import Session as OrmSession
 from starlette.testclient import TestClient
 
@@ -22,33 +17,8 @@ from proeftuin.models import Phase
 from proeftuin.services import lookup, moderation, outbox
 from proeftuin.services.permissions import Actor
 from proeftuin.web.app import create_app
-from tests.services.factories import make_plan, make_resident, make_round, make_staff
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        assert isinstance(envelope.content, bytes)
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_inbox() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.factories import make_plan, make_resident, make_round, make_staff
+from tests.smtp import Inbox
 
 
 def test_queued_mail_is_delivered_once(

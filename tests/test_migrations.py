@@ -18,7 +18,7 @@ from proeftuin.db import Base, connect, read, transact
 from proeftuin.models import Phase, Result
 from proeftuin.services import audit, open_data, result_record
 from tests.conftest import BACKENDS, create_postgres_database, drop_postgres_database, need_postgres
-from tests.services.factories import make_round, make_staff
+from tests.factories import make_round, make_staff
 
 
 @pytest.fixture(params=BACKENDS)

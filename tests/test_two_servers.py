@@ -43,8 +43,8 @@ from proeftuin.db import Database, connect, read, transact, utcnow
 from proeftuin.models import AuditEvent, Ballot, BallotChoice, Eligibility, Phase, Plan, Round
 from proeftuin.services import outbox, voting
 from tests.conftest import create_postgres_database, drop_postgres_database, need_postgres
-from tests.services.factories import make_round
-from tests.test_mail import Inbox, free_port
+from tests.factories import make_round
+from tests.smtp import Inbox, free_port
 
 SECRET = "two-servers-secret-key-" + "k" * 32
 PEPPER = "two-servers-code-pepper-" + "p" * 32

@@ -18,7 +18,7 @@ from proeftuin.models import Area, Ballot, Membership, Round
 from proeftuin.services import accounts
 from tests.browser.axe import assert_accessible, assert_no_horizontal_scroll
 from tests.browser.conftest import BrowserLog, LiveServer
-from tests.services.factories import make_plan, make_resident
+from tests.factories import make_plan, make_resident
 
 Shoot = Callable[..., Path]
 PASSWORD = "correct horse battery"

@@ -11,12 +11,11 @@ from email.message import Message
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from playwright.sync_api import Page, expect
 
 from tests.browser.axe import assert_accessible, assert_no_horizontal_scroll, assert_touch_targets
 from tests.browser.conftest import LiveServer
-from tests.test_mail import Inbox, free_port
+from tests.smtp import Inbox, smtp_server
 
 Shoot = Callable[..., Path]
 ROUND = "Dorpsbudget Ter Aa 2027"
@@ -26,12 +25,8 @@ MAIL_WAIT_SECONDS = 10
 @pytest.fixture
 def inbox() -> Iterator[tuple[Inbox, int]]:
     """A real SMTP server on loopback (in a thread: browser tests must not run asyncio.run)."""
-    received = Inbox()
-    port = free_port()
-    controller = Controller(received, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield received, port
-    controller.stop()
+    with smtp_server() as running:
+        yield running
 
 
 def check(page: Page, shoot: Shoot, step: str) -> None:

@@ -29,7 +29,6 @@ from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -58,8 +57,8 @@ from proeftuin.services.permissions import Actor
 from proeftuin.services.plans import PlanInput
 from proeftuin.web.app import SESSION_COOKIE, create_app
 from proeftuin.web.security import CSRF_FIELD, CSRF_SESSION_KEY
+from tests.web.clients import HTMX, PASSWORD, cheap_hashing
 
-PASSWORD = "correct horse battery"
 ADMIN_EMAIL = "beheer@gemeente.example"
 MODERATOR_EMAIL = "moderator@gemeente.example"
 TARGET_EMAIL = "doelwit@gemeente.example"
@@ -67,7 +66,6 @@ RESIDENT_EMAIL = "fatima.dekker@example.nl"
 ROLES = ("anonymous", "resident", "moderator", "admin")
 STAFF_LOGIN = "/beheer/inloggen"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-HTMX = {"HX-Request": "true"}
 COOKIE_DOMAIN = "testserver.local"  # where httpx keeps the cookies of http://testserver
 
 PUBLISHED_SLUG = "dorpsbudget-zuid-2025"
@@ -412,12 +410,6 @@ def sign_in_resident(client: Client, settings: Settings, email: str) -> httpx.Re
 
 
 # --- building the world ----------------------------------------------------------------------
-
-
-def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """argon2 at its cheapest: these tests are about the web, not about hashing."""
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(accounts, "password_hasher", cheap)
 
 
 def add_staff(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from proeftuin.db import Database, read, transact
 from proeftuin.models import Area, AuditEvent
 from proeftuin.services import audit
-from tests.services.factories import make_staff
+from tests.factories import make_staff
 
 
 def _areas(session: Session) -> tuple[int, int]:

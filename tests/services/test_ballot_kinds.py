@@ -19,7 +19,7 @@ from proeftuin.models import Round
 from proeftuin.services import ballot_kinds
 from proeftuin.services.ballot_kinds import RULE_COLUMNS, TEMPLATE_MACROS, Param, RoundRules
 from proeftuin.web.templating import create_templates, resource_dir
-from tests.services.factories import make_round
+from tests.factories import make_round
 
 ROOT = Path(__file__).resolve().parents[2]
 PLANS = [Project("a", Fraction(400)), Project("b", Fraction(300)), Project("c", Fraction(500))]

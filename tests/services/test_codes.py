@@ -14,7 +14,7 @@ from proeftuin.errors import Invalid, NotAllowed
 from proeftuin.models import AuditEvent, Phase, Round, VotingCode
 from proeftuin.services import audit, codes, voting
 from proeftuin.services.permissions import Actor
-from tests.services.factories import PEPPER, make_round, make_staff
+from tests.factories import PEPPER, make_round, make_staff
 
 
 def _setup(db: Database, **settings: object) -> tuple[int, Actor, Actor]:

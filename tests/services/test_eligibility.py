@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 from proeftuin.db import Database, transact, utcnow
 from proeftuin.models import Eligibility
 from proeftuin.services import eligibility
-from tests.services.factories import make_resident, make_round
+from tests.factories import make_resident, make_round
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from proeftuin.db import Database, read, transact
 from proeftuin.errors import NotAllowed
 from proeftuin.services import codes, letters
 from proeftuin.services.permissions import Actor
-from tests.services.factories import make_round, make_staff
+from tests.factories import make_round, make_staff
 
 SVG = ""  # inline SVG in HTML needs no namespace
 

@@ -7,7 +7,7 @@ from proeftuin.db import Database, read, transact
 from proeftuin.errors import Invalid, NotAllowed, NotFound, PhaseClosed
 from proeftuin.models import Phase, PlanStatus
 from proeftuin.services import lookup
-from tests.services.factories import make_plan, make_round, make_staff
+from tests.factories import make_plan, make_round, make_staff
 
 
 def _two_areas(db: Database) -> tuple[str, str, int, int]:

@@ -12,7 +12,7 @@ from proeftuin.errors import Invalid, InvalidForm, NotAllowed
 from proeftuin.models import AuditEvent, OutboxMail, Phase, Plan, PlanStatus, Round, Support
 from proeftuin.services import audit, lookup, moderation
 from proeftuin.services.permissions import Actor
-from tests.services.factories import make_plan, make_resident, make_round, make_staff
+from tests.factories import make_plan, make_resident, make_round, make_staff
 
 FROZEN = "Dit kan niet meer: het stemmen est begonnen.".replace("est", "is")
 AUTHOR_EMAIL = "auteur@example.nl"

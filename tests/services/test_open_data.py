@@ -28,8 +28,7 @@ from proeftuin.errors import Invalid, NotFound
 from proeftuin.models import Ballot, BallotChoice, Plan, Round
 from proeftuin.services import open_data, results
 from tests.allocation.conftest import PointsXCostSat
-from tests.services.factories import make_staff
-from tests.services.test_results import NOW, SPLIT, SPLIT_COSTS, closed_round, published_round
+from tests.factories import NOW, SPLIT, SPLIT_COSTS, closed_round, make_staff, published_round
 
 DOWNLOADS = (
     open_data.pabulib_file,

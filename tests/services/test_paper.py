@@ -12,7 +12,7 @@ from proeftuin.errors import Invalid, NotAllowed, PhaseClosed
 from proeftuin.models import AuditEvent, Ballot, BallotChoice, Plan, Round, VotingCode
 from proeftuin.services import audit, paper, voting
 from proeftuin.services.permissions import Actor
-from tests.services.factories import PEPPER, make_codes, make_round, make_staff
+from tests.factories import PEPPER, make_codes, make_round, make_staff
 
 TODAY = dt.date(2027, 3, 4)
 

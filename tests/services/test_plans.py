@@ -8,7 +8,7 @@ from proeftuin.errors import InvalidForm, NotAllowed, PhaseClosed
 from proeftuin.models import Phase, Plan, PlanStatus, Resident, Round
 from proeftuin.services import plans
 from proeftuin.services.plans import PlanInput
-from tests.services.factories import make_round
+from tests.factories import make_round
 
 GOOD = PlanInput(
     title="Bankjes in het park",

@@ -27,7 +27,7 @@ from proeftuin.models import Channel, Phase, Result, Round
 from proeftuin.services import open_data, result_record, results
 from proeftuin.services.open_data import Published
 from proeftuin.services.result_record import RecordError, UnknownVersion
-from tests.services.factories import make_round, make_staff
+from tests.factories import make_round, make_staff
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "results"

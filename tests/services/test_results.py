@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import secrets
-from collections.abc import Mapping, Sequence
 
 import pytest
 from sqlalchemy import delete, func, select
@@ -13,14 +11,12 @@ from sqlalchemy.orm import Session
 
 from proeftuin.allocation import parse_pb
 from proeftuin.db import Database, read, transact
-from proeftuin.demo import results as demo_results
 from proeftuin.errors import Invalid, InvalidForm, NotAllowed, NotFound, PhaseClosed
 from proeftuin.models import (
     PHASE_ORDER,
     AuditEvent,
     Ballot,
     BallotChoice,
-    Channel,
     Phase,
     Plan,
     Result,
@@ -29,88 +25,14 @@ from proeftuin.models import (
 )
 from proeftuin.services import open_data, result_record, results, rounds
 from proeftuin.services.permissions import Actor
-from tests.services.factories import make_round, make_staff
-
-NOW = dt.datetime(2027, 3, 1, 12, tzinfo=dt.UTC)
-
-
-# -- helpers (also used by the other results test modules) ------------------------------------
-
-
-def add_ballots(
-    session: Session,
-    round_: Round,
-    ballots: Sequence[Mapping[str, int]],
-    *,
-    channels: Sequence[Channel] | None = None,
-) -> list[str]:
-    """Ballots (plan public id → points) in bulk; returns their receipts."""
-    ids = dict(
-        session.execute(select(Plan.public_id, Plan.id).where(Plan.round_id == round_.id)).all()
-    )
-    receipts = [_receipt() for _ in ballots]
-    demo_results.insert_ballots(
-        session,
-        round_.id,
-        [{ids[public_id]: points for public_id, points in b.items()} for b in ballots],
-        voter_keys=[secrets.token_hex(32) for _ in ballots],
-        receipts=receipts,
-        channels=channels or [Channel.ONLINE] * len(ballots),
-        cast_on=[NOW.date()] * len(ballots),
-    )
-    session.flush()
-    return receipts
-
-
-def _receipt() -> str:
-    raw = secrets.token_hex(6).upper()
-    return f"{raw[0:4]}-{raw[4:8]}-{raw[8:12]}"
-
-
-def closed_round(
-    session: Session,
-    ballots: Sequence[Mapping[str, int]],
-    *,
-    costs: Sequence[int] = (4_000, 3_000, 5_000),
-    budget: int = 10_000,
-    rule: str = "equal_shares",
-    ballot_kind: str = "approval",
-    phase: Phase = Phase.GESLOTEN,
-    **settings: object,
-) -> Round:
-    """A round with plans plan0, plan1, ... costing ``costs``, the ballots, in ``phase``."""
-    round_ = make_round(
-        session,
-        budget=budget,
-        costs=costs,
-        rule=rule,
-        ballot_kind=ballot_kind,
-        phase=Phase.STEMMEN,
-        **settings,
-    )
-    add_ballots(session, round_, ballots)
-    round_.phase = phase.value
-    session.flush()
-    return round_
-
-
-def published_round(
-    session: Session, ballots: Sequence[Mapping[str, int]], **options: object
-) -> tuple[Round, Actor]:
-    """Counted, signed off and published by a moderator of its area."""
-    round_ = closed_round(session, ballots, **options)
-    actor = make_staff(session, area_ids=[round_.area_id])
-    results.count(session, actor, round_.slug, NOW)
-    results.sign_off(session, actor, round_.slug, confirmed=True, decision="", now=NOW)
-    results.publish(session, actor, round_.slug, NOW)
-    return round_, actor
-
-
-# Greedy gives the majority both its plans; Equal Shares gives the minority its share: 6 voters
-# want plan0 (6,000) and plan1 (3,000), 4 voters want plan2 (4,000) and plan3 (1,000).
-SPLIT = [{"plan0": 1, "plan1": 1}] * 6 + [{"plan2": 1, "plan3": 1}] * 4
-SPLIT_COSTS = (6_000, 3_000, 4_000, 1_000)
-
+from tests.factories import (
+    NOW,
+    SPLIT,
+    SPLIT_COSTS,
+    closed_round,
+    make_staff,
+    published_round,
+)
 
 # -- counting -----------------------------------------------------------------------------------
 

@@ -25,8 +25,15 @@ from proeftuin.models import (
 from proeftuin.services import audit, ballot_kinds, lookup, rounds, voting
 from proeftuin.services.permissions import Actor
 from proeftuin.services.rounds import list_areas_with_rounds
-from tests.services.factories import PEPPER, make_codes, make_plan, make_round, make_staff
-from tests.web.conftest import add_area, add_round
+from tests.factories import (
+    PEPPER,
+    add_area,
+    add_round,
+    make_codes,
+    make_plan,
+    make_round,
+    make_staff,
+)
 
 
 def test_areas_by_name_with_public_rounds_newest_first(db: Database) -> None:

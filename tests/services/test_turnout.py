@@ -13,7 +13,7 @@ from proeftuin.errors import NotAllowed
 from proeftuin.models import Channel, Plan
 from proeftuin.services import codes, turnout, voting
 from proeftuin.services.permissions import Actor
-from tests.services.factories import PEPPER, make_codes, make_round, make_staff
+from tests.factories import PEPPER, make_codes, make_round, make_staff
 
 MON, TUE, WED = dt.date(2027, 3, 1), dt.date(2027, 3, 2), dt.date(2027, 3, 3)
 

@@ -18,7 +18,7 @@ from proeftuin.models import (
     VotingCode,
 )
 from proeftuin.services import codes, voting
-from tests.services.factories import PEPPER, make_codes, make_round
+from tests.factories import PEPPER, make_codes, make_round
 
 TODAY = dt.date(2027, 3, 3)
 

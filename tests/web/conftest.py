@@ -1,20 +1,18 @@
 """Web fixtures: the real app on each backend's freshly migrated database (``db``/``settings``
-come from tests/conftest.py), and a little data to show."""
+come from tests/conftest.py); the data comes from tests/factories.py."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from proeftuin.config import Settings
-from proeftuin.db import Database, transact
-from proeftuin.models import Area, Phase, Round
+from proeftuin.db import Database
 from proeftuin.web.app import create_app
+from tests.web.clients import World, make_world, staff_client
 
 
 @pytest.fixture
@@ -28,37 +26,32 @@ def client(app: Starlette) -> Iterator[TestClient]:
         yield client
 
 
-def add_area(db: Database, slug: str, name: str, kind: str = "wijk") -> int:
-    def insert(session: Session) -> int:
-        area = Area(slug=slug, name=name, kind=kind)
-        session.add(area)
-        session.flush()
-        return area.id
-
-    return transact(db, insert)
+# -- two areas and an admin (clients.make_world), each member of staff signed in ---------------
 
 
-def add_round(
-    db: Database,
-    area_id: int,
-    slug: str,
-    title: str,
-    *,
-    budget: int,
-    phase: Phase,
-    voting_ends_at: dt.datetime | None = None,
-) -> None:
-    def insert(session: Session) -> None:
-        session.add(
-            Round(
-                area_id=area_id,
-                slug=slug,
-                title=title,
-                budget=budget,
-                phase=phase.value,
-                voting_ends_at=voting_ends_at,
-                tie_break_seed="seed",
-            )
-        )
+@pytest.fixture
+def world(db: Database) -> World:
+    return make_world(db)
 
-    transact(db, insert)
+
+def _signed_in(app: Starlette, email: str) -> Iterator[TestClient]:
+    client = staff_client(app, email)
+    yield client
+    client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def mod_a(app: Starlette, world: World) -> Iterator[TestClient]:
+    """The moderator of area A (Noord)."""
+    yield from _signed_in(app, "mod-a@gemeente.nl")
+
+
+@pytest.fixture
+def mod_b(app: Starlette, world: World) -> Iterator[TestClient]:
+    """The moderator of area B (Zuid)."""
+    yield from _signed_in(app, "mod-b@gemeente.nl")
+
+
+@pytest.fixture
+def admin(app: Starlette, world: World) -> Iterator[TestClient]:
+    yield from _signed_in(app, "admin@gemeente.nl")

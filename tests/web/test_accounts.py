@@ -1,93 +1,34 @@
-"""Staff sign-in, sign-out, second factor, password and the session warning, through the app.
-
-The helpers at the top are shared with test_staff_admin.py and test_authorization.py.
-"""
+"""Staff sign-in, sign-out, second factor, password and the session warning, through the app."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 import pyotp
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from proeftuin.config import Settings
 from proeftuin.db import Database, read, transact, utcnow
-from proeftuin.models import Membership, Role, StaffSession, StaffUser
-from proeftuin.services import accounts
+from proeftuin.models import Role, StaffSession, StaffUser
 from proeftuin.web.app import create_app
 from proeftuin.web.policy import LOGIN_PATH, TOTP_SETUP_PATH
-
-PASSWORD = "correct horse battery"
-HTMX = {"HX-Request": "true"}
-INLINE_CODE = re.compile(r"<script(?![^>]*\bsrc=)|\sstyle=|\son[a-z]+=", re.IGNORECASE)
-
-
-# -- helpers (also used by the other staff test modules) -------------------------------------------
-
-
-def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """argon2 at its cheapest: these tests are about the web, not about hashing."""
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(accounts, "password_hasher", cheap)
-
-
-def add_staff(
-    db: Database,
-    email: str,
-    role: Role = Role.MODERATOR,
-    area_ids: Iterable[int] = (),
-    password: str = PASSWORD,
-    name: str = "",
-) -> int:
-    def insert(session: Session) -> int:
-        user = accounts.create_staff(session, email, name or email.split("@")[0], password, role)
-        for area_id in area_ids:
-            session.add(Membership(staff_id=user.id, area_id=area_id))
-        return user.id
-
-    return transact(db, insert)
-
-
-def csrf(client: TestClient) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', client.get(LOGIN_PATH).text)
-    assert match, "no CSRF token on the sign-in page"
-    return match.group(1)
-
-
-def post(
-    client: TestClient,
-    path: str,
-    data: dict[str, object] | None = None,
-    htmx: bool = False,
-    token: str | None = None,
-):  # type: ignore[no-untyped-def]
-    form = {"csrf_token": token or csrf(client), **(data or {})}
-    return client.post(path, data=form, headers=HTMX if htmx else {}, follow_redirects=False)
-
-
-def sign_in(
-    client: TestClient, email: str, password: str = PASSWORD, totp: str = "", next: str = ""
-):  # type: ignore[no-untyped-def]
-    data = {"email": email, "password": password, "totp": totp, "next": next}
-    return post(client, LOGIN_PATH, data)
-
-
-def signed_in(client: TestClient, email: str, password: str = PASSWORD) -> TestClient:
-    response = sign_in(client, email, password)
-    assert response.status_code == 303, response.text
-    return client
-
-
-def assert_no_inline_code(html: str) -> None:
-    assert not INLINE_CODE.search(html), INLINE_CODE.search(html)
+from tests.web.clients import (
+    HTMX,
+    PASSWORD,
+    add_staff,
+    assert_no_inline_code,
+    cheap_hashing,
+    csrf,
+    post,
+    sign_in,
+    signed_in,
+)
 
 
 def age_sessions(db: Database, minutes: int) -> None:

@@ -12,8 +12,7 @@ from proeftuin.db import Database, read, transact
 from proeftuin.models import Phase
 from proeftuin.services import results
 from proeftuin.web.api import PREFIX
-from tests.services.test_results import SPLIT, SPLIT_COSTS, closed_round, published_round
-from tests.web.conftest import add_area, add_round
+from tests.factories import SPLIT, SPLIT_COSTS, add_area, add_round, closed_round, published_round
 
 
 def test_rounds_lists_every_public_round(client: TestClient, db: Database) -> None:

@@ -48,7 +48,7 @@ from proeftuin.models import (
 )
 from proeftuin.services import codes
 from proeftuin.web.policy import LOGIN_PATH, Policy, staff_route
-from tests.web.test_accounts import HTMX, add_staff, cheap_hashing, csrf, sign_in
+from tests.web.clients import HTMX, add_staff, cheap_hashing, csrf, sign_in
 
 STAFF_PREFIX = "/beheer"
 # Reachable without signing in: the sign-in form and its POST, and the session status fragment,

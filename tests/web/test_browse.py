@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-import secrets
 
 import pytest
 from sqlalchemy import select
@@ -14,101 +12,11 @@ from starlette.testclient import TestClient
 
 from proeftuin import vocabulary
 from proeftuin.db import Database, transact
-from proeftuin.models import Area, Phase, Plan, PlanStatus, Round
+from proeftuin.models import Phase, Plan, PlanStatus
+from tests.factories import add_plan, add_village_round
+from tests.web.clients import HTMX
 
 NBSP = "\xa0"
-HTMX = {"HX-Request": "true"}
-START = dt.datetime(2027, 3, 1, 8, 0, tzinfo=dt.UTC)
-
-
-# -- Builders, also used by test_plans.py and test_residents.py ------------------------------
-
-
-def make_round(
-    db: Database,
-    slug: str = "ter-aa-2027",
-    *,
-    phase: Phase = Phase.INDIENEN,
-    budget: int = 25_000,
-    threshold: int = 0,
-    area_slug: str = "ter-aa",
-    area_name: str = "Ter Aa",
-    council: str = "Dorpsraad Ter Aa",
-    title: str = "Dorpsbudget Ter Aa 2027",
-    description: str = "Er is **geld** voor goede ideeën.",
-) -> None:
-    def insert(session: Session) -> None:
-        area = session.scalar(select(Area).where(Area.slug == area_slug))
-        if area is None:
-            area = Area(slug=area_slug, name=area_name, kind="dorp", council_name=council)
-            session.add(area)
-            session.flush()
-        session.add(
-            Round(
-                area_id=area.id,
-                slug=slug,
-                title=title,
-                description=description,
-                budget=budget,
-                phase=phase.value,
-                support_threshold=threshold,
-                submission_starts_at=START,
-                review_starts_at=START + dt.timedelta(days=30),
-                voting_starts_at=START + dt.timedelta(days=60),
-                voting_ends_at=START + dt.timedelta(days=81),
-                tie_break_seed="seed",
-            )
-        )
-
-    transact(db, insert)
-
-
-def add_plan(
-    db: Database,
-    round_slug: str = "ter-aa-2027",
-    title: str = "Bankjes bij de vijver",
-    *,
-    status: PlanStatus = PlanStatus.INGEDIEND,
-    cost: int = 3_000,
-    official_cost: int | None = None,
-    theme: str = "ontmoeten",
-    summary: str = "Zes bankjes om uit te rusten.",
-    body: str = "",
-    location: str = "De vijver",
-    author_id: int | None = None,
-    author_name: str = "Anna",
-    public_reason: str = "",
-    hidden: bool = False,
-    self_executed: bool = False,
-) -> str:
-    public_id = secrets.token_urlsafe(8)
-    if status == PlanStatus.OP_STEMBILJET and official_cost is None:
-        official_cost = cost
-
-    def insert(session: Session) -> None:
-        round_id = session.scalar(select(Round.id).where(Round.slug == round_slug))
-        session.add(
-            Plan(
-                round_id=round_id,
-                public_id=public_id,
-                author_id=author_id,
-                author_name=author_name,
-                title=title,
-                summary=summary,
-                body=body,
-                estimated_cost=cost,
-                official_cost=official_cost,
-                location=location,
-                theme=theme,
-                status=status.value,
-                public_reason=public_reason,
-                hidden=hidden,
-                self_executed=self_executed,
-            )
-        )
-
-    transact(db, insert)
-    return public_id
 
 
 def plan_ids_in_order(html: str) -> list[str]:
@@ -119,9 +27,9 @@ def plan_ids_in_order(html: str) -> list[str]:
 
 
 def test_area_page_lists_its_public_rounds(client: TestClient, db: Database) -> None:
-    make_round(db, "ter-aa-2026", title="Dorpsbudget 2026", phase=Phase.GEPUBLICEERD)
-    make_round(db, "ter-aa-2027", title="Dorpsbudget 2027")
-    make_round(db, "ter-aa-2028", title="Geheim concept", phase=Phase.CONCEPT)
+    add_village_round(db, "ter-aa-2026", title="Dorpsbudget 2026", phase=Phase.GEPUBLICEERD)
+    add_village_round(db, "ter-aa-2027", title="Dorpsbudget 2027")
+    add_village_round(db, "ter-aa-2028", title="Geheim concept", phase=Phase.CONCEPT)
     html = client.get("/wijken/ter-aa").text
     assert '<h1 class="utrecht-heading-1">Ter Aa</h1>' in html
     assert "Dorpsraad Ter Aa" in html
@@ -139,7 +47,7 @@ def test_unknown_area_is_404(client: TestClient, db: Database) -> None:
 
 
 def test_home_links_round_titles_to_round_pages(client: TestClient, db: Database) -> None:
-    make_round(db)
+    add_village_round(db)
     html = client.get("/").text
     assert 'href="/rondes/ter-aa-2027">Dorpsbudget Ter Aa 2027</a>' in html
 
@@ -150,7 +58,7 @@ def test_home_links_round_titles_to_round_pages(client: TestClient, db: Database
 def test_round_page_shows_phase_timeline_budget_and_next_step(
     client: TestClient, db: Database
 ) -> None:
-    make_round(db, threshold=10)
+    add_village_round(db, threshold=10)
     response = client.get("/rondes/ter-aa-2027")
     assert response.status_code == 200
     html = response.text
@@ -187,7 +95,7 @@ def test_round_page_shows_phase_timeline_budget_and_next_step(
 def test_round_page_says_what_happens_next_in_every_phase(
     client: TestClient, db: Database, phase: Phase, expected: str
 ) -> None:
-    make_round(db, phase=phase)
+    add_village_round(db, phase=phase)
     html = client.get("/rondes/ter-aa-2027").text
     assert expected in html
     assert "/plannen/nieuw" not in html  # proposing is over
@@ -196,7 +104,7 @@ def test_round_page_says_what_happens_next_in_every_phase(
 
 
 def test_round_lists_plans_with_cost_theme_and_status(client: TestClient, db: Database) -> None:
-    make_round(db, phase=Phase.BEOORDELEN)
+    add_village_round(db, phase=Phase.BEOORDELEN)
     add_plan(db, "ter-aa-2027", "Bankjes bij de vijver", cost=3_000, theme="ontmoeten")
     add_plan(
         db,
@@ -220,13 +128,13 @@ def test_round_lists_plans_with_cost_theme_and_status(client: TestClient, db: Da
 
 
 def test_concept_and_unknown_rounds_are_404(client: TestClient, db: Database) -> None:
-    make_round(db, phase=Phase.CONCEPT)
+    add_village_round(db, phase=Phase.CONCEPT)
     assert client.get("/rondes/ter-aa-2027").status_code == 404
     assert client.get("/rondes/bestaat-niet").status_code == 404
 
 
 def test_filter_by_theme_with_and_without_htmx(client: TestClient, db: Database) -> None:
-    make_round(db)
+    add_village_round(db)
     add_plan(db, title="Bomen op het plein", theme="groen")
     add_plan(db, title="Speeltoestel", theme="spelen")
     page = client.get("/rondes/ter-aa-2027?thema=groen")
@@ -242,7 +150,7 @@ def test_filter_by_theme_with_and_without_htmx(client: TestClient, db: Database)
 
 
 def test_an_unknown_theme_is_ignored(client: TestClient, db: Database) -> None:
-    make_round(db)
+    add_village_round(db)
     add_plan(db, title="Bomen op het plein", theme="groen")
     add_plan(db, title="Speeltoestel", theme="spelen")
     html = client.get("/rondes/ter-aa-2027?thema=<script>").text
@@ -251,7 +159,7 @@ def test_an_unknown_theme_is_ignored(client: TestClient, db: Database) -> None:
 
 
 def test_voting_shows_the_ballot_in_an_order_of_your_own(app: Starlette, db: Database) -> None:
-    make_round(db, phase=Phase.STEMMEN)
+    add_village_round(db, phase=Phase.STEMMEN)
     for i in range(12):
         add_plan(db, title=f"Plan nummer {i}", status=PlanStatus.OP_STEMBILJET, cost=1000 + i)
     add_plan(db, title="Afgewezen plan", status=PlanStatus.AFGEWEZEN)
@@ -270,7 +178,7 @@ def test_voting_shows_the_ballot_in_an_order_of_your_own(app: Starlette, db: Dat
 
 
 def test_round_page_in_english(client: TestClient, db: Database) -> None:
-    make_round(db)
+    add_village_round(db)
     add_plan(db, theme="groen")
     html = client.get("/rondes/ter-aa-2027?lang=en").text
     for text in ("What happens now?", "Submit a plan", "Green and nature", "Estimated cost"):
@@ -282,7 +190,7 @@ def test_round_page_in_english(client: TestClient, db: Database) -> None:
 
 
 def test_plan_page_shows_everything_a_resident_needs(client: TestClient, db: Database) -> None:
-    make_round(db, phase=Phase.BEOORDELEN)
+    add_village_round(db, phase=Phase.BEOORDELEN)
     public_id = add_plan(
         db,
         title="Pannaveld",
@@ -314,7 +222,7 @@ def test_plan_page_shows_everything_a_resident_needs(client: TestClient, db: Dat
 
 
 def test_plan_page_labels_the_authors_estimate(client: TestClient, db: Database) -> None:
-    make_round(db)
+    add_village_round(db)
     public_id = add_plan(db, cost=3_000)
     html = client.get(f"/plannen/{public_id}").text
     assert f"Geschatte kosten (door de indiener)</dt>\n      <dd>€{NBSP}3.000" in html
@@ -323,8 +231,8 @@ def test_plan_page_labels_the_authors_estimate(client: TestClient, db: Database)
 
 
 def test_plans_that_are_not_public_are_404(client: TestClient, db: Database) -> None:
-    make_round(db)
-    make_round(db, "concept", phase=Phase.CONCEPT)
+    add_village_round(db)
+    add_village_round(db, "concept", phase=Phase.CONCEPT)
     withdrawn = add_plan(db, status=PlanStatus.INGETROKKEN)
     hidden = add_plan(db, hidden=True)
     in_concept = add_plan(db, "concept")
@@ -333,7 +241,7 @@ def test_plans_that_are_not_public_are_404(client: TestClient, db: Database) -> 
 
 
 def test_merged_plan_links_to_the_plan_it_became_part_of(client: TestClient, db: Database) -> None:
-    make_round(db, phase=Phase.BEOORDELEN)
+    add_village_round(db, phase=Phase.BEOORDELEN)
     target = add_plan(db, title="Groot speelplan")
     merged = add_plan(db, title="Klein speelplan", status=PlanStatus.SAMENGEVOEGD)
 
@@ -349,7 +257,7 @@ def test_merged_plan_links_to_the_plan_it_became_part_of(client: TestClient, db:
 
 
 def test_my_pages_have_no_inline_script_or_style(client: TestClient, db: Database) -> None:
-    make_round(db)
+    add_village_round(db)
     public_id = add_plan(db, body="Tekst")
     for path in ("/wijken/ter-aa", "/rondes/ter-aa-2027", f"/plannen/{public_id}", "/inloggen"):
         html = client.get(path).text

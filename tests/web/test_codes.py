@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 
 import pyotp
 import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
-from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from proeftuin.config import Settings
@@ -28,21 +26,15 @@ from proeftuin.models import (
     VotingCode,
 )
 from proeftuin.services import codes, voting
-from tests.web.test_accounts import (
+from tests.factories import actions, add_plan_round, count
+from tests.web.clients import (
     HTMX,
     PASSWORD,
+    World,
     add_staff,
     assert_no_inline_code,
     cheap_hashing,
     post,
-)
-from tests.web.test_moderation import (
-    World,
-    actions,
-    add_plan_round,
-    count,
-    make_world,
-    staff_client,
 )
 
 CODE = re.compile(r"\b[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}\b")
@@ -52,25 +44,6 @@ TODAY = dt.date(2027, 5, 3)
 @pytest.fixture(autouse=True)
 def _cheap(monkeypatch: pytest.MonkeyPatch) -> None:
     cheap_hashing(monkeypatch)
-
-
-@pytest.fixture
-def world(db: Database) -> World:
-    return make_world(db)
-
-
-@pytest.fixture
-def mod_a(app: Starlette, world: World) -> Iterator[TestClient]:
-    client = staff_client(app, "mod-a@gemeente.nl")
-    yield client
-    client.__exit__(None, None, None)
-
-
-@pytest.fixture
-def mod_b(app: Starlette, world: World) -> Iterator[TestClient]:
-    client = staff_client(app, "mod-b@gemeente.nl")
-    yield client
-    client.__exit__(None, None, None)
 
 
 EXAMPLE = "ABCD-EFGH-JKMN"  # the example in the hints

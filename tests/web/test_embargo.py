@@ -23,9 +23,8 @@ from starlette.testclient import TestClient
 from proeftuin.db import Database, read, transact
 from proeftuin.models import Phase, Plan, Result, Role, Round, StaffUser
 from proeftuin.services import results
-from tests.services.factories import make_staff
-from tests.services.test_results import NOW, closed_round
-from tests.web.test_accounts import HTMX, add_staff, cheap_hashing, csrf, signed_in
+from tests.factories import NOW, closed_round, make_staff
+from tests.web.clients import HTMX, add_staff, cheap_hashing, csrf, signed_in
 
 # plan0: 459 + 403 + 375 = 1,237; plan1: 459 + 403 + 171 = 1,033; plan2: 459.
 BALLOTS = (

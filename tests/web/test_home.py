@@ -9,7 +9,7 @@ from proeftuin.config import Settings
 from proeftuin.db import Database, connect
 from proeftuin.models import Phase
 from proeftuin.web.app import create_app
-from tests.web.conftest import add_area, add_round
+from tests.factories import add_area, add_round
 
 NBSP = "\xa0"
 

@@ -12,9 +12,8 @@ from starlette.testclient import TestClient
 from proeftuin.db import Database
 from proeftuin.web.htmx import hx_redirect, hx_trigger, is_htmx, vary_on_htmx
 from proeftuin.web.templating import resource_dir
-from tests.web.conftest import add_area
-
-HTMX = {"HX-Request": "true"}
+from tests.factories import add_area
+from tests.web.clients import HTMX
 
 
 def _request(headers: dict[str, str]) -> Request:

@@ -1,133 +1,48 @@
-"""Rounds and the review queue under /beheer/rondes, through the app, on both databases.
-
-The helpers at the top (``World``, ``add_plan_round``, ``staff_client``) are shared with
-test_codes.py.
-"""
+"""Rounds and the review queue under /beheer/rondes, through the app, on both databases."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from proeftuin.db import Database, read, transact
 from proeftuin.models import (
-    AuditEvent,
     Ballot,
     OutboxMail,
     Phase,
     Plan,
     PlanStatus,
-    Role,
     Round,
     Support,
 )
-from proeftuin.services import codes as codes_service
 from proeftuin.services import voting
-from tests.services.factories import PEPPER, make_plan, make_resident
-from tests.web.conftest import add_area
-from tests.web.test_accounts import (
+from tests.factories import (
+    DEFAULT_PLANS,
+    PEPPER,
+    PlanSpec,
+    actions,
+    add_plan_round,
+    count,
+    make_resident,
+)
+from tests.web.clients import (
     HTMX,
-    add_staff,
+    World,
     assert_no_inline_code,
     cheap_hashing,
     post,
-    signed_in,
 )
 
 FROZEN = "Dit kan niet meer: het stemmen is begonnen."
 NBSP = "\xa0"
 
 
-# -- helpers (also used by test_codes.py) ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class World:
-    """Area A (Noord) with its moderator, area B (Zuid) with its own, and an admin."""
-
-    area_a: int
-    area_b: int
-
-
-def make_world(db: Database) -> World:
-    world = World(add_area(db, "noord", "Noord"), add_area(db, "zuid", "Zuid"))
-    add_staff(db, "mod-a@gemeente.nl", area_ids=[world.area_a], name="Anna Noord")
-    add_staff(db, "mod-b@gemeente.nl", area_ids=[world.area_b], name="Bram Zuid")
-    add_staff(db, "admin@gemeente.nl", Role.ADMIN, name="Ada Admin")
-    return world
-
-
-PlanSpec = tuple[str, PlanStatus, int]  # public id, status, cost (estimate = official cost)
-DEFAULT_PLANS: tuple[PlanSpec, ...] = (
-    ("speeltuin", PlanStatus.OP_STEMBILJET, 4_000),
-    ("bankjes", PlanStatus.OP_STEMBILJET, 3_000),
-    ("fietspad", PlanStatus.OP_STEMBILJET, 5_000),
-)
-
-
-def add_plan_round(
-    db: Database,
-    area_id: int,
-    slug: str,
-    phase: Phase,
-    *,
-    plans: Sequence[PlanSpec] = DEFAULT_PLANS,
-    budget: int = 10_000,
-    codes: int = 0,
-    pepper: str = PEPPER,
-    **settings: object,
-) -> list[str]:
-    """A round titled after its slug, with plans "<slug>-<id>" (title "Plan <slug>-<id>");
-    returns the plain codes made for it (``codes`` of them, with ``pepper``)."""
-
-    def build(session: Session) -> list[str]:
-        round_ = Round(
-            area_id=area_id,
-            slug=slug,
-            title=f"Ronde {slug}",
-            budget=budget,
-            phase=phase.value,
-            tie_break_seed="seed",
-            **settings,
-        )
-        session.add(round_)
-        session.flush()
-        author = make_resident(session, name="Fatima")
-        for public_id, status, cost in plans:
-            make_plan(
-                session,
-                round_,
-                f"{slug}-{public_id}",
-                estimated_cost=cost,
-                status=status,
-                official_cost=cost if status == PlanStatus.OP_STEMBILJET else None,
-                author=author,
-            )
-        return codes_service.generate_codes(session, round_, pepper, codes) if codes else []
-
-    return transact(db, build)
-
-
-def staff_client(app: Starlette, email: str) -> TestClient:
-    client = TestClient(app)
-    client.__enter__()
-    return signed_in(client, email)
-
-
-def count(db: Database, column) -> int:  # type: ignore[no-untyped-def]
-    return int(read(db, lambda s: s.scalar(select(func.count(column)))))
-
-
-def actions(db: Database) -> list[str]:
-    return list(read(db, lambda s: s.scalars(select(AuditEvent.action).order_by(AuditEvent.id))))
+# -- helpers ---------------------------------------------------------------------------------------
 
 
 def round_row(db: Database, slug: str) -> Round:
@@ -144,32 +59,6 @@ def plan_row(db: Database, public_id: str) -> Plan:
 @pytest.fixture(autouse=True)
 def _cheap(monkeypatch: pytest.MonkeyPatch) -> None:
     cheap_hashing(monkeypatch)
-
-
-@pytest.fixture
-def world(db: Database) -> World:
-    return make_world(db)
-
-
-@pytest.fixture
-def mod_a(app: Starlette, world: World) -> Iterator[TestClient]:
-    client = staff_client(app, "mod-a@gemeente.nl")
-    yield client
-    client.__exit__(None, None, None)
-
-
-@pytest.fixture
-def mod_b(app: Starlette, world: World) -> Iterator[TestClient]:
-    client = staff_client(app, "mod-b@gemeente.nl")
-    yield client
-    client.__exit__(None, None, None)
-
-
-@pytest.fixture
-def admin(app: Starlette, world: World) -> Iterator[TestClient]:
-    client = staff_client(app, "admin@gemeente.nl")
-    yield client
-    client.__exit__(None, None, None)
 
 
 ROUND_FORM = {

@@ -12,11 +12,10 @@ from starlette.testclient import TestClient
 
 from proeftuin.db import Database, read, transact
 from proeftuin.models import Phase, Plan, PlanStatus, Round, Support
-from tests.web.test_browse import add_plan, make_round
-from tests.web.test_residents import csrf_of, sign_in
+from tests.factories import add_plan, add_village_round
+from tests.web.clients import HTMX, csrf_of, sign_in_resident
 
 NEW = "/rondes/ter-aa-2027/plannen/nieuw"
-HTMX = {"HX-Request": "true"}
 GOOD = {
     "title": "Bankjes bij de vijver",
     "summary": "Zes bankjes, zodat ouderen onderweg kunnen uitrusten.",
@@ -73,7 +72,7 @@ def set_status(db: Database, public_id: str, status: PlanStatus, reason: str = "
 def test_signed_out_residents_are_sent_to_sign_in_and_come_back(
     client: TestClient, db: Database
 ) -> None:
-    make_round(db)
+    add_village_round(db)
     response = client.get(NEW, follow_redirects=False)
     assert response.status_code == 303
     assert (
@@ -85,16 +84,16 @@ def test_signed_out_residents_are_sent_to_sign_in_and_come_back(
 
 
 def test_a_resident_without_a_name_gives_one_first(client: TestClient, db: Database) -> None:
-    make_round(db)
-    sign_in(client, db, name="")
+    add_village_round(db)
+    sign_in_resident(client, db, name="")
     response = client.get(NEW, follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/profiel?next=%2Frondes%2Fter-aa-2027%2Fplannen%2Fnieuw"
 
 
 def test_the_form_has_every_field_with_a_label(client: TestClient, db: Database) -> None:
-    make_round(db)
-    sign_in(client, db)
+    add_village_round(db)
+    sign_in_resident(client, db)
     html = client.get(NEW).text
     for name in (
         "title",
@@ -115,8 +114,8 @@ def test_the_form_has_every_field_with_a_label(client: TestClient, db: Database)
 
 
 def test_proposing_a_plan(client: TestClient, db: Database) -> None:
-    make_round(db)
-    resident_id = sign_in(client, db, name="Anna")
+    add_village_round(db)
+    resident_id = sign_in_resident(client, db, name="Anna")
     response = post_form(client, NEW, GOOD, follow_redirects=False)
     assert response.status_code == 303
     public_id = response.headers["location"].removeprefix("/plannen/")
@@ -134,8 +133,8 @@ def test_proposing_a_plan(client: TestClient, db: Database) -> None:
 
 
 def test_proposing_with_htmx_redirects_with_a_header(client: TestClient, db: Database) -> None:
-    make_round(db)
-    sign_in(client, db)
+    add_village_round(db)
+    sign_in_resident(client, db)
     response = post_form(client, NEW, GOOD, headers=HTMX)
     assert response.status_code == 200
     assert response.headers["hx-redirect"].startswith("/plannen/")
@@ -144,8 +143,8 @@ def test_proposing_with_htmx_redirects_with_a_header(client: TestClient, db: Dat
 def test_missing_fields_each_get_a_message_and_the_form_keeps_what_was_typed(
     client: TestClient, db: Database
 ) -> None:
-    make_round(db)
-    sign_in(client, db)
+    add_village_round(db)
+    sign_in_resident(client, db)
     typed = {"title": "Kort", "location": "Bij de <kerk>", "body": "Mijn **idee**", "theme": "x"}
     response = post_form(client, NEW, typed)
     assert response.status_code == 422
@@ -168,8 +167,8 @@ def test_missing_fields_each_get_a_message_and_the_form_keeps_what_was_typed(
 
 
 def test_a_plan_cannot_cost_more_than_the_budget(client: TestClient, db: Database) -> None:
-    make_round(db, budget=25_000)
-    sign_in(client, db)
+    add_village_round(db, budget=25_000)
+    sign_in_resident(client, db)
     response = post_form(client, NEW, {**GOOD, "estimated_cost": "25001"})
     assert response.status_code == 422
     assert "Een plan kan hoogstens het hele budget kosten: € 25.000." in response.text
@@ -177,8 +176,8 @@ def test_a_plan_cannot_cost_more_than_the_budget(client: TestClient, db: Databas
 
 
 def test_form_errors_in_english(client: TestClient, db: Database) -> None:
-    make_round(db)
-    sign_in(client, db)
+    add_village_round(db)
+    sign_in_resident(client, db)
     client.get("/?lang=en")
     response = post_form(client, NEW, {**GOOD, "title": "Kort"})
     assert response.status_code == 422
@@ -187,8 +186,8 @@ def test_form_errors_in_english(client: TestClient, db: Database) -> None:
 
 @pytest.mark.parametrize("phase", [Phase.BEOORDELEN, Phase.STEMMEN, Phase.GESLOTEN])
 def test_proposing_outside_indienen_is_409(client: TestClient, db: Database, phase: Phase) -> None:
-    make_round(db, phase=phase)
-    sign_in(client, db)
+    add_village_round(db, phase=phase)
+    sign_in_resident(client, db)
     for response in (client.get(NEW), post_form(client, NEW, GOOD)):
         assert response.status_code == 409
         assert "Plannen indienen kan nu niet in deze ronde." in response.text
@@ -196,8 +195,8 @@ def test_proposing_outside_indienen_is_409(client: TestClient, db: Database, pha
 
 
 def test_proposing_in_unknown_or_concept_rounds_is_404(client: TestClient, db: Database) -> None:
-    make_round(db, "concept", phase=Phase.CONCEPT)
-    sign_in(client, db)
+    add_village_round(db, "concept", phase=Phase.CONCEPT)
+    sign_in_resident(client, db)
     assert client.get("/rondes/concept/plannen/nieuw").status_code == 404
     assert client.get("/rondes/bestaat-niet/plannen/nieuw").status_code == 404
 
@@ -206,8 +205,8 @@ def test_proposing_in_unknown_or_concept_rounds_is_404(client: TestClient, db: D
 
 
 def test_the_author_edits_the_plan(client: TestClient, db: Database) -> None:
-    make_round(db)
-    resident_id = sign_in(client, db)
+    add_village_round(db)
+    resident_id = sign_in_resident(client, db)
     public_id = add_plan(db, title="Oude titel", author_id=resident_id, theme="groen")
     edit = f"/plannen/{public_id}/aanpassen"
     html = client.get(edit).text
@@ -220,8 +219,8 @@ def test_the_author_edits_the_plan(client: TestClient, db: Database) -> None:
 
 
 def test_edit_errors_keep_what_was_typed(client: TestClient, db: Database) -> None:
-    make_round(db)
-    resident_id = sign_in(client, db)
+    add_village_round(db)
+    resident_id = sign_in_resident(client, db)
     public_id = add_plan(db, author_id=resident_id)
     response = post_form(client, f"/plannen/{public_id}/aanpassen", {**GOOD, "summary": ""})
     assert response.status_code == 422
@@ -232,9 +231,9 @@ def test_edit_errors_keep_what_was_typed(client: TestClient, db: Database) -> No
 def test_another_resident_cannot_edit_or_withdraw(
     client: TestClient, other: TestClient, db: Database
 ) -> None:
-    make_round(db)
-    author = sign_in(client, db, "anna@example.nl")
-    sign_in(other, db, "bob@example.nl", "Bob")
+    add_village_round(db)
+    author = sign_in_resident(client, db, "anna@example.nl")
+    sign_in_resident(other, db, "bob@example.nl", "Bob")
     public_id = add_plan(db, author_id=author)
     for path in (f"/plannen/{public_id}/aanpassen", f"/plannen/{public_id}/intrekken"):
         assert other.get(path).status_code == 403
@@ -248,8 +247,8 @@ def test_another_resident_cannot_edit_or_withdraw(
 def test_editing_stops_when_review_starts_and_opens_again_when_asked(
     client: TestClient, db: Database
 ) -> None:
-    make_round(db)
-    resident_id = sign_in(client, db)
+    add_village_round(db)
+    resident_id = sign_in_resident(client, db)
     public_id = add_plan(db, author_id=resident_id)
     edit = f"/plannen/{public_id}/aanpassen"
     set_phase(db, Phase.BEOORDELEN)
@@ -268,7 +267,7 @@ def test_editing_stops_when_review_starts_and_opens_again_when_asked(
 
 
 def test_edit_needs_sign_in(client: TestClient, db: Database) -> None:
-    make_round(db)
+    add_village_round(db)
     public_id = add_plan(db)
     response = client.get(f"/plannen/{public_id}/aanpassen", follow_redirects=False)
     assert response.status_code == 303
@@ -281,8 +280,8 @@ def test_edit_needs_sign_in(client: TestClient, db: Database) -> None:
 def test_withdrawing_asks_first_and_works_without_javascript(
     client: TestClient, db: Database
 ) -> None:
-    make_round(db)
-    resident_id = sign_in(client, db)
+    add_village_round(db)
+    resident_id = sign_in_resident(client, db)
     public_id = add_plan(db, title="Mijn bankjes", author_id=resident_id)
     page = client.get(f"/plannen/{public_id}/intrekken")
     assert page.status_code == 200
@@ -298,8 +297,8 @@ def test_withdrawing_asks_first_and_works_without_javascript(
 
 
 def test_withdrawing_during_voting_is_409(client: TestClient, db: Database) -> None:
-    make_round(db)
-    resident_id = sign_in(client, db)
+    add_village_round(db)
+    resident_id = sign_in_resident(client, db)
     public_id = add_plan(db, author_id=resident_id, status=PlanStatus.OP_STEMBILJET)
     set_phase(db, Phase.STEMMEN)
     assert client.get(f"/plannen/{public_id}/intrekken").status_code == 409
@@ -316,9 +315,9 @@ def support_count(db: Database) -> int:
 
 
 def test_support_without_javascript_goes_back_to_the_page(client: TestClient, db: Database) -> None:
-    make_round(db, threshold=3)
+    add_village_round(db, threshold=3)
     public_id = add_plan(db)
-    sign_in(client, db)
+    sign_in_resident(client, db)
     page = client.get("/rondes/ter-aa-2027")
     assert "nog 3 steunbetuigingen nodig voor het stembiljet" in page.text
     data = {"steun": "1", "next": "/rondes/ter-aa-2027"}
@@ -339,10 +338,10 @@ def test_support_without_javascript_goes_back_to_the_page(client: TestClient, db
 def test_support_with_htmx_swaps_the_count_and_button(
     client: TestClient, other: TestClient, db: Database
 ) -> None:
-    make_round(db, threshold=2)
+    add_village_round(db, threshold=2)
     public_id = add_plan(db)
-    sign_in(client, db, "anna@example.nl")
-    sign_in(other, db, "bob@example.nl", "Bob")
+    sign_in_resident(client, db, "anna@example.nl")
+    sign_in_resident(other, db, "bob@example.nl", "Bob")
     post_form(other, f"/plannen/{public_id}/steun", {"steun": "1"})
     response = post_form(
         client, f"/plannen/{public_id}/steun", {"steun": "1", "next": "/x"}, headers=HTMX
@@ -360,7 +359,7 @@ def test_support_with_htmx_swaps_the_count_and_button(
 
 
 def test_support_signed_out_goes_to_sign_in(client: TestClient, db: Database) -> None:
-    make_round(db)
+    add_village_round(db)
     public_id = add_plan(db)
     response = post_form(
         client, f"/plannen/{public_id}/steun", {"steun": "1"}, follow_redirects=False
@@ -371,18 +370,18 @@ def test_support_signed_out_goes_to_sign_in(client: TestClient, db: Database) ->
 
 
 def test_support_next_never_leaves_the_site(client: TestClient, db: Database) -> None:
-    make_round(db)
+    add_village_round(db)
     public_id = add_plan(db)
-    sign_in(client, db)
+    sign_in_resident(client, db)
     data = {"steun": "1", "next": "//evil.example/"}
     response = post_form(client, f"/plannen/{public_id}/steun", data, follow_redirects=False)
     assert response.headers["location"] == f"/plannen/{public_id}#steun-{public_id}"
 
 
 def test_support_outside_indienen_is_409(client: TestClient, db: Database) -> None:
-    make_round(db, phase=Phase.BEOORDELEN)
+    add_village_round(db, phase=Phase.BEOORDELEN)
     public_id = add_plan(db)
-    sign_in(client, db)
+    sign_in_resident(client, db)
     assert "Steun dit plan" not in client.get(f"/plannen/{public_id}").text
     response = post_form(client, f"/plannen/{public_id}/steun", {"steun": "1"})
     assert response.status_code == 409
@@ -391,9 +390,9 @@ def test_support_outside_indienen_is_409(client: TestClient, db: Database) -> No
 
 
 def test_support_for_a_withdrawn_plan_is_404(client: TestClient, db: Database) -> None:
-    make_round(db)
+    add_village_round(db)
     public_id = add_plan(db, status=PlanStatus.INGETROKKEN)
-    sign_in(client, db)
+    sign_in_resident(client, db)
     assert post_form(client, f"/plannen/{public_id}/steun", {"steun": "1"}).status_code == 404
 
 

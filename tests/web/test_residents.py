@@ -7,9 +7,7 @@ import re
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -19,67 +17,9 @@ from proeftuin.db import Database, read, transact
 from proeftuin.models import OutboxMail, PlanStatus, Resident
 from proeftuin.services import residents
 from proeftuin.web.app import create_app
-from tests.test_mail import Inbox, free_port
-from tests.web.test_browse import add_plan, make_round
-
-# -- Helpers, also used by test_plans.py ----------------------------------------------------
-
-
-def csrf_of(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "no CSRF field on the page"
-    return match.group(1)
-
-
-def last_link(db: Database) -> str:
-    mails = read(db, lambda s: list(s.scalars(select(OutboxMail).order_by(OutboxMail.id))))
-    match = re.search(r"https?://\S+", mails[-1].body)
-    assert match
-    return match.group(0)
-
-
-def request_link(
-    client: TestClient, email: str, next_path: str = "/mijn-plannen"
-) -> httpx.Response:
-    token = csrf_of(client.get("/inloggen").text)
-    return client.post("/inloggen", data={"email": email, "next": next_path, "csrf_token": token})
-
-
-def follow_link(client: TestClient, link: str) -> httpx.Response:
-    """What a resident does with the link: open it, press the button."""
-    parts = urlsplit(link)
-    page = client.get(f"{parts.path}?{parts.query}")
-    assert page.status_code == 200
-    token = parse_qs(parts.query)["token"][0]
-    return client.post(
-        "/inloggen/link",
-        data={"token": token, "csrf_token": csrf_of(page.text)},
-        follow_redirects=False,
-    )
-
-
-def sign_in(
-    client: TestClient, db: Database, email: str = "anna@example.nl", name: str = "Anna"
-) -> int:
-    """Sign ``client`` in as a resident (created on the way); returns the resident's id."""
-    assert request_link(client, email).status_code == 200
-    assert follow_link(client, last_link(db)).status_code == 303
-    resident_id = read(db, lambda s: s.scalar(select(Resident.id).where(Resident.email == email)))
-    assert resident_id is not None
-    if name:
-        transact(db, residents.update_profile, resident_id, name, "")
-    return resident_id
-
-
-@pytest.fixture
-def smtp_inbox() -> Iterator[tuple[Inbox, int]]:
-    """A real SMTP server on loopback that keeps what it receives."""
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
+from tests.factories import add_plan, add_village_round
+from tests.smtp import Inbox
+from tests.web.clients import csrf_of, follow_link, last_link, request_link, sign_in_resident
 
 
 @pytest.fixture
@@ -203,14 +143,14 @@ def test_next_never_leaves_the_site(client: TestClient, db: Database) -> None:
 
 
 def test_a_signed_in_resident_skips_the_sign_in_page(client: TestClient, db: Database) -> None:
-    sign_in(client, db)
+    sign_in_resident(client, db)
     response = client.get("/inloggen?next=/rondes/x", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/rondes/x"
 
 
 def test_sign_out_is_a_post(client: TestClient, db: Database) -> None:
-    sign_in(client, db)
+    sign_in_resident(client, db)
     assert client.get("/uitloggen").status_code == 405
     token = csrf_of(client.get("/").text)
     response = client.post("/uitloggen", data={"csrf_token": token}, follow_redirects=False)
@@ -282,7 +222,7 @@ def test_profile_needs_sign_in(client: TestClient, db: Database) -> None:
 
 
 def test_profile_saves_name_and_postcode(client: TestClient, db: Database) -> None:
-    resident_id = sign_in(client, db, name="")
+    resident_id = sign_in_resident(client, db, name="")
     page = client.get("/profiel?next=/rondes/ter-aa-2027/plannen/nieuw")
     assert "Vul eerst uw naam in." in page.text
     response = client.post(
@@ -311,7 +251,7 @@ def test_profile_saves_name_and_postcode(client: TestClient, db: Database) -> No
 def test_profile_errors_are_shown_at_the_field(
     client: TestClient, db: Database, name: str, postcode: str, field: str, message: str
 ) -> None:
-    sign_in(client, db, name="")
+    sign_in_resident(client, db, name="")
     token = csrf_of(client.get("/profiel").text)
     response = client.post(
         "/profiel",
@@ -324,8 +264,8 @@ def test_profile_errors_are_shown_at_the_field(
 
 
 def test_my_plans_lists_own_plans_with_their_status(client: TestClient, db: Database) -> None:
-    make_round(db)
-    resident_id = sign_in(client, db)
+    add_village_round(db)
+    resident_id = sign_in_resident(client, db)
     other = add_plan(db, title="Van iemand anders")
     mine = add_plan(db, title="Mijn bankjes", author_id=resident_id)
     add_plan(db, title="Mijn oude idee", author_id=resident_id, status=PlanStatus.INGETROKKEN)

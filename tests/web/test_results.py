@@ -16,9 +16,8 @@ from proeftuin.db import Database, read, transact
 from proeftuin.models import Ballot, Phase, Result, ResultStatus, Round
 from proeftuin.services import results
 from proeftuin.web.charts import Bar, bar_chart
-from tests.services.factories import make_staff
-from tests.services.test_results import NOW, SPLIT, SPLIT_COSTS, closed_round, published_round
-from tests.web.test_accounts import (
+from tests.factories import NOW, SPLIT, SPLIT_COSTS, closed_round, make_staff, published_round
+from tests.web.clients import (
     add_staff,
     assert_no_inline_code,
     cheap_hashing,

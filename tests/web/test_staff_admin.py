@@ -13,8 +13,8 @@ from starlette.testclient import TestClient
 from proeftuin.db import Database, read, transact
 from proeftuin.models import Area, AuditEvent, Membership, Phase, Role, StaffUser
 from proeftuin.services import audit
-from tests.web.conftest import add_area, add_round
-from tests.web.test_accounts import (
+from tests.factories import add_area, add_round
+from tests.web.clients import (
     HTMX,
     add_staff,
     assert_no_inline_code,

@@ -34,8 +34,8 @@ from proeftuin.models import (
 )
 from proeftuin.services import codes, residents, voting
 from proeftuin.web import voting as voting_web
-from tests.services.factories import make_round
-from tests.web.test_residents import sign_in
+from tests.factories import make_round
+from tests.web.clients import csrf_of, sign_in_resident
 
 NBSP = "\xa0"
 
@@ -66,12 +66,6 @@ def setup_round(
         return Setup(round_.id, round_.slug, plain)
 
     return transact(db, build)
-
-
-def csrf_of(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "no CSRF field on the page"
-    return match.group(1)
 
 
 def field_value(html: str, name: str) -> str:
@@ -801,7 +795,7 @@ def test_a_verified_resident_in_the_area_votes_by_email(
     client: TestClient, db: Database, settings: Settings
 ) -> None:
     setup = email_round(db, settings, Eligibility.CODES_OR_EMAIL)
-    resident = sign_in(client, db)
+    resident = sign_in_resident(client, db)
     transact(db, residents.update_profile, resident, "Anna", "9402 AB")
     start = client.get("/stem").text
     assert "minder veilig dan de code uit uw brief" in start
@@ -820,7 +814,7 @@ def test_a_postcode_outside_the_area_cannot_vote_by_email(
     client: TestClient, db: Database, settings: Settings
 ) -> None:
     setup = email_round(db, settings, Eligibility.EMAIL)
-    resident = sign_in(client, db)
+    resident = sign_in_resident(client, db)
     transact(db, residents.update_profile, resident, "Anna", "9501 AB")
     start = client.get("/stem").text
     assert "Uw postcode hoort niet bij" in start
@@ -834,7 +828,7 @@ def test_a_codes_only_round_offers_no_email_voting(
     client: TestClient, db: Database, settings: Settings
 ) -> None:
     setup = email_round(db, settings, Eligibility.CODES)
-    resident = sign_in(client, db)
+    resident = sign_in_resident(client, db)
     transact(db, residents.update_profile, resident, "Anna", "9402 AB")
     start = client.get("/stem").text
     assert "Stem met mijn e-mailadres" not in start

@@ -15,7 +15,7 @@ from proeftuin.services import accounts as account_service
 from proeftuin.services.pages import accounts
 from proeftuin.services.pages.declare import perform_now
 from proeftuin.services.permissions import Actor
-from tests.services.factories import make_round
+from tests.factories import make_round
 
 SECRET = "k" * 40
 NOW = dt.datetime(2027, 3, 3, 9, 0, tzinfo=dt.UTC)

@@ -12,7 +12,7 @@ from proeftuin.models import Phase
 from proeftuin.services import results
 from proeftuin.services.pages import api
 from proeftuin.services.pages.declare import perform_now
-from tests.services.factories import make_round, make_staff
+from tests.factories import make_round, make_staff
 
 NOW = dt.datetime(2027, 3, 1, 12, tzinfo=dt.UTC)
 

@@ -11,7 +11,7 @@ from proeftuin.errors import NotFound
 from proeftuin.models import Phase, Plan, PlanStatus, Round, plan_cost
 from proeftuin.services.pages import browse
 from proeftuin.services.pages.declare import Transaction, perform_now, transaction_of
-from tests.services.factories import make_plan, make_resident, make_round
+from tests.factories import make_plan, make_resident, make_round
 
 
 def _round(db: Database, phase: Phase = Phase.INDIENEN) -> tuple[str, int, int]:

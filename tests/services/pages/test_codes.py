@@ -9,7 +9,7 @@ from proeftuin.models import Phase
 from proeftuin.services.pages import codes
 from proeftuin.services.pages.declare import perform_now
 from proeftuin.services.permissions import Actor
-from tests.services.factories import PEPPER, make_round, make_staff
+from tests.factories import PEPPER, make_round, make_staff
 
 BASE_URL = "https://stem.veenhoven.example"
 

@@ -6,7 +6,7 @@ from proeftuin.db import Database, transact
 from proeftuin.models import Phase
 from proeftuin.services.pages import home
 from proeftuin.services.pages.declare import perform_now
-from tests.services.factories import make_round
+from tests.factories import make_round
 
 
 def test_the_front_page_shows_every_area_but_no_draft_rounds(db: Database) -> None:

@@ -9,7 +9,7 @@ from proeftuin.models import Phase, PlanStatus
 from proeftuin.services.pages import moderation
 from proeftuin.services.pages.declare import perform_now
 from proeftuin.services.permissions import Actor
-from tests.services.factories import make_plan, make_round, make_staff
+from tests.factories import make_plan, make_round, make_staff
 
 
 def _setup(db: Database) -> tuple[str, str, Actor, Actor]:

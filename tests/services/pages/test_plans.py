@@ -12,7 +12,7 @@ from proeftuin.models import Phase, Plan, PlanStatus, Round
 from proeftuin.services.pages import plans
 from proeftuin.services.pages.declare import Transaction, perform_now, transaction_of
 from proeftuin.services.pages.plans import PlanInput
-from tests.services.factories import make_plan, make_resident, make_round
+from tests.factories import make_plan, make_resident, make_round
 
 GOOD = PlanInput(
     title="Bankjes in het park",

@@ -12,7 +12,7 @@ from proeftuin.errors import Invalid
 from proeftuin.models import Phase, PlanStatus
 from proeftuin.services.pages import residents
 from proeftuin.services.pages.declare import perform_now
-from tests.services.factories import make_plan, make_resident, make_round
+from tests.factories import make_plan, make_resident, make_round
 
 SECRET = "s" * 40
 BASE_URL = "https://proeftuin.example"

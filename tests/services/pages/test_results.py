@@ -16,7 +16,7 @@ from proeftuin.models import Ballot, BallotChoice, Channel, Phase, Plan, ResultS
 from proeftuin.services.pages import results
 from proeftuin.services.pages.declare import Transaction, perform_now, transaction_of
 from proeftuin.services.permissions import Actor
-from tests.services.factories import make_round, make_staff
+from tests.factories import make_round, make_staff
 
 NOW = dt.datetime(2027, 3, 1, 12, tzinfo=dt.UTC)
 # plan0 (4,000) and plan1 (3,000) fit the budget of 10,000 together.

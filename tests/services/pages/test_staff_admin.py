@@ -14,7 +14,7 @@ from proeftuin.services.pages import staff_admin
 from proeftuin.services.pages.declare import perform_now
 from proeftuin.services.pages.staff_admin import AreaInput
 from proeftuin.services.permissions import Actor
-from tests.services.factories import make_round, make_staff
+from tests.factories import make_round, make_staff
 
 NOW = dt.datetime(2027, 3, 3, 9, 0, tzinfo=dt.UTC)
 

@@ -8,7 +8,7 @@ from proeftuin.errors import Invalid, PhaseClosed
 from proeftuin.models import Phase
 from proeftuin.services.pages import voting
 from proeftuin.services.pages.declare import perform_now
-from tests.services.factories import PEPPER, make_codes, make_round
+from tests.factories import PEPPER, make_codes, make_round
 
 SECRET = "test-secret-key-" + "x" * 32
 
