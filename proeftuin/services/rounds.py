@@ -66,6 +66,9 @@ PHASE_STARTS = {
     Phase.GESLOTEN: "voting_ends_at",
 }
 DATE_FIELDS = tuple(PHASE_STARTS.values())
+# Phase dates outside these years are typing mistakes (and year 1 in Dutch time is before year 1
+# in UTC, which Python cannot hold).
+DATE_YEARS = (2000, 2200)
 TITLE_LIMITS = (5, 200)
 DESCRIPTION_LIMIT = 10_000
 SLUG_LIMIT = 60
@@ -367,6 +370,14 @@ def _validated_dates(data: RoundInput, fail: Callable[..., None]) -> dict[str, d
     for name in DATE_FIELDS:
         try:
             dates[name] = parse_local_time(getattr(data, name))
+        except DateOutOfRange:
+            fail(
+                name,
+                _("Vul een datum in tussen het jaar {low} en {high}."),
+                low=DATE_YEARS[0],
+                high=DATE_YEARS[1],
+            )
+            dates[name] = None
         except ValueError:
             fail(name, _("Vul een datum en tijd in, zoals 2027-03-01 09:00."))
             dates[name] = None
@@ -382,8 +393,13 @@ def _validated_dates(data: RoundInput, fail: Callable[..., None]) -> dict[str, d
     return dates
 
 
+class DateOutOfRange(ValueError):
+    """A well-formed date outside ``DATE_YEARS``."""
+
+
 def parse_local_time(text: str) -> dt.datetime | None:
-    """A date and time typed in Dutch local time, as UTC; '' is None. ``ValueError`` otherwise.
+    """A date and time typed in Dutch local time, as UTC; '' is None. ``ValueError`` otherwise
+    (``DateOutOfRange`` for a year outside ``DATE_YEARS``).
 
     Takes what a datetime-local field sends ("2027-03-01T09:00"), "2027-03-01 09:00",
     "01-03-2027 09:00" and a date alone (midnight).
@@ -396,6 +412,8 @@ def parse_local_time(text: str) -> dt.datetime | None:
         day, month, year, hour, minute = match.groups()
         text = f"{year}-{int(month):02}-{int(day):02} {int(hour or 0):02}:{minute or '00'}"
     value = dt.datetime.fromisoformat(text)
+    if not DATE_YEARS[0] <= value.year <= DATE_YEARS[1]:
+        raise DateOutOfRange(text)
     if value.tzinfo is None:
         value = value.replace(tzinfo=TIMEZONE)
     return value.astimezone(dt.UTC)

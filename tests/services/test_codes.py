@@ -92,7 +92,7 @@ def test_each_batch_is_numbered_and_the_codes_work(db: Database) -> None:
     assert found.id == round_id
 
 
-@pytest.mark.parametrize("count", [0, -1, "", "veel", codes.MAX_BATCH + 1])
+@pytest.mark.parametrize("count", [0, -1, "", "veel", codes.MAX_BATCH + 1, "9" * 4_301])
 def test_a_batch_has_a_sane_size(db: Database, count: int | str) -> None:
     round_id, moderator, _ = _setup(db)
     with pytest.raises(Invalid, match=r"1 tot en met 100\.000") as refused:

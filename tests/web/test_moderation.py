@@ -290,6 +290,23 @@ def test_edit_a_round(db: Database, world: World, mod_a: TestClient) -> None:
     assert (round_.title, round_.budget, round_.paper_check) == ("Nieuwe titel", 12_000, False)
 
 
+@pytest.mark.parametrize("typed", ["0001-01-01T00:00", "01-01-0001 00:00", "9999-12-31T23:59"])
+def test_a_date_out_of_range_is_refused_on_create_and_edit(
+    db: Database, world: World, mod_a: TestClient, typed: str
+) -> None:
+    # Year 1 in Dutch local time is before year 1 in UTC: it crashed with an OverflowError.
+    add_plan_round(db, world.area_a, "noord", Phase.CONCEPT)
+    before = round_row(db, "noord").submission_starts_at
+    form = ROUND_FORM | {"area_id": str(world.area_a), "submission_starts_at": typed}
+    for url in ("/beheer/rondes", "/beheer/rondes/noord/wijzigen"):
+        response = post(mod_a, url, form)
+        assert response.status_code == 422
+        assert "Vul een datum in tussen het jaar 2000 en 2200." in response.text
+    assert count(db, Round.id) == 1
+    assert round_row(db, "noord").submission_starts_at == before
+    assert actions(db) == []
+
+
 def _frozen_form(mod_a: TestClient, slug: str) -> dict[str, str]:
     html = mod_a.get(f"/beheer/rondes/{slug}/wijzigen").text
     data = dict(re.findall(r'name="(\w+)" value="([^"]*)"', html))
