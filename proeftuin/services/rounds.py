@@ -209,9 +209,16 @@ class RoundInput:
         )
 
 
-def create_round(session: Session, actor: Actor, data: RoundInput) -> Round:
-    """A new round in the concept phase, with a unique slug and a random tie-break seed."""
+def create_round(
+    session: Session, actor: Actor, data: RoundInput, *, now: dt.datetime | None = None
+) -> Round:
+    """A new round in the concept phase, with a unique slug and a random tie-break seed.
+
+    With ``now`` (a person typed the dates), a date already past is refused: see
+    ``_dates_that_move``."""
     values = _validated(session, actor, data)
+    if now is not None:
+        _refuse_dates_that_move(None, values, now)
     round_ = Round(
         slug=_unique_slug(session, str(values["title"])),
         phase=Phase.CONCEPT.value,
@@ -224,8 +231,18 @@ def create_round(session: Session, actor: Actor, data: RoundInput) -> Round:
     return round_
 
 
-def update_round(session: Session, actor: Actor, round_id: int, data: RoundInput) -> Round:
-    """Change a round's settings; the slug stays, so links and letters keep working."""
+def update_round(
+    session: Session,
+    actor: Actor,
+    round_id: int,
+    data: RoundInput,
+    *,
+    now: dt.datetime | None = None,
+) -> Round:
+    """Change a round's settings; the slug stays, so links and letters keep working.
+
+    With ``now`` (a person typed the dates), a date that would move the round to its next phase
+    at the next ``tick`` is refused: see ``_dates_that_move``."""
     round_ = get_round(session, actor, round_id)
     values = _validated(session, actor, data)
     changed = [name for name, value in values.items() if getattr(round_, name) != value]
@@ -233,6 +250,8 @@ def update_round(session: Session, actor: Actor, round_id: int, data: RoundInput
         frozen = [name for name in changed if name in FROZEN_FIELDS]
         if frozen:
             raise InvalidForm([Invalid(name, FROZEN) for name in frozen])
+    if now is not None:
+        _refuse_dates_that_move(round_, values, now)
     if "budget" in changed:
         _check_ballot_fits(session, round_, int(str(values["budget"])))
     for name in changed:
@@ -249,6 +268,39 @@ def update_round(session: Session, actor: Actor, round_id: int, data: RoundInput
             changed=sorted(changed),
         )
     return round_
+
+
+MOVES_BY_ITSELF = _(
+    "Deze datum is al voorbij. Dan gaat de ronde vanzelf naar de fase {phase}, zonder dat "
+    "iemand dat bevestigt. Kies een datum in de toekomst. Moet de ronde nu naar de volgende "
+    "fase? Gebruik dan de knop op de pagina van de ronde."
+)
+
+
+def _refuse_dates_that_move(
+    round_: Round | None, values: Mapping[str, object], now: dt.datetime
+) -> None:
+    """A date that makes the round due for its next phase (``tick`` would take the step within
+    a minute) skips the confirmation that the phase page asks for: the step is taken by hand,
+    there. Dates that were already past and stay so (a step ``tick`` could not take) pass."""
+    target = next_phase(round_.phase if round_ is not None else Phase.CONCEPT)
+    if target not in PHASE_STARTS:
+        return
+    assert target is not None
+    later = [
+        name
+        for phase, name in PHASE_STARTS.items()
+        if PHASE_ORDER.index(phase) >= PHASE_ORDER.index(target)
+    ]
+    if round_ is not None and _due(round_, target, now):
+        return
+    errors = [
+        Invalid(name, MOVES_BY_ITSELF, phase=PHASE_NAMES[target])
+        for name in later
+        if isinstance(at := values.get(name), dt.datetime) and at <= now
+    ]
+    if errors:
+        raise InvalidForm(errors)
 
 
 def _check_ballot_fits(session: Session, round_: Round, budget: int) -> None:
