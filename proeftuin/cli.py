@@ -13,7 +13,7 @@ import click
 from proeftuin import migrate
 from proeftuin.allocation import pabulib, report
 from proeftuin.allocation.ties import TieBreak
-from proeftuin.config import ConfigError, Settings, load_settings
+from proeftuin.config import ConfigError, Settings, follow_served_address, load_settings
 from proeftuin.db import connect, rehearse, transact, utcnow
 from proeftuin.errors import DomainError, NotFound
 from proeftuin.models import Role
@@ -46,6 +46,9 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
     """Serve the web app with uvicorn."""
     import uvicorn
 
+    served = follow_served_address(host, port)
+    if served:
+        click.echo(f"Development: PROEFTUIN_BASE_URL is {served}, the address served.")
     _settings()  # refuse to start on a bad configuration, before any worker does
     uvicorn.run(
         "proeftuin.asgi:create",
