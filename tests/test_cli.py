@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import httpx
-
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
@@ -206,7 +205,7 @@ def test_the_base_url_follows_the_served_address_only_in_development_and_when_un
     env: dict[str, str] = {}
     assert follow_served_address("127.0.0.1", 8765, env) == "http://127.0.0.1:8765"
     assert env["PROEFTUIN_BASE_URL"] == "http://127.0.0.1:8765"
-    assert follow_served_address("0.0.0.0", 80, {}) == "http://127.0.0.1"  # noqa: S104
+    assert follow_served_address("0.0.0.0", 80, {}) == "http://127.0.0.1"
     assert follow_served_address("::1", 9000, {}) == "http://[::1]:9000"
     chosen = {"PROEFTUIN_BASE_URL": "http://buurt.test"}
     assert follow_served_address("127.0.0.1", 8765, chosen) is None
