@@ -10,14 +10,14 @@ from pathlib import Path
 
 import httpx
 from click.testing import CliRunner
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from proeftuin import migrate
 from proeftuin.cli import main
 from proeftuin.config import follow_served_address
-from proeftuin.db import connect, read
+from proeftuin.db import connect, read, transact
 from proeftuin.models import Area, Plan, Round, StaffUser, VotingCode
-from proeftuin.services import codes
+from proeftuin.services import audit, codes
 
 
 def _env(database_url: str, tmp_path: Path) -> dict[str, str]:
@@ -214,3 +214,26 @@ def test_the_base_url_follows_the_served_address_only_in_development_and_when_un
         other = {"PROEFTUIN_ENV": env_name}
         assert follow_served_address("127.0.0.1", 8765, other) is None
         assert "PROEFTUIN_BASE_URL" not in other
+
+
+def test_audit_verify_says_whether_the_log_is_intact(database_url: str, tmp_path: Path) -> None:
+    database = connect(database_url)
+
+    def events(session):  # type: ignore[no-untyped-def]
+        for n in range(3):
+            audit.record(session, None, "round.update", "round", n)
+
+    transact(database, events)
+    head = read(database, audit.verify_chain).head
+    runner, env = CliRunner(), _env(database_url, tmp_path)
+    intact = runner.invoke(main, ["audit", "verify", "--head", head], env=env)
+    assert intact.exit_code == 0, intact.output
+    assert f"The audit log is intact: 3 events, chain head {head}." in intact.output
+    unknown = runner.invoke(main, ["audit", "verify", "--head", "ab" * 32], env=env)
+    assert unknown.exit_code == 1
+    assert f"BROKEN: {'ab' * 32} is not in the log" in unknown.output
+    transact(database, lambda s: s.execute(text("UPDATE audit_event SET target_id = 7")))
+    database.dispose()
+    broken = runner.invoke(main, ["audit", "verify"], env=env)
+    assert broken.exit_code == 1
+    assert "BROKEN: event 1 no longer has the hash of what it holds: changed" in broken.output

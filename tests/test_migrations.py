@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from proeftuin import migrate
-from proeftuin.db import Base
+from proeftuin.db import Base, connect, read
+from proeftuin.models import AuditEvent
+from proeftuin.services import audit
 from tests.conftest import BACKENDS, create_postgres_database, drop_postgres_database, need_postgres
 
 
@@ -73,3 +76,25 @@ def test_an_unmigrated_model_change_is_detected(empty_url: str) -> None:
         table.to_metadata(changed)
     changed.tables["area"].append_column(sa.Column("not_in_any_migration", sa.Integer))
     assert _differences(empty_url, changed) != []
+
+
+def test_events_written_before_the_chain_are_chained_by_the_migration(empty_url: str) -> None:
+    migrate.upgrade(empty_url, "0001")
+    engine = sa.create_engine(empty_url, poolclass=sa.NullPool)
+    with engine.begin() as conn:
+        for n in range(3):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO audit_event (at, action, target_type, target_id, details) "
+                    "VALUES (:at, 'round.update', 'round', :n, '{\"n\": 1}')"
+                ),
+                {"at": dt.datetime(2026, 5, n + 1, 9, 30, 15, 123456, tzinfo=dt.UTC), "n": n},
+            )
+    engine.dispose()
+    migrate.upgrade(empty_url)
+    database = connect(empty_url)
+    check = read(database, audit.verify_chain)
+    first = read(database, lambda s: s.scalar(sa.select(AuditEvent).order_by(AuditEvent.id)))
+    database.dispose()
+    assert (check.ok, check.events) == (True, 3)
+    assert first.prev_hash == audit.GENESIS

@@ -434,6 +434,9 @@ class StaffResult:
     can_count: bool
     view: ResultView | None  # None until counted (and always before close)
     decision: str  # the council's decision as recorded at sign-off
+    # The audit chain's head right after sign-off (the sign-off event's hash): printed on the
+    # proces-verbaal, so that a later edit of the log shows (``proeftuin audit verify --head``).
+    audit_head: str = ""
 
 
 def staff_view(session: Session, actor: Actor, slug: str) -> StaffResult:
@@ -451,6 +454,7 @@ def staff_view(session: Session, actor: Actor, slug: str) -> StaffResult:
         and (result is None or result.status == ResultStatus.CONCEPT),
         view=view,
         decision=_decision(session, round_.id) if signed else "",
+        audit_head=_audit_head(session, round_.id) if signed else "",
     )
 
 
@@ -540,8 +544,21 @@ def proces_verbaal(session: Session, actor: Actor, slug: str) -> StaffResult:
 
 def _decision(session: Session, round_id: int) -> str:
     """The council's decision as recorded at sign-off (kept in the audit log)."""
-    details = session.scalar(
-        select(AuditEvent.details)
+    event = _sign_off(session, round_id)
+    if event is None or not event.details:
+        return ""
+    return str(json.loads(event.details).get("decision", ""))
+
+
+def _audit_head(session: Session, round_id: int) -> str:
+    """The audit chain's head right after sign-off: the sign-off event's own hash."""
+    found = _sign_off(session, round_id)
+    return found.hash if found is not None else ""
+
+
+def _sign_off(session: Session, round_id: int) -> AuditEvent | None:
+    return session.scalar(
+        select(AuditEvent)
         .where(
             AuditEvent.action == "result.sign_off",
             AuditEvent.target_type == "round",
@@ -550,6 +567,3 @@ def _decision(session: Session, round_id: int) -> str:
         .order_by(AuditEvent.id.desc())
         .limit(1)
     )
-    if not details:
-        return ""
-    return str(json.loads(details).get("decision", ""))

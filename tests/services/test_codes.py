@@ -77,7 +77,8 @@ def test_the_scan_for_plain_codes_finds_one_that_leaked(db: Database) -> None:
     plain = _generate(db, moderator, round_id, 3)
 
     def leak(session: Session) -> None:
-        session.add(AuditEvent(action="oops", details=f'{{"x": "{codes.display(plain[1])}"}}'))
+        details = f'{{"x": "{codes.display(plain[1])}"}}'
+        session.add(AuditEvent(action="oops", details=details, prev_hash="x", hash="y"))
 
     transact(db, leak)
     assert _plaintext_in_database(db, set(plain)) == ["audit_event.details"]

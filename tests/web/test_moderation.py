@@ -127,7 +127,11 @@ def count(db: Database, column) -> int:  # type: ignore[no-untyped-def]
 
 
 def actions(db: Database) -> list[str]:
-    return list(read(db, lambda s: s.scalars(select(AuditEvent.action).order_by(AuditEvent.id))))
+    """What staff did, without their sign-ins."""
+    query = select(AuditEvent.action).where(
+        ~AuditEvent.action.like("staff.sign\\_in%", escape="\\")
+    )
+    return list(read(db, lambda s: s.scalars(query.order_by(AuditEvent.id))))
 
 
 def round_row(db: Database, slug: str) -> Round:

@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from proeftuin.db import Database, read, transact
 from proeftuin.models import Ballot, Phase, Result, ResultStatus, Round
-from proeftuin.services import results
+from proeftuin.services import audit, results
 from proeftuin.web.charts import Bar, bar_chart
 from tests.services.factories import make_staff
 from tests.services.test_results import NOW, SPLIT, SPLIT_COSTS, closed_round, published_round
@@ -200,6 +200,9 @@ def test_staff_count_compare_sign_off_and_publish(client: TestClient, db: Databa
     assert "Besluit 4" in record
     checksum = read(db, lambda s: s.scalar(select(Result.ballots_sha256)))
     assert checksum in record
+    # The audit chain's head at sign-off: later edits of the log show against it.
+    head = read(db, audit.verify_chain).head
+    assert f"proeftuin audit verify --head {head}" in record
     again = post(client, f"{base}/tellen")
     assert again.status_code == 422
     assert "al vastgesteld" in again.text
