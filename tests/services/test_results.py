@@ -8,7 +8,8 @@ import secrets
 from collections.abc import Mapping, Sequence
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from proeftuin.allocation import parse_pb
@@ -362,6 +363,56 @@ def test_a_signed_off_result_cannot_be_changed_or_deleted(db: Database) -> None:
         with pytest.raises(results.ResultLocked):
             transact(db, change(what))
     assert read(db, lambda s: _row(s).status) == ResultStatus.VASTGESTELD
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE result SET data = '{}'",
+        "UPDATE result SET ballots_sha256 = '0000'",
+        "UPDATE result SET tie_break_seed = 'gekozen'",
+        "UPDATE result SET status = 'concept'",
+        "UPDATE result SET signed_off_by_id = NULL",
+        "UPDATE result SET published_at = computed_at",
+        "DELETE FROM result",
+    ],
+)
+def test_the_database_itself_refuses_to_change_a_signed_off_result(
+    db: Database, statement: str
+) -> None:
+    """Plain SQL, past the ORM's guard: a trigger on both databases refuses it."""
+
+    def setup(session: Session) -> None:
+        round_ = closed_round(session, [{"plan0": 1}, {"plan1": 1}])
+        actor = make_staff(session, area_ids=[round_.area_id])
+        results.count(session, actor, round_.slug, NOW)
+        results.sign_off(session, actor, round_.slug, confirmed=True, decision="", now=NOW)
+
+    transact(db, setup)
+    before = read(db, lambda s: s.execute(text("SELECT * FROM result")).all())
+    with pytest.raises(DBAPIError, match="signed-off result"):
+        transact(db, lambda s: s.execute(text(statement)))
+    assert read(db, lambda s: s.execute(text("SELECT * FROM result")).all()) == before
+
+
+def test_the_trigger_lets_a_concept_change_and_a_signed_off_result_be_published(
+    db: Database,
+) -> None:
+    def setup(session: Session) -> None:
+        round_ = closed_round(session, [{"plan0": 1}, {"plan1": 1}])
+        actor = make_staff(session, area_ids=[round_.area_id])
+        results.count(session, actor, round_.slug, NOW)
+
+    transact(db, setup)
+    transact(db, lambda s: s.execute(text("UPDATE result SET data = data")))  # a concept
+    transact(db, lambda s: s.execute(text("UPDATE result SET status = 'vastgesteld'")))
+    transact(
+        db,
+        lambda s: s.execute(
+            text("UPDATE result SET status = 'gepubliceerd', published_at = :now"), {"now": NOW}
+        ),
+    )
+    assert read(db, lambda s: _row(s).status) == ResultStatus.GEPUBLICEERD
 
 
 # -- publishing ---------------------------------------------------------------------------------
