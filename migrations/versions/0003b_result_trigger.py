@@ -77,16 +77,13 @@ SQLITE_DOWN = (
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(POSTGRES_UP)
-    else:
-        for statement in SQLITE_UP:
-            op.execute(statement)
+    _run(POSTGRES_UP, SQLITE_UP)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(POSTGRES_DOWN)
-    else:
-        for statement in SQLITE_DOWN:
-            op.execute(statement)
+    _run(POSTGRES_DOWN, SQLITE_DOWN)
+
+
+def _run(postgres: str, sqlite: tuple[str, ...]) -> None:
+    for statement in (postgres,) if op.get_bind().dialect.name == "postgresql" else sqlite:
+        op.execute(statement)
