@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from proeftuin.db import table_of
 from proeftuin.errors import NotAllowed, NotFound, PhaseClosed, _
 from proeftuin.models import PHASE_ORDER, Area, Phase, Plan, PlanStatus, Resident, Round
-from proeftuin.services import plans
+from proeftuin.services import plans, rounds
 from proeftuin.services.plans import EDITABLE_STATUSES, THEMES, PlanInput
 
 # The same msgids as services.plans, so the words and their translation are shared.
@@ -78,6 +78,7 @@ ROUND_PAGE = (
                 "review_starts_at",
                 "voting_starts_at",
                 "voting_ends_at",
+                "tie_break_seed",
             )
         ),
         AREAS.c.slug.label("area_slug"),
@@ -148,6 +149,7 @@ class RoundView:
     theme: str  # the chosen filter, or "" for all
     themes: tuple[str, ...]  # the themes that have plans in this round, in THEMES order
     shuffled: bool  # the order differs per visitor (voting)
+    tie_break_sha256: str | None = None  # from voting on (rounds.tie_break_commitment)
 
     @property
     def supporting_open(self) -> bool:
@@ -278,6 +280,11 @@ def round_view(
         theme=chosen,
         themes=tuple(t for t in THEMES if t in present),
         shuffled=shuffle_seed is not None and round_.phase == Phase.STEMMEN,
+        tie_break_sha256=(
+            rounds.tie_break_commitment(round_.tie_break_seed)
+            if round_.phase in rounds.FROZEN_PHASES
+            else None
+        ),
     )
 
 

@@ -399,6 +399,17 @@ class ResultView:
     signed_off_at: dt.datetime | None
     signed_off_by: str  # the staff member who recorded the council's decision
     published_at: dt.datetime | None
+    # The SHA-256 of the seed made public when voting opened (as the audit log recorded it).
+    tie_break_committed: str = ""
+
+    @property
+    def tie_break_sha256(self) -> str:
+        """The SHA-256 of the seed revealed with the result: it must be the one committed."""
+        return rounds.tie_break_commitment(self.tie_break_seed)
+
+    @property
+    def tie_break_matches(self) -> bool:
+        return self.tie_break_sha256 == self.tie_break_committed
 
     @property
     def own(self) -> RuleResult:
@@ -496,7 +507,27 @@ def _view(
         signed_off_at=result.signed_off_at,
         signed_off_by=signer.name if signer is not None else "",
         published_at=result.published_at,
+        tie_break_committed=_committed_seed_hash(session, round_),
     )
+
+
+def _committed_seed_hash(session: Session, round_: Round) -> str:
+    """What was made public when voting opened: the hash in the audit event of that step, or,
+    for a round that never took it here (made in its voting phase), its seed's hash."""
+    opened = session.scalars(
+        select(AuditEvent.details)
+        .where(
+            AuditEvent.action == "round.phase",
+            AuditEvent.target_type == "round",
+            AuditEvent.target_id == round_.id,
+        )
+        .order_by(AuditEvent.id.desc())
+    )
+    for details in opened:
+        committed = json.loads(details).get("tie_break_sha256")
+        if committed:
+            return str(committed)
+    return rounds.tie_break_commitment(round_.tie_break_seed)
 
 
 def _rule_result(

@@ -9,6 +9,7 @@ differently. Only an admin can undo that, with ``reset_round``, which voids ever
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import secrets
 import unicodedata
@@ -85,6 +86,7 @@ class RoundSummary:
     budget: int
     voting_starts_at: dt.datetime | None
     voting_ends_at: dt.datetime | None
+    tie_break_sha256: str | None = None  # from voting on (``tie_break_commitment``)
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,17 @@ def _summary(round_: Round) -> RoundSummary:
         budget=round_.budget,
         voting_starts_at=round_.voting_starts_at,
         voting_ends_at=round_.voting_ends_at,
+        tie_break_sha256=(
+            tie_break_commitment(round_.tie_break_seed) if round_.phase in FROZEN_PHASES else None
+        ),
     )
+
+
+def tie_break_commitment(seed: str) -> str:
+    """The SHA-256 of a round's tie-break seed, public from the moment voting opens; the seed
+    itself is revealed with the results. So no one can choose a seed that favours a plan after
+    seeing the ballots: any other seed would not have this hash."""
+    return hashlib.sha256(seed.encode()).hexdigest()
 
 
 # -- Staff: reading --------------------------------------------------------------------------
@@ -698,6 +710,8 @@ def _move(session: Session, round_: Round, target: Phase, actor_id: int | None) 
     previous = round_.phase
     round_.phase = target.value
     session.flush()
+    # Opening the vote commits to the tie-break seed, in the chained audit log too.
+    committed = tie_break_commitment(round_.tie_break_seed) if target == Phase.STEMMEN else None
     audit.record(
         session,
         actor_id,
@@ -708,6 +722,7 @@ def _move(session: Session, round_: Round, target: Phase, actor_id: int | None) 
         from_phase=previous,
         to_phase=target.value,
         automatic=actor_id is None,
+        **({"tie_break_sha256": committed} if committed else {}),
     )
 
 

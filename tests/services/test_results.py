@@ -27,7 +27,7 @@ from proeftuin.models import (
     ResultStatus,
     Round,
 )
-from proeftuin.services import demo_results, open_data, results, rounds
+from proeftuin.services import audit, demo_results, open_data, results, rounds
 from proeftuin.services.permissions import Actor
 from tests.services.factories import make_round, make_staff
 
@@ -413,6 +413,33 @@ def test_the_trigger_lets_a_concept_change_and_a_signed_off_result_be_published(
         ),
     )
     assert read(db, lambda s: _row(s).status) == ResultStatus.GEPUBLICEERD
+
+
+@pytest.mark.parametrize("swapped", [False, True])
+def test_the_revealed_seed_is_checked_against_the_hash_committed_when_voting_opened(
+    db: Database, swapped: bool
+) -> None:
+    def run(session: Session) -> tuple[str, str]:
+        round_ = make_round(session, phase=Phase.BEOORDELEN, ballot_kind="approval")
+        actor = make_staff(session, area_ids=[round_.area_id])
+        committed = rounds.tie_break_commitment(round_.tie_break_seed)
+        rounds.advance_phase(session, actor, round_.id, Phase.STEMMEN)
+        add_ballots(session, round_, [{"plan0": 1}, {"plan1": 1}])
+        rounds.advance_phase(session, actor, round_.id, Phase.GESLOTEN)
+        if swapped:  # someone with the database picks another seed after seeing the ballots
+            round_.tie_break_seed = "gekozen"
+        results.count(session, actor, round_.slug, NOW)
+        results.sign_off(session, actor, round_.slug, confirmed=True, decision="", now=NOW)
+        results.publish(session, actor, round_.slug, NOW)
+        return round_.slug, committed
+
+    slug, committed = transact(db, run)
+    opened = [e.details for e in read(db, audit.events) if e.details.get("to_phase") == "stemmen"]
+    assert opened == [{"from_phase": "beoordelen", "to_phase": "stemmen", "automatic": False,
+                       "tie_break_sha256": committed}]  # fmt: skip
+    view = read(db, results.public_view, slug)
+    assert view.tie_break_committed == committed
+    assert view.tie_break_matches is not swapped
 
 
 # -- publishing ---------------------------------------------------------------------------------

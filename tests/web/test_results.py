@@ -92,6 +92,10 @@ def test_the_results_page_shows_what_was_funded_and_why(client: TestClient, db: 
     assert view.sha256 in html
     assert f"proeftuin allocate {slug}.pb --rule equal-shares" in html
     assert f"--seed {view.tie_break_seed}" in html
+    # The seed is revealed, with its SHA-256, the same as the round page showed from voting on.
+    committed = hashlib.sha256(view.tie_break_seed.encode()).hexdigest()
+    assert f"<code>{committed}</code>" in html
+    assert "Dit is dezelfde vingerafdruk als die vanaf het begin van het stemmen" in html
     svg = re.search(r"<svg.*?</svg>", html, re.DOTALL)
     assert svg is not None
     assert 'role="img"' in svg.group(0)
