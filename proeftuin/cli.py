@@ -16,7 +16,7 @@ import click
 
 from proeftuin.allocation import batch, report
 from proeftuin.allocation.ties import TieBreak
-from proeftuin.config import ConfigError, Settings, load_settings
+from proeftuin.config import ConfigError, Settings, follow_served_address, load_settings
 from proeftuin.errors import DomainError, NotFound
 
 
@@ -46,6 +46,9 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
     """Serve the web app with uvicorn."""
     import uvicorn
 
+    served = follow_served_address(host, port)
+    if served:
+        click.echo(f"Development: PROEFTUIN_BASE_URL is {served}, the address served.")
     _settings()  # refuse to start on a bad configuration, before any worker does
     uvicorn.run(
         "proeftuin.asgi:create",
@@ -349,6 +352,38 @@ def codes_generate(round_slug: str, count: int, csv_path: str, admin_email: str 
 
 
 # -- Operations (deploy/README.md) -----------------------------------------------------------
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The audit log."""
+
+
+@audit_group.command("verify")
+@click.option(
+    "--head",
+    "expected",
+    default=None,
+    help="A chain head printed earlier (on a proces-verbaal): it must still be in the log.",
+)
+def audit_verify(expected: str | None) -> None:
+    """Check that no audit event was changed, removed or inserted since it was written."""
+    from proeftuin.db import connect, read
+    from proeftuin.services import audit
+
+    settings = _settings()
+    database = connect(settings.database_url)
+    try:
+        check = read(database, audit.verify_chain, expected.strip().lower() if expected else None)
+    finally:
+        database.dispose()
+    for problem in check.problems:
+        click.echo(f"BROKEN: {problem}")
+    if check.head_found is False:
+        click.echo(f"BROKEN: {expected} is not in the log: it was cut short or rewritten since")
+    if not check.ok:
+        _fail(f"The audit log of {check.events} events is not intact.")
+    click.echo(f"The audit log is intact: {check.events} events, chain head {check.head}.")
 
 
 @main.command("check-config")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,6 +72,26 @@ SETTINGS: dict[str, str] = {
     "PROEFTUIN_JOBS_INTERVAL": "seconds between scheduled-job runs per server; 0 turns it off",
     "PROEFTUIN_ACCESS_LOG": "1 (default): one JSON line per request on stdout; 0: none",
 }
+
+
+def follow_served_address(
+    host: str, port: int, environ: MutableMapping[str, str] | None = None
+) -> str | None:
+    """In development with no ``PROEFTUIN_BASE_URL``, make the address ``serve`` listens on the
+    base URL (written into the environment, which the server's workers read): the origin check
+    on every form compares with it, so ``make run PORT=8765`` works. The address set, or None.
+    A wildcard host is shown as 127.0.0.1, the address a developer opens."""
+    env_vars = os.environ if environ is None else environ
+    if env_vars.get("PROEFTUIN_ENV", "development") != "development":
+        return None
+    if env_vars.get("PROEFTUIN_BASE_URL"):
+        return None
+    shown = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)  # noqa: S104
+    if ":" in shown:
+        shown = f"[{shown}]"
+    url = f"http://{shown}" if port == 80 else f"http://{shown}:{port}"
+    env_vars["PROEFTUIN_BASE_URL"] = url
+    return url
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:

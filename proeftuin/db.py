@@ -64,6 +64,10 @@ BACKOFF_MAX_SECONDS = 0.1
 # as a serialization failure only when both transactions are SERIALIZABLE; a ballot cast at
 # READ COMMITTED (transact_locking) next to a paper ballot entered at SERIALIZABLE shows it so.
 RACE_CONSTRAINTS = frozenset({"uq_ballot_round_id_voter_key"})
+# The audit chain (services.audit.record): a SERIALIZABLE writer whose snapshot began before
+# the newest event was committed tries to follow the one before it, and this refuses it. That
+# is a serialization failure in all but name, retried as one (no limit but RETRY_SECONDS).
+SERIALIZATION_CONSTRAINTS = frozenset({"uq_audit_event_prev_hash"})
 RACE_RETRIES = 2  # a race is lost once or twice; more often, it is a real duplicate
 
 
@@ -461,6 +465,10 @@ def _retryable(error: DBAPIError) -> bool:
     code = getattr(error.orig, "sqlstate", None)
     if code in ("40001", "40P01"):
         return True
+    if code == "23505":
+        constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
+        if constraint in SERIALIZATION_CONSTRAINTS:
+            return True
     return _lost_race(error) or "database is locked" in str(error.orig)
 
 

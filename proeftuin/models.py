@@ -346,7 +346,10 @@ class Result(Base):
 
 
 class AuditEvent(Base):
-    """Who did what to which object. Never codes, e-mail addresses or ballot contents."""
+    """Who did what to which object. Never codes, e-mail addresses or ballot contents.
+
+    Each event carries the hash of the one before it, so a later change, removal or insertion
+    in the database shows (``proeftuin audit verify``)."""
 
     __tablename__ = "audit_event"
 
@@ -358,6 +361,10 @@ class AuditEvent(Base):
     target_id: Mapped[int | None] = mapped_column(Integer)
     area_id: Mapped[int | None] = mapped_column(ForeignKey("area.id"))
     details: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    # The chain (services.audit): the hash of the event before this one, and this event's own
+    # hash over its fields and that one. Unique: no two events can follow the same one.
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class RateLimit(Base):

@@ -1,18 +1,24 @@
 from __future__ import annotations
 
 import os
+import re
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 from click.testing import CliRunner
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
+from proeftuin import migrate
 from proeftuin.cli import main
-from proeftuin.db import connect, read
+from proeftuin.config import follow_served_address
+from proeftuin.db import connect, read, transact
 from proeftuin.models import Area, Plan, Round, StaffUser, VotingCode
-from proeftuin.services import codes
+from proeftuin.services import audit, codes
 
 
 def _env(database_url: str, tmp_path: Path) -> dict[str, str]:
@@ -315,3 +321,88 @@ def test_the_command_line_loads_no_database_or_web_stack_until_a_command_needs_i
         check=True,
     )
     assert sessions.stdout.strip() == "0"  # no argon2 hash is made on import
+
+
+def _start(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "proeftuin", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return server
+        except httpx.TransportError:
+            time.sleep(0.2)
+    server.kill()
+    raise AssertionError(
+        f"the server did not start: {server.stderr.read() if server.stderr else ''}"
+    )
+
+
+def test_serve_on_another_port_in_development_accepts_its_own_forms(tmp_path: Path) -> None:
+    """``make run PORT=8765``: the origin check follows the address served (no base URL set)."""
+    url = f"sqlite:///{tmp_path / 'proeftuin.db'}"
+    migrate.upgrade(url)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROEFTUIN_")}
+    env |= _env(url, tmp_path) | {"PROEFTUIN_JOBS_INTERVAL": "0", "PROEFTUIN_ACCESS_LOG": "0"}
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    server = _start(["serve", "--port", str(port)], env, port)
+    try:
+        origin = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=origin) as browser:
+            page = browser.get("/beheer/inloggen").text
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+            assert token is not None
+            form = {"csrf_token": token.group(1), "email": "a@b.nl", "password": "fout"}
+            answer = browser.post("/beheer/inloggen", data=form, headers={"Origin": origin})
+        assert answer.status_code == 422, answer.text  # a wrong password, not a refused form
+        assert "Het e-mailadres of het wachtwoord klopt niet." in answer.text
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        if server.stderr is not None:
+            server.stderr.close()
+
+
+def test_the_base_url_follows_the_served_address_only_in_development_and_when_unset() -> None:
+    env: dict[str, str] = {}
+    assert follow_served_address("127.0.0.1", 8765, env) == "http://127.0.0.1:8765"
+    assert env["PROEFTUIN_BASE_URL"] == "http://127.0.0.1:8765"
+    assert follow_served_address("0.0.0.0", 80, {}) == "http://127.0.0.1"
+    assert follow_served_address("::1", 9000, {}) == "http://[::1]:9000"
+    chosen = {"PROEFTUIN_BASE_URL": "http://buurt.test"}
+    assert follow_served_address("127.0.0.1", 8765, chosen) is None
+    assert chosen["PROEFTUIN_BASE_URL"] == "http://buurt.test"
+    for env_name in ("production", "test"):
+        other = {"PROEFTUIN_ENV": env_name}
+        assert follow_served_address("127.0.0.1", 8765, other) is None
+        assert "PROEFTUIN_BASE_URL" not in other
+
+
+def test_audit_verify_says_whether_the_log_is_intact(database_url: str, tmp_path: Path) -> None:
+    database = connect(database_url)
+
+    def events(session):  # type: ignore[no-untyped-def]
+        for n in range(3):
+            audit.record(session, None, "round.update", "round", n)
+
+    transact(database, events)
+    head = read(database, audit.verify_chain).head
+    runner, env = CliRunner(), _env(database_url, tmp_path)
+    intact = runner.invoke(main, ["audit", "verify", "--head", head], env=env)
+    assert intact.exit_code == 0, intact.output
+    assert f"The audit log is intact: 3 events, chain head {head}." in intact.output
+    unknown = runner.invoke(main, ["audit", "verify", "--head", "ab" * 32], env=env)
+    assert unknown.exit_code == 1
+    assert f"BROKEN: {'ab' * 32} is not in the log" in unknown.output
+    transact(database, lambda s: s.execute(text("UPDATE audit_event SET target_id = 7")))
+    database.dispose()
+    broken = runner.invoke(main, ["audit", "verify"], env=env)
+    assert broken.exit_code == 1
+    assert "BROKEN: event 1 no longer has the hash of what it holds: changed" in broken.output

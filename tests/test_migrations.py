@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from proeftuin import migrate
 from proeftuin.db import Base, connect, read, transact
-from proeftuin.models import Phase, Result
+from proeftuin.models import AuditEvent, Phase, Result
 from proeftuin.services import audit, open_data, result_record
 from tests.conftest import BACKENDS, create_postgres_database, drop_postgres_database, need_postgres
 from tests.factories import make_round, make_staff
@@ -164,3 +164,25 @@ def test_results_stored_at_0001_are_read_by_the_new_code_after_the_upgrade(
 
     migrate.downgrade(empty_url, "0001")
     assert _results_at_0001(empty_url) == before
+
+
+def test_events_written_before_the_chain_are_chained_by_the_migration(empty_url: str) -> None:
+    migrate.upgrade(empty_url, "0001")
+    engine = sa.create_engine(empty_url, poolclass=sa.NullPool)
+    with engine.begin() as conn:
+        for n in range(3):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO audit_event (at, action, target_type, target_id, details) "
+                    "VALUES (:at, 'round.update', 'round', :n, '{\"n\": 1}')"
+                ),
+                {"at": dt.datetime(2026, 5, n + 1, 9, 30, 15, 123456, tzinfo=dt.UTC), "n": n},
+            )
+    engine.dispose()
+    migrate.upgrade(empty_url)
+    database = connect(empty_url)
+    check = read(database, audit.verify_chain)
+    first = read(database, lambda s: s.scalar(sa.select(AuditEvent).order_by(AuditEvent.id)))
+    database.dispose()
+    assert (check.ok, check.events) == (True, 3)
+    assert first.prev_hash == audit.GENESIS

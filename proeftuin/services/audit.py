@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import json
 import re
@@ -20,6 +21,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from proeftuin.db import lock_name, utcnow
 from proeftuin.models import AuditEvent, StaffUser
 
 # Key words (whole or as one part of a snake_case key) that point at secret or personal data.
@@ -51,6 +53,10 @@ EMAIL = re.compile(r"[^\s@<>()\"',;:]+@[^\s@<>()\"',;:]+\.[^\s@<>()\"',;:]+")
 LETTER_CODE = re.compile(
     r"(?<![0-9A-Za-z])[0-9A-Za-z]{4}([- ]?)[0-9A-Za-z]{4}\1[0-9A-Za-z]{4}(?![0-9A-Za-z])"
 )
+GENESIS = "0" * 64  # what the first event follows
+CHAIN_LOCK = "audit-chain"
+HEAD = select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+MAX_PROBLEMS = 20
 EMAIL_BLANK = "[e-mailadres]"
 CODE_BLANK = "[code]"
 MAX_TEXT = 2_000
@@ -81,18 +87,111 @@ def record(
     area_id: int | None = None,
     **details: Detail,
 ) -> AuditEvent:
-    """Write one audit event; ``actor_id`` None means the system itself (e.g. ``tick``)."""
+    """Write one audit event; ``actor_id`` None means the system itself (e.g. ``tick``).
+
+    The event is chained to the newest one. Writers take turns at the chain (``lock_name``:
+    an advisory lock on PostgreSQL; SQLite has one writer at a time), so at READ COMMITTED each
+    sees the head the one before left. A SERIALIZABLE writer whose snapshot predates that head
+    fails on the unique ``prev_hash`` (or a serialization failure) and runs again
+    (db.RACE_CONSTRAINTS): the chain cannot fork."""
+    lock_name(session, CHAIN_LOCK)
+    previous = session.scalar(HEAD) or GENESIS
+    at = utcnow()
+    text = json.dumps(clean_details(details), ensure_ascii=False, sort_keys=True)
     event = AuditEvent(
+        at=at,
         actor_id=actor_id,
         action=action,
         target_type=target_type,
         target_id=target_id,
         area_id=area_id,
-        details=json.dumps(clean_details(details), ensure_ascii=False, sort_keys=True),
+        details=text,
+        prev_hash=previous,
+        hash=chain_hash(previous, at, actor_id, action, target_type, target_id, area_id, text),
     )
     session.add(event)
     session.flush()
     return event
+
+
+def chain_hash(
+    previous: str,
+    at: dt.datetime,
+    actor_id: int | None,
+    action: str,
+    target_type: str,
+    target_id: int | None,
+    area_id: int | None,
+    details: str,
+) -> str:
+    """SHA-256 over the hash before and every stored field of an event (migration 0003 chained
+    the events written before it with this too)."""
+    moment = (at if at.tzinfo else at.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+    fields = [
+        previous,
+        moment.isoformat(timespec="microseconds"),
+        actor_id,
+        action,
+        target_type,
+        target_id,
+        area_id,
+        details,
+    ]
+    payload = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    events: int
+    head: str  # the newest event's hash (GENESIS for an empty log)
+    problems: tuple[str, ...]  # the first MAX_PROBLEMS breaks found, oldest first
+    head_found: bool | None  # whether the hash asked about is in the chain (None: none asked)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and self.head_found is not False
+
+
+def verify_chain(session: Session, expected: str | None = None) -> ChainCheck:
+    """Walk the log oldest first: each event must follow the one before it and still have the
+    hash of what it holds. ``expected``, a head printed earlier (on a proces-verbaal), must
+    still be one of the events: a log cut short or rewritten from there on does not have it."""
+    previous, count, problems, found = GENESIS, 0, [], False
+    rows = session.execute(
+        select(
+            AuditEvent.id,
+            AuditEvent.at,
+            AuditEvent.actor_id,
+            AuditEvent.action,
+            AuditEvent.target_type,
+            AuditEvent.target_id,
+            AuditEvent.area_id,
+            AuditEvent.details,
+            AuditEvent.prev_hash,
+            AuditEvent.hash,
+        )
+        .order_by(AuditEvent.id)
+        .execution_options(yield_per=2_000)
+    )
+    for row in rows:
+        count += 1
+        if row.prev_hash != previous:
+            problems.append(
+                f"event {row.id} follows {row.prev_hash[:16]}, but the event before it is "
+                f"{previous[:16]}: an event was removed, added or moved"
+            )
+        fields = (row.at, row.actor_id, row.action, row.target_type, row.target_id, row.area_id)
+        if chain_hash(row.prev_hash, *fields, row.details) != row.hash:
+            problems.append(f"event {row.id} no longer has the hash of what it holds: changed")
+        found = found or row.hash == expected
+        previous = row.hash
+    return ChainCheck(
+        events=count,
+        head=previous,
+        problems=tuple(problems[:MAX_PROBLEMS]),
+        head_found=None if expected is None else found or expected == GENESIS,
+    )
 
 
 def clean_details(details: dict[str, Any]) -> dict[str, Any]:

@@ -264,7 +264,8 @@ def codes_csv(codes: Iterable[str]) -> str:
 
 def _count(typed: int | str) -> int:
     text = str(typed).strip().replace(".", "")
-    number = int(text) if text.isascii() and text.isdigit() else 0
+    # Nine digits at most: int() refuses text of more than 4,300 digits with a ValueError.
+    number = int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else 0
     if not 1 <= number <= MAX_BATCH:
         raise Invalid(
             "count",

@@ -17,6 +17,7 @@ Embargo: nothing here shows a tally before the round is gesloten, to anyone.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 from dataclasses import dataclass
 from fractions import Fraction
@@ -28,6 +29,7 @@ from sqlalchemy.orm import Mapper, Session
 from proeftuin.allocation import Election, Outcome, TieBreak, allocate, report_json
 from proeftuin.errors import Invalid, NotFound, PhaseClosed, _
 from proeftuin.models import (
+    AuditEvent,
     Ballot,
     Channel,
     Phase,
@@ -361,6 +363,17 @@ class ResultView:
     signed_off_at: dt.datetime | None
     signed_off_by: str  # the staff member who recorded the council's decision
     published_at: dt.datetime | None
+    # The SHA-256 of the seed made public when voting opened (as the audit log recorded it).
+    tie_break_committed: str = ""
+
+    @property
+    def tie_break_sha256(self) -> str:
+        """The SHA-256 of the seed revealed with the result: it must be the one committed."""
+        return rounds.tie_break_commitment(self.tie_break_seed)
+
+    @property
+    def tie_break_matches(self) -> bool:
+        return self.tie_break_sha256 == self.tie_break_committed
 
     @property
     def own(self) -> RuleResult:
@@ -396,6 +409,9 @@ class StaffResult:
     can_count: bool
     view: ResultView | None  # None until counted (and always before close)
     decision: str  # the council's decision as recorded at sign-off
+    # The audit chain's head right after sign-off (the sign-off event's hash): printed on the
+    # proces-verbaal, so that a later edit of the log shows (``proeftuin audit verify --head``).
+    audit_head: str = ""
 
 
 def staff_view(session: Session, actor: Actor, slug: str) -> StaffResult:
@@ -413,6 +429,7 @@ def staff_view(session: Session, actor: Actor, slug: str) -> StaffResult:
         and (result is None or result.status == ResultStatus.CONCEPT),
         view=view,
         decision=(result.decision or "") if result is not None and signed else "",
+        audit_head=_audit_head(session, round_.id) if signed else "",
     )
 
 
@@ -453,7 +470,27 @@ def _view(
         signed_off_at=result.signed_off_at,
         signed_off_by=signer.name if signer is not None else "",
         published_at=result.published_at,
+        tie_break_committed=_committed_seed_hash(session, round_),
     )
+
+
+def _committed_seed_hash(session: Session, round_: Round) -> str:
+    """What was made public when voting opened: the hash in the audit event of that step, or,
+    for a round that never took it here (made in its voting phase), its seed's hash."""
+    opened = session.scalars(
+        select(AuditEvent.details)
+        .where(
+            AuditEvent.action == "round.phase",
+            AuditEvent.target_type == "round",
+            AuditEvent.target_id == round_.id,
+        )
+        .order_by(AuditEvent.id.desc())
+    )
+    for details in opened:
+        committed = json.loads(details).get("tie_break_sha256")
+        if committed:
+            return str(committed)
+    return rounds.tie_break_commitment(round_.tie_break_seed)
 
 
 def _rule_result(
@@ -497,3 +534,22 @@ def proces_verbaal(session: Session, actor: Actor, slug: str) -> StaffResult:
     if staff.view is None:
         raise NotFound(_("Er is nog geen telling van deze ronde."))
     return staff
+
+
+def _audit_head(session: Session, round_id: int) -> str:
+    """The audit chain's head right after sign-off: the sign-off event's own hash."""
+    found = _sign_off(session, round_id)
+    return found.hash if found is not None else ""
+
+
+def _sign_off(session: Session, round_id: int) -> AuditEvent | None:
+    return session.scalar(
+        select(AuditEvent)
+        .where(
+            AuditEvent.action == "result.sign_off",
+            AuditEvent.target_type == "round",
+            AuditEvent.target_id == round_id,
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )

@@ -9,6 +9,7 @@ differently. Only an admin can undo that, with ``reset_round``, which voids ever
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import secrets
 import unicodedata
@@ -63,6 +64,9 @@ PHASE_STARTS = {
     Phase.GESLOTEN: "voting_ends_at",
 }
 DATE_FIELDS = tuple(PHASE_STARTS.values())
+# Phase dates outside these years are typing mistakes (and year 1 in Dutch time is before year 1
+# in UTC, which Python cannot hold).
+DATE_YEARS = (2000, 2200)
 TITLE_LIMITS = (5, 200)
 DESCRIPTION_LIMIT = 10_000
 SLUG_LIMIT = 60
@@ -79,6 +83,7 @@ class RoundSummary:
     budget: int
     voting_starts_at: dt.datetime | None
     voting_ends_at: dt.datetime | None
+    tie_break_sha256: str | None = None  # from voting on (``tie_break_commitment``)
 
 
 @dataclass(frozen=True)
@@ -120,7 +125,17 @@ def _summary(round_: Round) -> RoundSummary:
         budget=round_.budget,
         voting_starts_at=round_.voting_starts_at,
         voting_ends_at=round_.voting_ends_at,
+        tie_break_sha256=(
+            tie_break_commitment(round_.tie_break_seed) if round_.phase in FROZEN_PHASES else None
+        ),
     )
+
+
+def tie_break_commitment(seed: str) -> str:
+    """The SHA-256 of a round's tie-break seed, public from the moment voting opens; the seed
+    itself is revealed with the results. So no one can choose a seed that favours a plan after
+    seeing the ballots: any other seed would not have this hash."""
+    return hashlib.sha256(seed.encode()).hexdigest()
 
 
 # -- Staff: reading --------------------------------------------------------------------------
@@ -194,9 +209,16 @@ class RoundInput:
         )
 
 
-def create_round(session: Session, actor: Actor, data: RoundInput) -> Round:
-    """A new round in the concept phase, with a unique slug and a random tie-break seed."""
+def create_round(
+    session: Session, actor: Actor, data: RoundInput, *, now: dt.datetime | None = None
+) -> Round:
+    """A new round in the concept phase, with a unique slug and a random tie-break seed.
+
+    With ``now`` (a person typed the dates), a date already past is refused: see
+    ``_dates_that_move``."""
     values = _validated(session, actor, data)
+    if now is not None:
+        _refuse_dates_that_move(None, values, now)
     round_ = Round(
         slug=_unique_slug(session, str(values["title"])),
         phase=Phase.CONCEPT.value,
@@ -209,8 +231,18 @@ def create_round(session: Session, actor: Actor, data: RoundInput) -> Round:
     return round_
 
 
-def update_round(session: Session, actor: Actor, round_id: int, data: RoundInput) -> Round:
-    """Change a round's settings; the slug stays, so links and letters keep working."""
+def update_round(
+    session: Session,
+    actor: Actor,
+    round_id: int,
+    data: RoundInput,
+    *,
+    now: dt.datetime | None = None,
+) -> Round:
+    """Change a round's settings; the slug stays, so links and letters keep working.
+
+    With ``now`` (a person typed the dates), a date that would move the round to its next phase
+    at the next ``tick`` is refused: see ``_dates_that_move``."""
     round_ = lookup.staff_round_by_id(session, actor, round_id)
     values = _validated(session, actor, data)
     changed = [name for name, value in values.items() if getattr(round_, name) != value]
@@ -218,6 +250,8 @@ def update_round(session: Session, actor: Actor, round_id: int, data: RoundInput
         frozen = [name for name in changed if name in FROZEN_FIELDS]
         if frozen:
             raise InvalidForm([Invalid(name, FROZEN) for name in frozen])
+    if now is not None:
+        _refuse_dates_that_move(round_, values, now)
     if "budget" in changed:
         _check_ballot_fits(session, round_, int(str(values["budget"])))
     for name in changed:
@@ -234,6 +268,39 @@ def update_round(session: Session, actor: Actor, round_id: int, data: RoundInput
             changed=sorted(changed),
         )
     return round_
+
+
+MOVES_BY_ITSELF = _(
+    "Deze datum is al voorbij. Dan gaat de ronde vanzelf naar de fase {phase}, zonder dat "
+    "iemand dat bevestigt. Kies een datum in de toekomst. Moet de ronde nu naar de volgende "
+    "fase? Gebruik dan de knop op de pagina van de ronde."
+)
+
+
+def _refuse_dates_that_move(
+    round_: Round | None, values: Mapping[str, object], now: dt.datetime
+) -> None:
+    """A date that makes the round due for its next phase (``tick`` would take the step within
+    a minute) skips the confirmation that the phase page asks for: the step is taken by hand,
+    there. Dates that were already past and stay so (a step ``tick`` could not take) pass."""
+    target = next_phase(round_.phase if round_ is not None else Phase.CONCEPT)
+    if target not in PHASE_STARTS:
+        return
+    assert target is not None
+    later = [
+        name
+        for phase, name in PHASE_STARTS.items()
+        if PHASE_ORDER.index(phase) >= PHASE_ORDER.index(target)
+    ]
+    if round_ is not None and _due(round_, target, now):
+        return
+    errors = [
+        Invalid(name, MOVES_BY_ITSELF, phase=PHASE_NAMES[target])
+        for name in later
+        if isinstance(at := values.get(name), dt.datetime) and at <= now
+    ]
+    if errors:
+        raise InvalidForm(errors)
 
 
 def _check_ballot_fits(session: Session, round_: Round, budget: int) -> None:
@@ -355,6 +422,14 @@ def _validated_dates(data: RoundInput, fail: Callable[..., None]) -> dict[str, d
     for name in DATE_FIELDS:
         try:
             dates[name] = parse_local_time(getattr(data, name))
+        except DateOutOfRange:
+            fail(
+                name,
+                _("Vul een datum in tussen het jaar {low} en {high}."),
+                low=DATE_YEARS[0],
+                high=DATE_YEARS[1],
+            )
+            dates[name] = None
         except ValueError:
             fail(name, _("Vul een datum en tijd in, zoals 2027-03-01 09:00."))
             dates[name] = None
@@ -370,8 +445,13 @@ def _validated_dates(data: RoundInput, fail: Callable[..., None]) -> dict[str, d
     return dates
 
 
+class DateOutOfRange(ValueError):
+    """A well-formed date outside ``DATE_YEARS``."""
+
+
 def parse_local_time(text: str) -> dt.datetime | None:
-    """A date and time typed in Dutch local time, as UTC; '' is None. ``ValueError`` otherwise.
+    """A date and time typed in Dutch local time, as UTC; '' is None. ``ValueError`` otherwise
+    (``DateOutOfRange`` for a year outside ``DATE_YEARS``).
 
     Takes what a datetime-local field sends ("2027-03-01T09:00"), "2027-03-01 09:00",
     "01-03-2027 09:00" and a date alone (midnight).
@@ -384,6 +464,8 @@ def parse_local_time(text: str) -> dt.datetime | None:
         day, month, year, hour, minute = match.groups()
         text = f"{year}-{int(month):02}-{int(day):02} {int(hour or 0):02}:{minute or '00'}"
     value = dt.datetime.fromisoformat(text)
+    if not DATE_YEARS[0] <= value.year <= DATE_YEARS[1]:
+        raise DateOutOfRange(text)
     if value.tzinfo is None:
         value = value.replace(tzinfo=TIMEZONE)
     return value.astimezone(dt.UTC)
@@ -607,6 +689,8 @@ def _move(session: Session, round_: Round, target: Phase, actor_id: int | None) 
     previous = round_.phase
     round_.phase = target.value
     session.flush()
+    # Opening the vote commits to the tie-break seed, in the chained audit log too.
+    committed = tie_break_commitment(round_.tie_break_seed) if target == Phase.STEMMEN else None
     audit.record(
         session,
         actor_id,
@@ -617,6 +701,7 @@ def _move(session: Session, round_: Round, target: Phase, actor_id: int | None) 
         from_phase=previous,
         to_phase=target.value,
         automatic=actor_id is None,
+        **({"tie_break_sha256": committed} if committed else {}),
     )
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from proeftuin.errors import Invalid, NotAllowed, TooManyAttempts
 from proeftuin.models import Membership, Role, StaffSession, StaffUser
-from proeftuin.services import accounts, ratelimit
+from proeftuin.services import accounts, audit, ratelimit
 from proeftuin.services.permissions import Actor
 
 IDLE = dt.timedelta(minutes=30)
@@ -74,10 +74,17 @@ def sign_in(
     if user is None or not user.active or not _password_ok(user, password):
         if user is None:
             _password_matches(_dummy_hash(), password)
+        target = user.id if user is not None else None
+        audit.record(
+            session, None, "staff.sign_in_failed", "staff_user", target, known_account=bool(user)
+        )
+        _audit_lockout(session, limits, target, now)
         raise Invalid("password", "Het e-mailadres of het wachtwoord klopt niet.").keeping_changes()
     if user.totp_secret and not pyotp.TOTP(user.totp_secret).verify(
         totp_code.strip(), valid_window=1
     ):
+        audit.record(session, None, "staff.sign_in_totp_failed", "staff_user", user.id)
+        _audit_lockout(session, limits, user.id, now)
         raise Invalid(
             "totp", "De code uit uw app klopt niet. Probeer de nieuwste code."
         ).keeping_changes()
@@ -97,8 +104,31 @@ def sign_in(
         )
     )
     session.flush()
+    audit.record(session, user.id, "staff.sign_in", "staff_user", user.id)
     needs_setup = require_admin_totp and user.role == Role.ADMIN and not user.totp_secret
     return SignedIn(token=token, actor=_actor(session, user), needs_totp_setup=needs_setup)
+
+
+def _audit_lockout(
+    session: Session,
+    limits: tuple[tuple[ratelimit.Limit, str], ...],
+    staff_id: int | None,
+    now: dt.datetime,
+) -> None:
+    """The failure just counted locks the IP or the account: one event, when the lock begins.
+    Attempts refused while locked are not logged one by one: a flood would fill the log and
+    queue at its chain (``audit.record``), which is what refusing them first avoids."""
+    for limit, key in limits:
+        if ratelimit.retry_after(session, limit, key, now) is not None:
+            audit.record(
+                session,
+                None,
+                "staff.locked_out",
+                "staff_user",
+                staff_id,
+                limit=limit.bucket.removeprefix("login_"),
+                minutes=int(limit.window.total_seconds() // 60),
+            )
 
 
 def check(session: Session, token: str, now: dt.datetime) -> Actor:

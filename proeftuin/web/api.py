@@ -46,6 +46,7 @@ def rounds_document(found: list[AreaRounds]) -> list[dict[str, Any]]:
             "area": area.name,
             "phase": summary.phase.value,
             "budget": summary.budget,
+            "tie_break_sha256": summary.tie_break_sha256,
         }
         for area in found
         for summary in area.rounds
@@ -84,6 +85,11 @@ def result_document(view: ResultView, base_url: str) -> dict[str, Any]:
         },
         "pabulib_url": f"{base_url.rstrip('/')}/rondes/{view.slug}/uitslag/{DOWNLOADS['pabulib']}",
         "sha256": view.sha256,
+        "tie_break": {
+            "seed": view.tie_break_seed,
+            "sha256": view.tie_break_sha256,
+            "matches_commitment": view.tie_break_matches,
+        },
     }
 
 
@@ -206,6 +212,13 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                         "area": {"type": "string", "description": "The area's name."},
                         "phase": {"type": "string", "enum": [p.value for p in Phase]},
                         "budget": {"type": "integer", "description": "Whole euros."},
+                        "tie_break_sha256": {
+                            "type": ["string", "null"],
+                            "description": (
+                                "From voting on: SHA-256 of the tie-break seed, which is "
+                                "revealed with the results."
+                            ),
+                        },
                     },
                 },
                 "Plan": _plan_schema(),
@@ -231,6 +244,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                         "turnout",
                         "pabulib_url",
                         "sha256",
+                        "tie_break",
                     ],
                     "properties": {
                         "rule": {"type": "string", "enum": ["optimal", "greedy", "equal_shares"]},
@@ -247,6 +261,18 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                             "type": "string",
                             "pattern": "^[0-9a-f]{64}$",
                             "description": "SHA-256 of the exact bytes served at pabulib_url.",
+                        },
+                        "tie_break": {
+                            "type": "object",
+                            "description": (
+                                "The tie-break seed, revealed; its SHA-256; and whether that is "
+                                "the tie_break_sha256 the round showed from the start of voting."
+                            ),
+                            "properties": {
+                                "seed": {"type": "string"},
+                                "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                                "matches_commitment": {"type": "boolean"},
+                            },
                         },
                     },
                 },

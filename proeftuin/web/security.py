@@ -260,7 +260,13 @@ class CSRFMiddleware:
             return
         headers = Headers(scope=scope)
         if not self._same_origin(headers):
-            await self._refuse(scope, receive, send, 403, CSRF_REFUSED)
+            seen = headers.get("origin") or headers.get("referer")
+            why = (
+                f"the browser sent the form from {origin_of(seen or '') or seen!r}, but "
+                f"PROEFTUIN_BASE_URL is {self.origin!r}: open the site at that address, or set "
+                "PROEFTUIN_BASE_URL to the address you serve"
+            )
+            await self._refuse(scope, receive, send, 403, CSRF_REFUSED, why)
             return
         supplied = headers.get(CSRF_HEADER)
         if supplied is None and headers.get("content-type", "").strip().lower().startswith(
@@ -273,7 +279,7 @@ class CSRFMiddleware:
             try:
                 supplied = await _form_token(scope, _replay(messages, receive))
             except HTTPException:
-                await self._refuse(scope, receive, send, 400, FORM_UNREADABLE)
+                await self._refuse(scope, receive, send, 400, FORM_UNREADABLE, "unreadable form")
                 return
         expected = scope["session"].get(CSRF_SESSION_KEY)
         if not (
@@ -282,7 +288,13 @@ class CSRFMiddleware:
             and supplied
             and hmac.compare_digest(supplied.encode(), expected.encode())
         ):
-            await self._refuse(scope, receive, send, 403, CSRF_REFUSED)
+            if not supplied:
+                why = "no CSRF token in the form field nor in the X-CSRF-Token header"
+            elif not expected:
+                why = "the session has no CSRF token (no session cookie: expired, or blocked)"
+            else:
+                why = "the CSRF token is not this session's (a page from an earlier session)"
+            await self._refuse(scope, receive, send, 403, CSRF_REFUSED, why)
             return
         await self.app(scope, receive, send)
 
@@ -297,15 +309,10 @@ class CSRFMiddleware:
         return True  # no browser hint either way: the token alone decides
 
     async def _refuse(
-        self, scope: Scope, receive: Receive, send: Send, status: int, message: str
+        self, scope: Scope, receive: Receive, send: Send, status: int, message: str, why: str
     ) -> None:
-        log.warning(
-            "refused %s %s: CSRF or origin check failed (origin %r, expected %r)",
-            scope["method"],
-            scope["path"],
-            Headers(scope=scope).get("origin"),
-            self.origin,
-        )
+        # The page says only "this form has expired"; the log tells a developer why.
+        log.warning("refused %s %s: %s", scope["method"], scope["path"], why)
         await self.refuse(Request(scope), status, message)(scope, receive, send)
 
 

@@ -659,6 +659,7 @@ class Form:
     method: str
     action: str  # a path on this site, with its query
     fields: list[tuple[str, str]]
+    names: list[str] = field(default_factory=list)  # every named control, ticked or not
 
     def data(self) -> dict[str, str]:
         return {name: value for name, value in self.fields if name != CSRF_FIELD}
@@ -697,6 +698,8 @@ class _Page(HTMLParser):
         assert self._form is not None
         name = a.get("name")
         kind = a.get("type", "text").lower()
+        if name and tag in ("input", "textarea", "select") and name not in self._form.names:
+            self._form.names.append(name)
         if tag == "input" and name:
             if kind in ("checkbox", "radio") and "checked" not in a:
                 return

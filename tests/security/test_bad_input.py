@@ -58,6 +58,7 @@ class Probe:
     expect: frozenset[int] = frozenset({422})
     htmx: bool = False
     headers: dict[str, str] = field(default_factory=dict)
+    writes: frozenset[str] = frozenset()  # tables it may change besides ALLOWED_WRITES
 
 
 def clear_message(response: httpx.Response) -> bool:
@@ -114,7 +115,7 @@ def run(world: World, probes: Iterable[Probe]) -> None:
             state = snapshot(world.db)
             continue
         after = snapshot(world.db)
-        changed = set(changed_tables(state, after)) - ALLOWED_WRITES
+        changed = set(changed_tables(state, after)) - ALLOWED_WRITES - probe.writes
         state = after
         # A null byte may also be refused before any route reads the form (400).
         expect = probe.expect | {400} if has_nul(probe.form) else probe.expect
@@ -243,6 +244,7 @@ def sign_in_probes() -> list[Probe]:
             "/beheer/inloggen",
             {"email": "x" * 50_000, "password": "y" * 500_000, "totp": "z" * 10_000},
             "very long sign-in",
+            writes=frozenset({"audit_event"}),  # a failed staff sign-in is logged
         ),
     ]
 

@@ -3,12 +3,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from proeftuin.db import Database, read, transact
+from proeftuin.db import Database, read, transact, transact_locking
 from proeftuin.models import Area, AuditEvent
 from proeftuin.services import audit
 from tests.factories import make_staff
@@ -135,3 +137,99 @@ def test_the_export_holds_every_event_oldest_first_and_is_safe_in_a_spreadsheet(
         "'-2",
         "ok",
     ]
+
+
+def _three_events(db: Database) -> list[AuditEvent]:
+    def act(session: Session) -> None:
+        north, _ = _areas(session)
+        for n in range(3):
+            audit.record(session, None, "round.update", "round", n, north, changed=["title"])
+
+    transact(db, act)
+    return list(read(db, lambda s: s.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()))
+
+
+def _sql(db: Database, statement: str, **params: object) -> None:
+    transact(db, lambda s: s.execute(text(statement), params))
+
+
+def test_each_event_carries_the_hash_of_the_one_before(db: Database) -> None:
+    first, second, third = _three_events(db)
+    assert first.prev_hash == audit.GENESIS
+    assert (second.prev_hash, third.prev_hash) == (first.hash, second.hash)
+    assert len({first.hash, second.hash, third.hash}) == 3
+    check = read(db, audit.verify_chain)
+    assert (check.ok, check.events, check.head, check.problems) == (True, 3, third.hash, ())
+
+
+def test_an_event_changed_in_the_database_breaks_the_chain(db: Database) -> None:
+    _, second, _ = _three_events(db)
+    _sql(db, "UPDATE audit_event SET details = '{}' WHERE id = :id", id=second.id)
+    check = read(db, audit.verify_chain)
+    assert not check.ok
+    assert check.problems == (
+        f"event {second.id} no longer has the hash of what it holds: changed",
+    )
+
+
+def test_an_event_removed_from_the_database_breaks_the_chain(db: Database) -> None:
+    _, second, third = _three_events(db)
+    _sql(db, "DELETE FROM audit_event WHERE id = :id", id=second.id)
+    check = read(db, audit.verify_chain)
+    assert not check.ok
+    assert check.problems[0].startswith(f"event {third.id} follows {second.hash[:16]}")
+
+
+def test_a_rewritten_chain_is_caught_by_the_head_printed_before(db: Database) -> None:
+    """Someone with the database rewrites an event and every hash after it: the chain is whole
+    again, but the head printed on a proces-verbaal before is no longer in it."""
+    first, _, _ = _three_events(db)
+    printed = read(db, audit.verify_chain).head
+    _sql(db, "UPDATE audit_event SET details = '{}' WHERE id = :id", id=first.id)
+    previous = audit.GENESIS
+    for event in read(db, lambda s: s.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()):
+        fields = (event.at, event.actor_id, event.action, event.target_type, event.target_id)
+        own = audit.chain_hash(previous, *fields, event.area_id, event.details)
+        _sql(db, "UPDATE audit_event SET prev_hash = :p, hash = :h WHERE id = :id",
+             p=previous, h=own, id=event.id)  # fmt: skip
+        previous = own
+    assert read(db, audit.verify_chain).ok
+    check = read(db, audit.verify_chain, printed)
+    assert check.head_found is False and not check.ok
+    assert read(db, audit.verify_chain, previous).ok
+
+
+def test_two_events_cannot_follow_the_same_one(db: Database) -> None:
+    """A fork is refused by the database itself (unique prev_hash), not only by the lock."""
+    first, _, _ = _three_events(db)
+
+    def fork(session: Session) -> None:
+        session.add(AuditEvent(action="x", details="{}", prev_hash=first.prev_hash, hash="f" * 64))
+
+    with pytest.raises(IntegrityError):
+        transact(db, fork)
+
+
+def test_concurrent_writers_do_not_fork_the_chain(db: Database) -> None:
+    """Writers at SERIALIZABLE (transact) and READ COMMITTED (transact_locking) at once, each
+    having read before it writes (an early snapshot): the chain stays one line."""
+    writers, each = 6, 8
+    barrier = threading.Barrier(writers)
+
+    def work(session: Session, n: int) -> None:
+        session.scalar(select(func.count(AuditEvent.id)))  # the snapshot starts here
+        audit.record(session, None, "round.update", "round", n)
+
+    def writer(index: int) -> None:
+        run = transact if index % 2 else transact_locking
+        barrier.wait()
+        for n in range(each):
+            run(db, work, index * 100 + n)
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    check = read(db, audit.verify_chain)
+    assert (check.ok, check.events, check.problems) == (True, writers * each, ())

@@ -77,7 +77,8 @@ def test_the_scan_for_plain_codes_finds_one_that_leaked(db: Database) -> None:
     plain = _generate(db, moderator, round_id, 3)
 
     def leak(session: Session) -> None:
-        session.add(AuditEvent(action="oops", details=f'{{"x": "{codes.display(plain[1])}"}}'))
+        details = f'{{"x": "{codes.display(plain[1])}"}}'
+        session.add(AuditEvent(action="oops", details=details, prev_hash="x", hash="y"))
 
     transact(db, leak)
     assert _plaintext_in_database(db, set(plain)) == ["audit_event.details"]
@@ -92,7 +93,7 @@ def test_each_batch_is_numbered_and_the_codes_work(db: Database) -> None:
     assert found.id == round_id
 
 
-@pytest.mark.parametrize("count", [0, -1, "", "veel", codes.MAX_BATCH + 1])
+@pytest.mark.parametrize("count", [0, -1, "", "veel", codes.MAX_BATCH + 1, "9" * 4_301])
 def test_a_batch_has_a_sane_size(db: Database, count: int | str) -> None:
     round_id, moderator, _ = _setup(db)
     with pytest.raises(Invalid, match=r"1 tot en met 100\.000") as refused:

@@ -6,7 +6,8 @@ import datetime as dt
 import json
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from proeftuin.allocation import parse_pb
@@ -23,13 +24,15 @@ from proeftuin.models import (
     ResultStatus,
     Round,
 )
-from proeftuin.services import open_data, result_record, results, rounds
+from proeftuin.services import audit, open_data, result_record, results, rounds
 from proeftuin.services.permissions import Actor
 from tests.factories import (
     NOW,
     SPLIT,
     SPLIT_COSTS,
+    add_ballots,
     closed_round,
+    make_round,
     make_staff,
     published_round,
 )
@@ -290,6 +293,83 @@ def test_a_signed_off_result_cannot_be_changed_or_deleted(db: Database) -> None:
         with pytest.raises(results.ResultLocked):
             transact(db, change(what))
     assert read(db, lambda s: _row(s).status) == ResultStatus.VASTGESTELD
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE result SET data = '{}'",
+        "UPDATE result SET ballots_sha256 = '0000'",
+        "UPDATE result SET tie_break_seed = 'gekozen'",
+        "UPDATE result SET status = 'concept'",
+        "UPDATE result SET signed_off_by_id = NULL",
+        "UPDATE result SET published_at = computed_at",
+        "DELETE FROM result",
+    ],
+)
+def test_the_database_itself_refuses_to_change_a_signed_off_result(
+    db: Database, statement: str
+) -> None:
+    """Plain SQL, past the ORM's guard: a trigger on both databases refuses it."""
+
+    def setup(session: Session) -> None:
+        round_ = closed_round(session, [{"plan0": 1}, {"plan1": 1}])
+        actor = make_staff(session, area_ids=[round_.area_id])
+        results.count(session, actor, round_.slug, NOW)
+        results.sign_off(session, actor, round_.slug, confirmed=True, decision="", now=NOW)
+
+    transact(db, setup)
+    before = read(db, lambda s: s.execute(text("SELECT * FROM result")).all())
+    with pytest.raises(DBAPIError, match="signed-off result"):
+        transact(db, lambda s: s.execute(text(statement)))
+    assert read(db, lambda s: s.execute(text("SELECT * FROM result")).all()) == before
+
+
+def test_the_trigger_lets_a_concept_change_and_a_signed_off_result_be_published(
+    db: Database,
+) -> None:
+    def setup(session: Session) -> None:
+        round_ = closed_round(session, [{"plan0": 1}, {"plan1": 1}])
+        actor = make_staff(session, area_ids=[round_.area_id])
+        results.count(session, actor, round_.slug, NOW)
+
+    transact(db, setup)
+    transact(db, lambda s: s.execute(text("UPDATE result SET data = data")))  # a concept
+    transact(db, lambda s: s.execute(text("UPDATE result SET status = 'vastgesteld'")))
+    transact(
+        db,
+        lambda s: s.execute(
+            text("UPDATE result SET status = 'gepubliceerd', published_at = :now"), {"now": NOW}
+        ),
+    )
+    assert read(db, lambda s: _row(s).status) == ResultStatus.GEPUBLICEERD
+
+
+@pytest.mark.parametrize("swapped", [False, True])
+def test_the_revealed_seed_is_checked_against_the_hash_committed_when_voting_opened(
+    db: Database, swapped: bool
+) -> None:
+    def run(session: Session) -> tuple[str, str]:
+        round_ = make_round(session, phase=Phase.BEOORDELEN, ballot_kind="approval")
+        actor = make_staff(session, area_ids=[round_.area_id])
+        committed = rounds.tie_break_commitment(round_.tie_break_seed)
+        rounds.advance_phase(session, actor, round_.id, Phase.STEMMEN)
+        add_ballots(session, round_, [{"plan0": 1}, {"plan1": 1}])
+        rounds.advance_phase(session, actor, round_.id, Phase.GESLOTEN)
+        if swapped:  # someone with the database picks another seed after seeing the ballots
+            round_.tie_break_seed = "gekozen"
+        results.count(session, actor, round_.slug, NOW)
+        results.sign_off(session, actor, round_.slug, confirmed=True, decision="", now=NOW)
+        results.publish(session, actor, round_.slug, NOW)
+        return round_.slug, committed
+
+    slug, committed = transact(db, run)
+    opened = [e.details for e in read(db, audit.events) if e.details.get("to_phase") == "stemmen"]
+    assert opened == [{"from_phase": "beoordelen", "to_phase": "stemmen", "automatic": False,
+                       "tie_break_sha256": committed}]  # fmt: skip
+    view = read(db, results.public_view, slug)
+    assert view.tie_break_committed == committed
+    assert view.tie_break_matches is not swapped
 
 
 # -- publishing ---------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from proeftuin.db import Database, read, transact
 from proeftuin.errors import Invalid, NotAllowed, TooManyAttempts
 from proeftuin.models import Area, Membership, Role, StaffUser
-from proeftuin.services import accounts, staff_sessions
+from proeftuin.services import accounts, audit, staff_sessions
 from proeftuin.services.staff_sessions import ABSOLUTE, IDLE
 
 SECRET = "k" * 40
@@ -158,3 +158,43 @@ def test_an_outdated_hash_is_upgraded_on_sign_in(db: Database) -> None:
     stored = read(db, lambda s: s.scalar(select(StaffUser.password_hash)))
     assert stored != weak
     assert not accounts.password_hasher.check_needs_rehash(stored)
+
+
+def _sign_in_events(db: Database) -> list[tuple[str, int | None, dict[str, object]]]:
+    return [
+        (e.action, e.target_id, e.details)
+        for e in reversed(read(db, audit.events))
+        if e.action.startswith("staff.")
+    ]
+
+
+def test_sign_ins_success_failure_lockout_and_totp_failure_are_in_the_audit_log(
+    db: Database,
+) -> None:
+    staff_id = _user(db)
+    _sign_in(db)
+    with pytest.raises(Invalid):
+        _sign_in(db, PASSWORD, email="nobody@gemeente.nl")
+    for _ in range(5):
+        with pytest.raises(Invalid):
+            _sign_in(db, "wrong password!")
+    with pytest.raises(TooManyAttempts):  # refused while locked: no event for each of these
+        _sign_in(db)
+    secret = pyotp.random_base32()
+    transact(db, lambda s: setattr(s.get(StaffUser, staff_id), "totp_secret", secret))
+    later = NOW + dt.timedelta(hours=1)
+    with pytest.raises(Invalid):
+        _sign_in(db, totp_code="000000", now=later)
+    events = _sign_in_events(db)
+    assert events == [
+        ("staff.sign_in", staff_id, {}),
+        ("staff.sign_in_failed", None, {"known_account": False}),
+        *[("staff.sign_in_failed", staff_id, {"known_account": True})] * 5,
+        ("staff.locked_out", staff_id, {"limit": "account", "minutes": 15}),
+        ("staff.sign_in_totp_failed", staff_id, {}),
+    ]
+    entries = read(db, audit.events)
+    assert all(e.actor_id is None for e in entries if e.action != "staff.sign_in")
+    assert [e.actor_id for e in entries if e.action == "staff.sign_in"] == [staff_id]
+    text = " ".join(str(e.details) for e in entries)
+    assert "gemeente.nl" not in text  # no address, typed or known

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 
+from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from proeftuin.db import Database, read, transact
-from proeftuin.models import Phase
+from proeftuin.models import Phase, Round
 from proeftuin.services import results
 from proeftuin.web.api import PREFIX
 from tests.factories import SPLIT, SPLIT_COSTS, add_area, add_round, closed_round, published_round
@@ -23,9 +24,18 @@ def test_rounds_lists_every_public_round(client: TestClient, db: Database) -> No
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     assert response.headers["access-control-allow-origin"] == "*"
-    assert response.json() == [
-        {"slug": "open", "title": "Open ronde", "area": "Noord", "phase": "stemmen", "budget": 5000}
-    ]
+    assert len(response.json()) == 1
+    # From voting on, the SHA-256 of the tie-break seed (add_round's is "seed") is public: the
+    # seed cannot be chosen after the ballots are in. Before voting there is none yet.
+    add_round(db, area, "later", "Later", budget=1_000, phase=Phase.INDIENEN)
+    response = client.get(f"{PREFIX}/rounds")
+    committed = hashlib.sha256(b"seed").hexdigest()
+    assert sorted(response.json(), key=lambda r: r["slug"]) == [
+        {"slug": "later", "title": "Later", "area": "Noord", "phase": "indienen", "budget": 1000,
+         "tie_break_sha256": None},
+        {"slug": "open", "title": "Open ronde", "area": "Noord", "phase": "stemmen", "budget": 5000,
+         "tie_break_sha256": committed},
+    ]  # fmt: skip
 
 
 def test_results_are_404_until_published(client: TestClient, db: Database) -> None:
@@ -51,6 +61,13 @@ def test_published_results_point_at_the_exact_pabulib_bytes(
         "turnout",
         "pabulib_url",
         "sha256",
+        "tie_break",
+    }
+    seed = read(db, lambda s: s.scalar(select(Round.tie_break_seed).where(Round.slug == slug)))
+    assert data["tie_break"] == {
+        "seed": seed,
+        "sha256": hashlib.sha256(seed.encode()).hexdigest(),
+        "matches_commitment": True,
     }
     view = read(db, results.public_view, slug)
     assert data["rule"] == "equal_shares"
@@ -92,5 +109,6 @@ def test_openapi_describes_every_api_route(app: Starlette, client: TestClient) -
         "turnout",
         "pabulib_url",
         "sha256",
+        "tie_break",
     }
     assert schemas["Round"]["properties"]["phase"]["enum"] == [p.value for p in Phase]

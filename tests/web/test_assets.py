@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 
 from proeftuin.web.assets import Assets, MissingAssets, build_dir, load_manifest
 from proeftuin.web.templating import resource_dir
-from tests.web.test_security import token_of as csrf
+from tests.web.clients import csrf
 
 REPO = Path(__file__).resolve().parents[2]
 LIBRARY = REPO / "node_modules" / "@utrecht" / "component-library-css" / "dist" / "index.css"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import pytest
@@ -12,7 +13,7 @@ from starlette.testclient import TestClient
 
 from proeftuin import vocabulary
 from proeftuin.db import Database, transact
-from proeftuin.models import Phase, Plan, PlanStatus
+from proeftuin.models import Phase, Plan, PlanStatus, Round
 from tests.factories import add_plan, add_village_round
 from tests.web.clients import HTMX
 
@@ -271,3 +272,19 @@ def test_theme_and_status_labels_cover_every_code() -> None:
 
     assert vocabulary.THEME_LABELS == THEMES
     assert set(vocabulary.STATUS_LABELS) == {s.value for s in PlanStatus}
+
+
+@pytest.mark.parametrize("phase", [Phase.BEOORDELEN, Phase.STEMMEN, Phase.GESLOTEN])
+def test_the_tie_break_seed_is_committed_on_the_round_page_once_voting_opens(
+    client: TestClient, db: Database, phase: Phase
+) -> None:
+    add_village_round(db, phase=phase)
+    seed = transact(db, lambda s: s.scalar(select(Round.tie_break_seed)))
+    committed = hashlib.sha256(seed.encode()).hexdigest()
+    html = client.get("/rondes/ter-aa-2027").text
+    assert seed not in html  # revealed with the results, not before
+    if phase == Phase.BEOORDELEN:
+        assert committed not in html
+    else:
+        assert f"<code>{committed}</code>" in html
+        assert "SHA-256" in html

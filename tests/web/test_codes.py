@@ -177,6 +177,8 @@ def test_the_csv_only_repeats_codes_of_this_round(
         ("0", "Kies een aantal van 1 tot en met 100.000."),
         ("veel", "Kies een aantal van 1 tot en met 100.000."),
         ("1001", "Maak hier hoogstens 1.000 codes tegelijk."),
+        # Past Python's 4,300-digit limit for int(): it crashed with a ValueError.
+        ("9" * 4_301, "Maak hier hoogstens 1.000 codes tegelijk."),
     ],
 )
 def test_a_wrong_number_of_codes_is_refused(

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
-from proeftuin.db import Database, read, transact
+from proeftuin.db import Database, read, transact, utcnow
 from proeftuin.models import (
     Ballot,
     OutboxMail,
@@ -20,7 +20,7 @@ from proeftuin.models import (
     Round,
     Support,
 )
-from proeftuin.services import voting
+from proeftuin.services import rounds, voting
 from tests.factories import (
     DEFAULT_PLANS,
     PEPPER,
@@ -75,10 +75,10 @@ ROUND_FORM = {
     "eligibility": "codes",
     "support_threshold": "2",
     "min_age": "16",
-    "submission_starts_at": "2027-03-01T09:00",
-    "review_starts_at": "2027-04-01T09:00",
-    "voting_starts_at": "2027-05-01T09:00",
-    "voting_ends_at": "2027-05-15T17:00",
+    "submission_starts_at": "2030-03-01T09:00",
+    "review_starts_at": "2030-04-01T09:00",
+    "voting_starts_at": "2030-05-01T09:00",
+    "voting_ends_at": "2030-05-15T17:00",  # far ahead: a date already past is refused
     "paper_check": "1",
 }
 
@@ -124,8 +124,8 @@ def test_create_a_round_with_every_field(db: Database, world: World, mod_a: Test
     assert (round_.min_choices, round_.max_choices, round_.min_spend_percent) == (1, None, 50)
     assert (round_.support_threshold, round_.min_age, round_.paper_check) == (2, 16, True)
     assert round_.phase == "concept"
-    assert round_.submission_starts_at == dt.datetime(2027, 3, 1, 8, 0, tzinfo=dt.UTC)  # CET
-    assert round_.voting_ends_at == dt.datetime(2027, 5, 15, 15, 0, tzinfo=dt.UTC)  # CEST
+    assert round_.submission_starts_at == dt.datetime(2030, 3, 1, 8, 0, tzinfo=dt.UTC)  # CET
+    assert round_.voting_ends_at == dt.datetime(2030, 5, 15, 15, 0, tzinfo=dt.UTC)  # CEST
     assert actions(db) == ["round.create"]
     page = mod_a.get(response.headers["location"]).text
     assert "De ronde is aangemaakt." in page
@@ -139,7 +139,7 @@ def test_round_form_errors_are_shown_per_field_and_keep_what_was_typed(
         "title": "Ok",
         "budget": "veel",
         "ballot_kind": "k_approval",
-        "voting_ends_at": "2027-04-15T17:00",
+        "voting_ends_at": "2030-04-15T17:00",
         "description": "Mijn <b>uitleg</b>",
     }
     response = post(mod_a, "/beheer/rondes", bad)
@@ -177,6 +177,87 @@ def test_edit_a_round(db: Database, world: World, mod_a: TestClient) -> None:
     assert response.headers["location"] == "/beheer/rondes/noord?melding=gewijzigd"
     round_ = round_row(db, "noord")
     assert (round_.title, round_.budget, round_.paper_check) == ("Nieuwe titel", 12_000, False)
+
+
+@pytest.mark.parametrize("typed", ["0001-01-01T00:00", "01-01-0001 00:00", "9999-12-31T23:59"])
+def test_a_date_out_of_range_is_refused_on_create_and_edit(
+    db: Database, world: World, mod_a: TestClient, typed: str
+) -> None:
+    # Year 1 in Dutch local time is before year 1 in UTC: it crashed with an OverflowError.
+    add_plan_round(db, world.area_a, "noord", Phase.CONCEPT)
+    before = round_row(db, "noord").submission_starts_at
+    form = ROUND_FORM | {"area_id": str(world.area_a), "submission_starts_at": typed}
+    for url in ("/beheer/rondes", "/beheer/rondes/noord/wijzigen"):
+        response = post(mod_a, url, form)
+        assert response.status_code == 422
+        assert "Vul een datum in tussen het jaar 2000 en 2200." in response.text
+    assert count(db, Round.id) == 1
+    assert round_row(db, "noord").submission_starts_at == before
+    assert actions(db) == []
+
+
+MOVES = "Deze datum is al voorbij. Dan gaat de ronde vanzelf naar de fase {phase}"
+
+
+def _local(moment: dt.datetime) -> str:
+    return rounds.local_time_text(moment)
+
+
+def test_a_new_round_starting_in_the_past_is_refused_not_made_public_at_the_next_tick(
+    db: Database, world: World, mod_a: TestClient
+) -> None:
+    yesterday = _local(utcnow() - dt.timedelta(days=1))
+    form = ROUND_FORM | {"area_id": str(world.area_a), "submission_starts_at": yesterday}
+    response = post(mod_a, "/beheer/rondes", form)
+    assert response.status_code == 422
+    assert MOVES.format(phase="indienen") in response.text
+    assert count(db, Round.id) == 0
+    assert actions(db) == []
+
+
+def test_closing_by_date_during_voting_is_refused_and_the_phase_page_closes_instead(
+    db: Database, world: World, mod_a: TestClient
+) -> None:
+    now = utcnow()
+    ends = now + dt.timedelta(days=5)
+    add_plan_round(
+        db,
+        world.area_a,
+        "noord",
+        Phase.STEMMEN,
+        voting_starts_at=now - dt.timedelta(days=2),
+        voting_ends_at=ends,
+    )
+    form = _frozen_form(mod_a, "noord") | {"voting_ends_at": _local(now - dt.timedelta(hours=1))}
+    response = post(mod_a, "/beheer/rondes/noord/wijzigen", form)
+    assert response.status_code == 422
+    assert MOVES.format(phase="gesloten") in response.text
+    assert round_row(db, "noord").voting_ends_at == ends
+    assert transact(db, rounds.tick, utcnow()) == []  # the scheduler has nothing to do
+    assert round_row(db, "noord").phase == Phase.STEMMEN
+    # Extending voting is fine; closing now is a step on the phase page, confirmed.
+    later = _frozen_form(mod_a, "noord") | {"voting_ends_at": _local(now + dt.timedelta(days=9))}
+    assert post(mod_a, "/beheer/rondes/noord/wijzigen", later).status_code == 303
+    assert post(mod_a, "/beheer/rondes/noord/fase", {"naar": "gesloten"}).status_code == 303
+    assert round_row(db, "noord").phase == Phase.GESLOTEN
+
+
+def test_a_date_already_past_does_not_block_other_changes(
+    db: Database, world: World, mod_a: TestClient
+) -> None:
+    """Voting should have opened, but the scheduler could not take the step (a plan waits for
+    a decision): the round can still be edited, and the date is not refused again."""
+    past = utcnow() - dt.timedelta(days=1)
+    plans = (*DEFAULT_PLANS, ("wacht", PlanStatus.INGEDIEND, 1_000))
+    add_plan_round(db, world.area_a, "noord", Phase.BEOORDELEN, plans=plans, voting_starts_at=past)
+    html = mod_a.get("/beheer/rondes/noord/wijzigen").text
+    form = dict(re.findall(r'name="(\w+)" value="([^"]*)"', html))
+    form.pop("csrf_token")
+    form |= {"title": "Een nieuwe titel", "description": "", "area_id": str(world.area_a)}
+    form |= {"ballot_kind": "knapsack", "rule": "greedy", "eligibility": "codes"}
+    response = post(mod_a, "/beheer/rondes/noord/wijzigen", form)
+    assert response.status_code == 303, response.text
+    assert round_row(db, "noord").title == "Een nieuwe titel"
 
 
 def _frozen_form(mod_a: TestClient, slug: str) -> dict[str, str]:

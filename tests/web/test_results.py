@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from proeftuin.db import Database, read, transact
 from proeftuin.models import Ballot, Phase, Result, ResultStatus, Round
-from proeftuin.services import results
+from proeftuin.services import audit, results
 from proeftuin.web.charts import Bar, bar_chart
 from tests.factories import NOW, SPLIT, SPLIT_COSTS, closed_round, make_staff, published_round
 from tests.web.clients import (
@@ -91,6 +91,10 @@ def test_the_results_page_shows_what_was_funded_and_why(client: TestClient, db: 
     assert view.sha256 in html
     assert f"proeftuin allocate {slug}.pb --rule equal-shares" in html
     assert f"--seed {view.tie_break_seed}" in html
+    # The seed is revealed, with its SHA-256, the same as the round page showed from voting on.
+    committed = hashlib.sha256(view.tie_break_seed.encode()).hexdigest()
+    assert f"<code>{committed}</code>" in html
+    assert "Dit is dezelfde vingerafdruk als die vanaf het begin van het stemmen" in html
     svg = re.search(r"<svg.*?</svg>", html, re.DOTALL)
     assert svg is not None
     assert 'role="img"' in svg.group(0)
@@ -199,6 +203,9 @@ def test_staff_count_compare_sign_off_and_publish(client: TestClient, db: Databa
     assert "Besluit 4" in record
     checksum = read(db, lambda s: s.scalar(select(Result.ballots_sha256)))
     assert checksum in record
+    # The audit chain's head at sign-off: later edits of the log show against it.
+    head = read(db, audit.verify_chain).head
+    assert f"proeftuin audit verify --head {head}" in record
     again = post(client, f"{base}/tellen")
     assert again.status_code == 422
     assert "al vastgesteld" in again.text

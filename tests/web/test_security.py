@@ -3,6 +3,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+import logging
 import re
 
 import pytest
@@ -349,3 +350,26 @@ def test_origin_of() -> None:
     )
     assert origin_of("http://127.0.0.1:8000") == "http://127.0.0.1:8000"
     assert origin_of("null") == ""
+
+
+def test_a_refused_form_tells_the_developer_why_in_the_log(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The page only says the form expired; the log names the cause and, for the origin, the
+    setting to change (a newcomer serving on another port got a 403 on every form)."""
+    token = token_of(client)
+    form = {"lang": "en", "csrf_token": token}
+    cases = [
+        ({"Origin": "http://testserver:8765"}, form, "http://testserver:8765"),
+        ({}, {"lang": "en"}, "no CSRF token"),
+        ({}, {"lang": "en", "csrf_token": "x" * 40}, "not this session's"),
+    ]
+    for headers, data, why in cases:
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="proeftuin.web.security"):
+            response = client.post("/taal", data=data, headers=headers, follow_redirects=False)
+        assert response.status_code == 403
+        [record] = [r for r in caplog.records if r.name == "proeftuin.web.security"]
+        assert why in record.getMessage()
+        if "Origin" in headers:
+            assert "PROEFTUIN_BASE_URL is 'http://testserver'" in record.getMessage()

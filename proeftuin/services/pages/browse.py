@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from proeftuin.db import table_of
 from proeftuin.errors import NotFound
 from proeftuin.models import PHASE_ORDER, Area, Phase, Plan, PlanStatus, Round, plan_cost
-from proeftuin.services import lookup, plans
+from proeftuin.services import lookup, plans, rounds
 from proeftuin.services.pages import declare
 from proeftuin.services.pages._common import RoundBrief, round_brief
 from proeftuin.services.plans import EDITABLE_STATUSES, THEMES
@@ -40,6 +40,7 @@ ROUND_PAGE_COLUMNS = (
     "review_starts_at",
     "voting_starts_at",
     "voting_ends_at",
+    "tie_break_seed",
 )
 ROUND_PAGE = (
     select(
@@ -78,6 +79,7 @@ class PublicRound:
     review_starts_at: dt.datetime | None
     voting_starts_at: dt.datetime | None
     voting_ends_at: dt.datetime | None
+    tie_break_seed: str
     area_slug: str
     area_name: str
     council_name: str
@@ -128,6 +130,7 @@ class RoundView:
     theme: str  # the chosen filter, or "" for all
     themes: tuple[str, ...]  # the themes that have plans in this round, in THEMES order
     shuffled: bool  # the order differs per visitor (voting)
+    tie_break_sha256: str | None = None  # from voting on (rounds.tie_break_commitment)
 
     @property
     def supporting_open(self) -> bool:
@@ -216,6 +219,11 @@ def round_view(
         theme=chosen,
         themes=tuple(t for t in THEMES if t in present),
         shuffled=shuffle_seed is not None and round_.phase == Phase.STEMMEN,
+        tie_break_sha256=(
+            rounds.tie_break_commitment(round_.tie_break_seed)
+            if round_.phase in rounds.FROZEN_PHASES
+            else None
+        ),
     )
 
 

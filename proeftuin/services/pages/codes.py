@@ -89,7 +89,8 @@ def generate(
     """A new batch of codes with their letters; the plain codes exist only in the answer."""
     round_ = lookup.staff_round(session, actor, slug)
     text = count.strip().replace(".", "")
-    if text.isascii() and text.isdigit() and int(text) > WEB_BATCH_LIMIT:
+    # The length first: int() refuses text of more than 4,300 digits with a ValueError.
+    if text.isascii() and text.isdigit() and (len(text) > 9 or int(text) > WEB_BATCH_LIMIT):
         raise Invalid(
             "count",
             _(

@@ -95,7 +95,7 @@ def round_form(session: Session, actor: Actor, slug: str | None) -> RoundForm:
 def create_round(
     session: Session, actor: Actor, data: rounds.RoundInput, paper_check: bool
 ) -> Round:
-    round_ = rounds.create_round(session, actor, data)
+    round_ = rounds.create_round(session, actor, data, now=utcnow())
     round_.paper_check = paper_check
     session.flush()
     return round_
@@ -110,7 +110,7 @@ def update_round(
     round_ = lookup.staff_round(session, actor, slug)
     changed = round_.paper_check != paper_check
     try:
-        rounds.update_round(session, actor, round_.id, data)
+        rounds.update_round(session, actor, round_.id, data, now=utcnow())
     except InvalidForm as error:
         if changed and rounds.is_frozen(round_):
             error.errors["paper_check"] = Invalid("paper_check", rounds.FROZEN)
