@@ -282,6 +282,7 @@ def test_edit_a_round(db: Database, world: World, mod_a: TestClient) -> None:
     data |= {"title": "Nieuwe titel", "budget": "12000", "ballot_kind": "knapsack"}
     data |= {"rule": "equal_shares", "eligibility": "codes", "area_id": str(world.area_a)}
     data.pop("paper_check", None)  # unticked
+    data.pop("greedy_no_skip", None)  # unticked (the pattern finds every box, ticked or not)
     data.pop("csrf_token", None)
     response = post(mod_a, "/beheer/rondes/noord/wijzigen", data)
     assert response.status_code == 303, response.text
