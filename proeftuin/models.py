@@ -179,6 +179,9 @@ class Round(Base):
         CheckConstraint(
             "min_spend_percent >= 0 AND min_spend_percent <= 100", name="min_spend_percent_range"
         ),
+        CheckConstraint(
+            "min_vote_percent >= 0 AND min_vote_percent <= 100", name="min_vote_percent_range"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -198,6 +201,10 @@ class Round(Base):
     min_spend_percent: Mapped[int] = mapped_column(Integer, default=0)
     points_total: Mapped[int] = mapped_column(Integer, default=0)
     rule: Mapped[str] = mapped_column(String(20), default=Rule.EQUAL_SHARES.value)
+    # Options of the rule greedy (docs/decisions.md, Allocation rules and ties): stop at the
+    # first plan that does not fit, and the share of the votes a plan needs (0: none).
+    greedy_no_skip: Mapped[bool] = mapped_column(Boolean, default=False)
+    min_vote_percent: Mapped[int] = mapped_column(Integer, default=0)
     eligibility: Mapped[str] = mapped_column(String(20), default=Eligibility.CODES.value)
     min_age: Mapped[int | None] = mapped_column(Integer)
     support_threshold: Mapped[int] = mapped_column(Integer, default=0)

@@ -9,6 +9,7 @@ holds everything about the kind in one place.
 
 from __future__ import annotations
 
+from proeftuin import i18n
 from proeftuin.i18n import N_
 from proeftuin.models import AreaKind, Eligibility, Phase, PlanStatus, Role, Rule
 
@@ -30,6 +31,41 @@ RULES: dict[Rule, tuple[str, str]] = {
         N_("De plannen die samen de meeste stemmen hebben en samen binnen het budget passen."),
     ),
 }
+
+# Greedy's options (name, what it means), on the round form; RULE_OPTION_WORDS names them after
+# the rule's name on the round and result pages.
+GREEDY_NO_SKIP: tuple[str, str] = (
+    N_("Stoppen bij het eerste plan dat niet past"),
+    N_(
+        "Alleen bij \u2018meeste stemmen eerst\u2019. Past een plan niet meer in het budget, dan "
+        "stopt het verdelen. Plannen met minder stemmen gaan dan niet door, ook als ze "
+        "goedkoper zijn."
+    ),
+)
+MIN_VOTE_PERCENT: tuple[str, str] = (
+    N_("Minimum aan stemmen voor een plan, in procenten"),
+    N_(
+        "Alleen bij \u2018meeste stemmen eerst\u2019. Bijvoorbeeld 10: een plan moet door "
+        "minstens 10 procent van de kiezers gekozen zijn (bij punten: 10 procent van alle "
+        "punten). Anders gaat het niet door. 0 betekent: geen minimum."
+    ),
+)
+RULE_OPTION_WORDS: dict[str, str] = {
+    "no_skip": N_("zonder overslaan"),
+    "min_vote_percent": N_("een plan heeft minstens {percent} procent van de stemmen nodig"),
+}
+
+
+def rule_options(no_skip: bool, min_vote_percent: int | None) -> str:
+    """Greedy's options in words for after the rule's name, in the current language; ""
+    without them."""
+    words = []
+    if no_skip:
+        words.append(i18n.gettext(RULE_OPTION_WORDS["no_skip"]))
+    if min_vote_percent:
+        words.append(i18n.gettext(RULE_OPTION_WORDS["min_vote_percent"], percent=min_vote_percent))
+    return ", ".join(words)
+
 
 ELIGIBILITIES: dict[Eligibility, tuple[str, str]] = {
     Eligibility.CODES: (

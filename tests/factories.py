@@ -146,6 +146,11 @@ NOW = dt.datetime(2027, 3, 1, 12, tzinfo=dt.UTC)
 SPLIT = [{"plan0": 1, "plan1": 1}] * 6 + [{"plan2": 1, "plan3": 1}] * 4
 SPLIT_COSTS = (6_000, 3_000, 4_000, 1_000)
 
+# plan0 (5,000) has 5 votes, plan1 (6,000) 4, plan2 (2,000) 1; the budget is 10,000. Greedy funds
+# plan0, skips plan1 (it does not fit) and funds plan2.
+STOPPING = [{"plan0": 1, "plan1": 1}] * 4 + [{"plan0": 1}, {"plan2": 1}]
+STOPPING_COSTS = (5_000, 6_000, 2_000)
+
 
 def add_ballots(
     session: Session,

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from proeftuin import migrate
 from proeftuin.db import Base, connect, read, transact
-from proeftuin.models import AuditEvent, Phase, Result
+from proeftuin.models import Area, AuditEvent, Phase, Plan, PlanStatus, Result, Round
 from proeftuin.services import audit, open_data, result_record
 from tests.conftest import BACKENDS, create_postgres_database, drop_postgres_database, need_postgres
-from tests.factories import make_round, make_staff
+from tests.factories import make_staff
 
 
 @pytest.fixture(params=BACKENDS)
@@ -87,17 +87,60 @@ RESULTS = Path(__file__).resolve().parent / "data" / "results"
 SIGNED_OFF = dt.datetime(2027, 3, 1, 12, tzinfo=dt.UTC)
 
 
+def _insert_as_at(session: Session, model: type[Base], **values: object) -> int:
+    """A row of ``model`` with only the columns the database has now: a later migration's
+    columns are not there yet at an older revision."""
+    present = {c["name"] for c in sa.inspect(session.connection()).get_columns(model.__tablename__)}
+    table = sa.Table(
+        model.__tablename__,
+        sa.MetaData(),
+        *(column._copy() for column in model.__table__.columns if column.name in present),
+    )
+    inserted = session.execute(sa.insert(table).values(**values).returning(table.c.id))
+    return int(inserted.scalar_one())
+
+
+def _round_at_0001(session: Session, slug: str, phase: Phase, plan_prefix: str) -> int:
+    area_id = _insert_as_at(session, Area, slug=f"wijk-{slug}", name="Noord", kind="wijk")
+    round_id = _insert_as_at(
+        session,
+        Round,
+        area_id=area_id,
+        slug=slug,
+        title="Buurtbudget Noord",
+        budget=10_000,
+        phase=phase.value,
+        ballot_kind="knapsack",
+        tie_break_seed="seed",
+    )
+    for i, cost in enumerate((4_000, 3_000, 5_000)):
+        _insert_as_at(
+            session,
+            Plan,
+            round_id=round_id,
+            public_id=f"{plan_prefix}{i}",
+            title=f"Plan {i}",
+            estimated_cost=cost,
+            official_cost=cost,
+            status=PlanStatus.OP_STEMBILJET.value,
+        )
+    return round_id
+
+
 def _store_version_1_results(session: Session) -> None:
     """At 0001: a published result whose decision is only in the audit log, and a concept."""
     data = (RESULTS / "version1.json").read_text(encoding="utf-8").strip()
-    published = make_round(session, slug="buurtbudget-noord-2026", phase=Phase.GEPUBLICEERD)
-    concept = make_round(session, phase=Phase.GESLOTEN, plan_prefix="concept")
-    staff = make_staff(session, area_ids=[published.area_id])
+    published = _round_at_0001(session, "buurtbudget-noord-2026", Phase.GEPUBLICEERD, "plan")
+    concept = _round_at_0001(session, "ronde-concept", Phase.GESLOTEN, "concept")
+    area_id = session.scalar(
+        sa.select(Round.__table__.c.area_id).where(Round.__table__.c.id == published)
+    )
+    staff = make_staff(session, area_ids=[int(area_id or 0)])
     result = Result.__table__
     common = {"rule": "equal_shares", "tie_break_seed": "seed", "data": data}
     session.execute(
         sa.insert(result).values(
-            round_id=published.id,
+            round_id=published,
             status="gepubliceerd",
             ballots_sha256=json.loads(data)["export"]["sha256"],
             computed_at=SIGNED_OFF,
@@ -109,7 +152,7 @@ def _store_version_1_results(session: Session) -> None:
     )
     session.execute(
         sa.insert(result).values(
-            round_id=concept.id,
+            round_id=concept,
             status="concept",
             ballots_sha256="0" * 64,
             computed_at=SIGNED_OFF,
@@ -117,9 +160,9 @@ def _store_version_1_results(session: Session) -> None:
         )
     )
     for round_id, decision in [
-        (published.id, "Eerder besluit"),
-        (published.id, "Wijkraad Noord, 12 maart 2027, besluit 4"),
-        (concept.id, "Niet van deze uitslag"),
+        (published, "Eerder besluit"),
+        (published, "Wijkraad Noord, 12 maart 2027, besluit 4"),
+        (concept, "Niet van deze uitslag"),
     ]:
         audit.record(
             session, staff.staff_id, "result.sign_off", "round", round_id, None, decision=decision

@@ -161,9 +161,12 @@ def explain_plan(
     *,
     points: bool,
     budget: int,
+    no_skip: bool = False,
+    min_vote_percent: int = 0,
 ) -> list[Phrase]:
     """Why ``plan`` (a plan of the stored report) was or was not funded under ``rule``
-    (optimal | greedy | equal_shares)."""
+    (optimal | greedy | equal_shares); ``no_skip`` and ``min_vote_percent`` are greedy's
+    options."""
     explanation = plan.explanation
     reason = explanation.reason if explanation is not None else ""
     facts: Mapping[str, Any] = explanation.facts if explanation is not None else {}
@@ -182,7 +185,7 @@ def explain_plan(
             say(_("Het gaat niet door.")),
         ]
     if rule == "greedy":
-        return _greedy(reason, facts, support, cost, titles, points)
+        return _greedy(reason, facts, support, cost, titles, points, no_skip, min_vote_percent)
     return _optimal(reason, facts, support, cost, points)
 
 
@@ -193,6 +196,8 @@ def _greedy(
     cost: Fraction,
     titles: Mapping[str, str],
     points: bool,
+    no_skip: bool = False,
+    min_vote_percent: int = 0,
 ) -> list[Phrase]:
     left = Euro(amount(facts.get("budget_left", 0)))
     turn = say(
@@ -205,6 +210,29 @@ def _greedy(
     phrases = [_got(support, points)]
     if reason == "no_support":
         phrases.append(say(_("Het kost {cost}. Het gaat niet door."), cost=Euro(cost)))
+    elif reason == "below_threshold":
+        phrases.append(_below_threshold(facts, points, min_vote_percent))
+    elif reason == "not_reached":
+        stopped = titles.get(str(facts.get("stopped_at", "")))
+        phrases.append(
+            say(
+                _(
+                    "Het verdelen was al gestopt bij {other}, omdat dat plan niet meer paste. "
+                    "Daarna kwam geen plan meer aan de beurt. Dus dit plan gaat niet door."
+                ),
+                other=_quoted(stopped or ""),
+            )
+        )
+    elif no_skip:
+        phrases += [
+            turn,
+            say(
+                _(
+                    "Het paste niet meer, dus het gaat niet door. Het verdelen stopte hier: "
+                    "plannen met minder steun kwamen niet meer aan de beurt."
+                )
+            ),
+        ]
     else:
         phrases += [turn, say(_("Het paste niet meer, dus het gaat niet door."))]
     needed = int(facts.get("needed_support", 0) or 0)
@@ -217,7 +245,32 @@ def _greedy(
                 other=_quoted(other),
             )
         )
+    elif needed and reason == "below_threshold":
+        phrases.append(
+            say(_("Met {support} was het wel doorgegaan."), support=support_words(needed, points))
+        )
     return phrases
+
+
+def _below_threshold(facts: Mapping[str, Any], points: bool, percent: int) -> Phrase:
+    threshold = support_words(int(facts.get("threshold", 0) or 0), points)
+    if points:
+        return say(
+            _(
+                "Een plan had minstens {threshold} nodig: {percent} van alle punten. Dit plan "
+                "kreeg minder. Daarom deed het niet mee en gaat het niet door."
+            ),
+            threshold=threshold,
+            percent=Share(percent / 100),
+        )
+    return say(
+        _(
+            "Een plan had minstens {threshold} nodig: {percent} van het aantal kiezers. Dit "
+            "plan kreeg minder. Daarom deed het niet mee en gaat het niet door."
+        ),
+        threshold=threshold,
+        percent=Share(percent / 100),
+    )
 
 
 def _optimal(
@@ -395,8 +448,11 @@ def how_counted(
     welfare: int,
     completion_funded: int,
     seed: str,
+    no_skip: bool = False,
+    min_vote_percent: int = 0,
 ) -> list[list[Phrase]]:
-    """Paragraphs that explain ``rule`` with this round's numbers."""
+    """Paragraphs that explain ``rule`` with this round's numbers (``no_skip`` and
+    ``min_vote_percent``: greedy's options)."""
     left = Fraction(budget) - spent
     opening = [
         counted(ngettext("{n} kiezer stemde.", "{n} kiezers stemden.", ballots)),
@@ -414,17 +470,7 @@ def how_counted(
         say(_("Er blijft {left} over."), left=Euro(left)),
     ]
     if rule == "greedy":
-        body = [
-            [
-                say(_("Eerst zijn de plannen op volgorde gezet: de meeste steun eerst.")),
-                say(
-                    _(
-                        "Daarna is steeds gekeken of het volgende plan nog in het budget paste. "
-                        "Zo ja, dan gaat het door. Zo nee, dan kwam het volgende plan aan de beurt."
-                    )
-                ),
-            ]
-        ]
+        body = _how_greedy(ballots, points, facts, no_skip, min_vote_percent)
     elif rule == "optimal":
         body = [
             [
@@ -459,6 +505,54 @@ def how_counted(
         )
     ]
     return [opening, *body, result, ties]
+
+
+def _how_greedy(
+    ballots: int, points: bool, facts: Mapping[str, Any], no_skip: bool, min_vote_percent: int
+) -> list[list[Phrase]]:
+    paragraph = [say(_("Eerst zijn de plannen op volgorde gezet: de meeste steun eerst."))]
+    if no_skip:
+        paragraph.append(
+            say(
+                _(
+                    "Daarna is steeds gekeken of het volgende plan nog in het budget paste. Zo "
+                    "ja, dan gaat het door. Zo nee, dan stopte het verdelen. Plannen daarna "
+                    "kwamen niet meer aan de beurt, ook als ze goedkoper waren."
+                )
+            )
+        )
+    else:
+        paragraph.append(
+            say(
+                _(
+                    "Daarna is steeds gekeken of het volgende plan nog in het budget paste. "
+                    "Zo ja, dan gaat het door. Zo nee, dan kwam het volgende plan aan de beurt."
+                )
+            )
+        )
+    if not min_vote_percent:
+        return [paragraph]
+    threshold = support_words(int(facts.get("threshold", 0) or 0), points)
+    if points:
+        minimum = say(
+            _(
+                "Een plan moest minstens {percent} van alle gegeven punten krijgen. Dat was "
+                "{threshold}. Plannen met minder punten deden niet mee."
+            ),
+            percent=Share(min_vote_percent / 100),
+            threshold=threshold,
+        )
+    else:
+        minimum = say(
+            _(
+                "Een plan moest door minstens {percent} van de kiezers gekozen zijn. Bij "
+                "{voters} kiezers was dat {threshold}. Plannen met minder stemmen deden niet mee."
+            ),
+            percent=Share(min_vote_percent / 100),
+            voters=ballots,
+            threshold=threshold,
+        )
+    return [[minimum], paragraph]
 
 
 def _how_equal_shares(

@@ -47,6 +47,7 @@ from proeftuin.models import (
     Result,
     ResultStatus,
     Round,
+    Rule,
 )
 from proeftuin.services import ballot_kinds, result_record
 from proeftuin.services.audit import csv_text
@@ -68,9 +69,10 @@ _cache_lock = threading.Lock()
 # -- what a count fixes -------------------------------------------------------------------------
 
 
-def snapshot(session: Session, round_: Round) -> Snapshot:
+def snapshot(session: Session, round_: Round, *, threshold: int | None = None) -> Snapshot:
     """The round and its ballot plans as the count sees them; stored with the result, so that a
-    later edit of a title changes neither the published result nor the export."""
+    later edit of a title changes neither the published result nor the export. ``threshold``:
+    greedy's minimum support in this count, when the round has one."""
     plans = session.scalars(
         select(Plan)
         .where(Plan.round_id == round_.id, Plan.status == PlanStatus.OP_STEMBILJET)
@@ -96,7 +98,7 @@ def snapshot(session: Session, round_: Round) -> Snapshot:
             SnapshotPlan(id=plan.public_id, title=plan.title, cost=plan.official_cost or 0)
             for plan in plans
         ),
-        pabulib_meta=tuple(_pabulib_meta(round_, starts, ends)),
+        pabulib_meta=tuple(_pabulib_meta(round_, starts, ends, threshold)),
     )
 
 
@@ -105,12 +107,19 @@ def _local_day(moment: dt.datetime | None) -> dt.date | None:
 
 
 def _pabulib_meta(
-    round_: Round, starts: dt.date | None, ends: dt.date | None
+    round_: Round, starts: dt.date | None, ends: dt.date | None, threshold: int | None
 ) -> list[tuple[str, str]]:
     """META in pabulib.org's order; num_projects, num_votes, budget and vote_type are written by
-    ``format_pb`` itself at their place here."""
+    ``format_pb`` itself at their place here. Greedy's options are named as Pabulib's own files
+    name them (``greedy-no-skip``, ``greedy-threshold`` with ``min_project_score_threshold``),
+    so ``proeftuin allocate --rule official`` runs the round's rule."""
     rules = ballot_kinds.rules_of(round_)
     kind = ballot_kinds.spec(rules.kind)
+    rule = PABULIB_RULES[round_.rule]
+    if round_.rule == Rule.GREEDY and round_.greedy_no_skip:
+        rule = "greedy-no-skip"
+    elif threshold is not None:
+        rule = "greedy-threshold"
     meta = [
         ("description", round_.title),
         ("country", "Netherlands"),
@@ -120,7 +129,7 @@ def _pabulib_meta(
         ("num_votes", ""),
         ("budget", str(round_.budget)),
         ("vote_type", kind.pabulib_vote_type),
-        ("rule", PABULIB_RULES[round_.rule]),
+        ("rule", rule),
     ]
     if starts is not None:
         meta.append(("date_begin", starts.strftime("%d.%m.%Y")))
@@ -132,6 +141,8 @@ def _pabulib_meta(
     if rules.max_choices:
         meta.append(("max_length", str(rules.max_choices)))
     meta += kind.pabulib_meta(rules)
+    if threshold is not None:
+        meta.append(("min_project_score_threshold", str(threshold)))
     meta += [("tie_break", "lottery"), ("tie_break_seed", round_.tie_break_seed)]
     return meta
 

@@ -10,6 +10,9 @@ The council's decision is not part of the record: it is made after the count, at
 is kept in its own column (``Result.decision``) beside who signed off and when.
 
 Versions: 2 (this one). Version 1 (``"format": 1``) had the same content; a migration converts it.
+Greedy's options (``Options.min_vote_percent``, ``threshold``; no skipping is the rule name
+``greedy-no-skip``) are written only when a round has them, so version-2 records written before
+them are unchanged.
 Reading any other version is refused with ``UnknownVersion``, never guessed at.
 """
 
@@ -161,6 +164,15 @@ class Options:
     seed: str
     utility: str | None = None  # equal shares only
     completion: str | None = None  # equal shares only
+    # Greedy's options, as the round chose them: ``min_vote_percent`` of the votes, which was
+    # ``threshold`` votes (or points) in this count.
+    min_vote_percent: int | None = None
+    threshold: int | None = None
+
+    @property
+    def no_skip(self) -> bool:
+        """Greedy without skipping: the run stops at the first plan that does not fit."""
+        return self.rule == "greedy-no-skip"
 
 
 @dataclass(frozen=True)
@@ -226,8 +238,9 @@ def plain(part: Any) -> dict[str, Any]:
     return dataclasses.asdict(part, dict_factory=_leaving_out_unset)
 
 
-# Options of another rule than equal shares have no utility and no completion (not null).
-_LEFT_OUT_WHEN_NONE = frozenset({"utility", "completion"})
+# Options a rule does not have are left out (not null): equal shares' utility and completion,
+# greedy's minimum. So records written before greedy had options read and write as they were.
+_LEFT_OUT_WHEN_NONE = frozenset({"utility", "completion", "min_vote_percent", "threshold"})
 
 
 def _leaving_out_unset(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -304,6 +317,8 @@ def _run(run: Mapping[str, Any]) -> RuleRun:
             seed=_str(options["seed"]),
             utility=_optional_str(options.get("utility")),
             completion=_optional_str(options.get("completion")),
+            min_vote_percent=_optional_int(options.get("min_vote_percent")),
+            threshold=_optional_int(options.get("threshold")),
         ),
         report=parse_report(run["report"]),
         facts=_facts(run["facts"]),

@@ -26,7 +26,7 @@ from sqlalchemy import event, func, inspect, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapper, Session
 
-from proeftuin.allocation import Election, Outcome, TieBreak, allocate, report_json
+from proeftuin.allocation import Election, Outcome, TieBreak, VoteType, allocate, report_json
 from proeftuin.errors import Invalid, NotFound, PhaseClosed, _
 from proeftuin.models import (
     AuditEvent,
@@ -118,6 +118,12 @@ def _count(session: Session, round_: Round, actor_id: int, now: dt.datetime) -> 
     seed = result_record.read(result).export.seed if result is not None else secrets.token_hex(16)
     snap = open_data.snapshot(session, round_)
     election = open_data.build_election(session, round_.id, snap, seed)
+    threshold = _threshold(round_, election)
+    if threshold is not None:
+        # The export says the minimum in votes, which only the ballots tell: the same ballots,
+        # with META that names it.
+        snap = open_data.snapshot(session, round_, threshold=threshold)
+        election = open_data.election(snap, election.matrix)
     export = open_data.pabulib_bytes(election)
     checksum = open_data.sha256(export)
     record = ResultRecord(
@@ -132,7 +138,10 @@ def _count(session: Session, round_: Round, actor_id: int, now: dt.datetime) -> 
             trackers_sha256=open_data.sha256(open_data.receipts_text(session, round_.id)),
         ),
         turnout=_turnout(session, round_.id),
-        results={rule: _run(election, rule, round_.tie_break_seed) for rule in RULE_ORDER},
+        results={
+            rule: _run(election, rule, round_.tie_break_seed, _greedy_options(round_, threshold))
+            for rule in RULE_ORDER
+        },
     )
     if result is None:
         result = Result(round_id=round_.id, status=ResultStatus.CONCEPT.value)
@@ -158,17 +167,43 @@ def _count(session: Session, round_: Round, actor_id: int, now: dt.datetime) -> 
     return result
 
 
-def _run(election: Election, rule: str, seed: str) -> RuleRun:
+def _threshold(round_: Round, election: Election) -> int | None:
+    """The round's minimum share of the votes as a number of votes (points on points ballots):
+    ``min_vote_percent`` of the ballots cast, or of all points given, rounded up; None without
+    one (docs/decisions.md, Allocation rules and ties)."""
+    if round_.rule != Rule.GREEDY or not round_.min_vote_percent:
+        return None
+    points = election.vote_type is VoteType.POINTS
+    base = int(election.support.sum()) if points else election.voter_count
+    return -(-round_.min_vote_percent * base // 100)
+
+
+def _greedy_options(round_: Round, threshold: int | None) -> Options:
+    """How greedy runs in this round: the engine's rule name, and the minimum if any."""
+    no_skip = round_.rule == Rule.GREEDY and round_.greedy_no_skip
+    return Options(
+        rule="greedy-no-skip" if no_skip else ENGINE_RULES[Rule.GREEDY.value],
+        tie_break=TieBreak.LOTTERY.value,
+        seed=round_.tie_break_seed,
+        min_vote_percent=round_.min_vote_percent if threshold is not None else None,
+        threshold=threshold,
+    )
+
+
+def _run(election: Election, rule: str, seed: str, greedy: Options) -> RuleRun:
     options = Options(rule=ENGINE_RULES[rule], tie_break=TieBreak.LOTTERY.value, seed=seed)
     if rule == Rule.EQUAL_SHARES:
         options = Options(options.rule, options.tie_break, seed, UTILITY, COMPLETION)
+    if rule == Rule.GREEDY:
+        options = greedy
     outcome = allocate(
         election,
-        ENGINE_RULES[rule],
+        options.rule,
         utility=UTILITY,
         completion=COMPLETION,
         tie_break=TieBreak.LOTTERY,
         seed=seed,
+        threshold=options.threshold or 0,
     )
     report = result_record.engine_report(
         report_json(election, outcome), supporters=election.approvals.tolist()
@@ -396,6 +431,8 @@ class ResultView:
             welfare=own.welfare,
             completion_funded=own.funded_by_completion,
             seed=self.tie_break_seed,
+            no_skip=own.options.no_skip,
+            min_vote_percent=own.options.min_vote_percent or 0,
         )
 
 
@@ -505,7 +542,17 @@ def _rule_result(
             votes=p.support,
             supporters=p.supporters,
             funded=p.funded,
-            why=tuple(explain_nl.explain_plan(rule, p, titles, points=points, budget=budget)),
+            why=tuple(
+                explain_nl.explain_plan(
+                    rule,
+                    p,
+                    titles,
+                    points=points,
+                    budget=budget,
+                    no_skip=run.options.no_skip,
+                    min_vote_percent=run.options.min_vote_percent or 0,
+                )
+            ),
         )
         for p in report.projects
     ]

@@ -52,6 +52,8 @@ FROZEN_FIELDS = (
     "area_id",
     *ballot_kinds.RULE_COLUMNS,
     "rule",
+    "greedy_no_skip",
+    "min_vote_percent",
     "eligibility",
     "min_age",
     "support_threshold",
@@ -175,6 +177,8 @@ class RoundInput:
     min_spend_percent: str | int = "0"
     points_total: str | int = ""
     rule: str = Rule.EQUAL_SHARES.value
+    greedy_no_skip: str = ""  # "1": a checked box
+    min_vote_percent: str | int = "0"
     eligibility: str = Eligibility.CODES.value
     support_threshold: str | int = "0"
     min_age: str | int = ""
@@ -202,6 +206,8 @@ class RoundInput:
             min_spend_percent=str(round_.min_spend_percent),
             points_total=str(round_.points_total) if round_.points_total else "",
             rule=round_.rule,
+            greedy_no_skip="1" if round_.greedy_no_skip else "",
+            min_vote_percent=str(round_.min_vote_percent),
             eligibility=round_.eligibility,
             support_threshold=str(round_.support_threshold),
             min_age="" if round_.min_age is None else str(round_.min_age),
@@ -381,6 +387,7 @@ def _validated(session: Session, actor: Actor, data: RoundInput) -> dict[str, ob
         fail("points_total", _("Vul in hoeveel punten een kiezer mag verdelen: 1 of meer."))
     if data.rule not in set(Rule):
         fail("rule", _("Kies een manier om het budget te verdelen."))
+    no_skip, min_votes = _rule_options(data, fail)
     if data.eligibility not in set(Eligibility):
         fail("eligibility", _("Kies hoe bewoners kunnen stemmen."))
     threshold = _whole_number(data.support_threshold, empty=0)
@@ -403,11 +410,36 @@ def _validated(session: Session, actor: Actor, data: RoundInput) -> dict[str, ob
         "description": description,
         **ballot_kinds.columns(rules),
         "rule": data.rule,
+        "greedy_no_skip": no_skip,
+        "min_vote_percent": min_votes,
         "eligibility": data.eligibility,
         "support_threshold": threshold,
         "min_age": None if min_age == -1 else min_age,
         **dates,
     }
+
+
+def _rule_options(data: RoundInput, fail: Callable[..., None]) -> tuple[bool, int]:
+    """The options of the rule greedy; refused with another rule, which has no such step."""
+    no_skip = data.greedy_no_skip.strip() == "1"
+    if data.greedy_no_skip.strip() not in ("", "0", "1"):
+        fail("greedy_no_skip", _("Zet een vinkje, of laat het vakje leeg."))
+    min_votes = _whole_number(data.min_vote_percent, empty=0)
+    if min_votes is None or min_votes > 100:
+        fail("min_vote_percent", _("Vul een percentage in van 0 tot en met 100."))
+        min_votes = 0
+    if data.rule in set(Rule) and data.rule != Rule.GREEDY:
+        if no_skip:
+            fail("greedy_no_skip", ONLY_WITH_GREEDY)
+        if min_votes:
+            fail("min_vote_percent", ONLY_WITH_GREEDY)
+    return no_skip, min_votes
+
+
+ONLY_WITH_GREEDY = _(
+    "Dit kan alleen als het budget wordt verdeeld met \u2018meeste stemmen eerst\u2019. "
+    "Kies die manier, of haal dit weg."
+)
 
 
 DATE_NAMES = {

@@ -19,7 +19,13 @@ from proeftuin import i18n
 from proeftuin.errors import Invalid, InvalidForm
 from proeftuin.i18n import N_, TIMEZONE
 from proeftuin.services.pages import moderation
-from proeftuin.vocabulary import ELIGIBILITIES, PHASE_CONSEQUENCES, RULES
+from proeftuin.vocabulary import (
+    ELIGIBILITIES,
+    GREEDY_NO_SKIP,
+    MIN_VOTE_PERCENT,
+    PHASE_CONSEQUENCES,
+    RULES,
+)
 from proeftuin.vocabulary import STAFF_STATUS_NAMES as STATUS_NAMES
 from proeftuin.web.helpers import call, error_text, form_errors, read_form
 from proeftuin.web.htmx import hx_redirect, is_htmx, render_page
@@ -154,6 +160,8 @@ async def _round_form(
         "errors": errors or {},
         "ballot_kinds": _options(request, moderation.BALLOT_KINDS),
         "rules": _options(request, RULES),
+        "greedy_no_skip": GREEDY_NO_SKIP,
+        "min_vote_percent": MIN_VOTE_PERCENT,
         "eligibilities": _options(request, ELIGIBILITIES),
     }
     return render(request, "moderation/round_form.html", context, 422 if errors else 200)

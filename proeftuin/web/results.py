@@ -62,6 +62,8 @@ def command(view: ResultView) -> str:
     parts = [f"proeftuin allocate {view.slug}.pb --rule {own.rule}"]
     if own.utility is not None:
         parts.append(f"--utility {own.utility} --completion {own.completion}")
+    if own.threshold is not None:
+        parts.append(f"--threshold {own.threshold}")
     parts.append(f"--tie-break {own.tie_break} --seed {own.seed}")
     return " ".join(parts)
 

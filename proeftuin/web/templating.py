@@ -1,7 +1,8 @@
 """Jinja2: autoescaped, translated (gettext in the visitor's language), with our filters.
 
 Every template gets ``request``, ``lang`` ("nl" | "en"), ``site_name``, ``current_path``, ``here``,
-``csrf_token()`` and ``csrf_field()`` (the hidden form field), and the filters ``euro``, ``date``
+``csrf_token()`` and ``csrf_field()`` (the hidden form field), ``rule_options()`` (greedy's
+options in words), and the filters ``euro``, ``date``
 and ``phase_label``. Imported macros see only the globals: import a macro ``with context`` when
 it needs the request (``csrf_field()`` does); translations work in macros either way.
 """
@@ -24,7 +25,7 @@ from starlette.templating import Jinja2Templates
 
 from proeftuin import i18n
 from proeftuin.config import Settings
-from proeftuin.vocabulary import phase_label
+from proeftuin.vocabulary import phase_label, rule_options
 from proeftuin.web.language import language
 from proeftuin.web.security import CSRF_FIELD, csrf_token
 
@@ -62,6 +63,7 @@ def create_templates(
         site_name=settings.site_name,
         csrf_field=_csrf_field,
         url_for=_url_for,
+        rule_options=rule_options,
         **(extra_globals or {}),
     )
     return Jinja2Templates(env=env, context_processors=[_request_context])

@@ -119,6 +119,11 @@ EVERY_REASON = [
     ),
     ("equal_shares", plan("no_support", support=0)),
     ("equal_shares", plan("free_without_utility", cost=0, supporters=3)),
+    (
+        "greedy",
+        plan("not_reached", budget_left=0, stopped_at="b", needed_support=530, taken_by="b"),
+    ),
+    ("greedy", plan("below_threshold", support=12, threshold=40, needed_support=40)),
 ]
 
 
@@ -245,3 +250,83 @@ def test_phrases_nest_and_format_money_numbers_and_shares() -> None:
     )
     assert explain_nl.render(phrase, "nl") == f"1.500 stemmen, €{NBSP}12.345,67, 46%"
     assert explain_nl.render(phrase, "en") == "1,500 votes, €12,345.67, 46%"
+
+
+def test_greedy_without_skipping_says_where_it_stopped() -> None:
+    stopped = plan("did_not_fit", budget_left=18_000, needed_support=530, taken_by="b")
+    text = render_all(
+        explain_plan("greedy", stopped, TITLES, points=False, budget=60_000, no_skip=True), "nl"
+    )
+    assert "Het verdelen stopte hier: plannen met minder steun kwamen niet meer aan de beurt." in (
+        text
+    )
+    assert "stopte" not in words("greedy", stopped)  # with skipping, the run goes on
+    later = plan("not_reached", budget_left=0, stopped_at="b", needed_support=530, taken_by="b")
+    text = render_all(
+        explain_plan("greedy", later, TITLES, points=False, budget=60_000, no_skip=True), "nl"
+    )
+    assert text == (
+        "Dit plan kreeg 412 stemmen. Het verdelen was al gestopt bij \u201eBankjes\u201d, omdat "
+        "dat plan niet meer paste. Daarna kwam geen plan meer aan de beurt. Dus dit plan gaat "
+        "niet door. Met 530 stemmen was het vóór \u201eBankjes\u201d gekomen. Dan was het wel "
+        "doorgegaan."
+    )
+
+
+@pytest.mark.parametrize(
+    ("points", "dutch", "english"),
+    [
+        (
+            False,
+            "Een plan had minstens 40 stemmen nodig: 10% van het aantal kiezers.",
+            "A plan needed at least 40 votes: 10% of the number of voters.",
+        ),
+        (
+            True,
+            "Een plan had minstens 40 punten nodig: 10% van alle punten.",
+            "A plan needed at least 40 points: 10% of all points.",
+        ),
+    ],
+)
+def test_a_plan_below_the_minimum_says_what_it_needed(
+    points: bool, dutch: str, english: str
+) -> None:
+    below = plan("below_threshold", support=12, threshold=40, needed_support=40)
+    phrases = explain_plan(
+        "greedy", below, TITLES, points=points, budget=60_000, min_vote_percent=10
+    )
+    text, translated = render_all(phrases, "nl"), render_all(phrases, "en")
+    assert dutch in text and english in translated
+    assert "Daarom deed het niet mee en gaat het niet door." in text
+    unit = "punten" if points else "stemmen"
+    assert text.endswith(f"Met 40 {unit} was het wel doorgegaan.")
+
+
+def test_how_greedy_was_counted_with_its_options() -> None:
+    def counted_text(**options: Any) -> str:
+        paragraphs = how_counted(
+            "greedy",
+            budget=10_000,
+            ballots=125,
+            spent=Fraction(9_000),
+            funded=2,
+            points=False,
+            facts={"threshold": 13},
+            welfare=1,
+            completion_funded=0,
+            seed="s",
+            **options,
+        )
+        return "\n".join(render_all(p, "nl") for p in paragraphs)
+
+    plain = counted_text()
+    assert "dan kwam het volgende plan aan de beurt" in plain
+    assert "minstens" not in plain
+    no_skip = counted_text(no_skip=True)
+    assert "Zo nee, dan stopte het verdelen." in no_skip
+    assert "dan kwam het volgende plan aan de beurt" not in no_skip
+    minimum = counted_text(min_vote_percent=10)
+    assert (
+        "Een plan moest door minstens 10% van de kiezers gekozen zijn. Bij 125 kiezers was dat "
+        "13 stemmen. Plannen met minder stemmen deden niet mee."
+    ) in minimum

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping, Sequence
 
 import pytest
 from sqlalchemy import delete, func, select, text
@@ -11,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from proeftuin.allocation import parse_pb
+from proeftuin.allocation.official import run_official
 from proeftuin.db import Database, read, transact
 from proeftuin.errors import Invalid, InvalidForm, NotAllowed, NotFound, PhaseClosed
 from proeftuin.models import (
@@ -30,6 +32,8 @@ from tests.factories import (
     NOW,
     SPLIT,
     SPLIT_COSTS,
+    STOPPING,
+    STOPPING_COSTS,
     add_ballots,
     closed_round,
     make_round,
@@ -416,5 +420,139 @@ def test_a_round_published_through_the_phase_step_shows_its_signed_off_result(
         results.sign_off(session, actor, round_.slug, confirmed=True, decision="", now=NOW)
         rounds.advance_phase(session, actor, round_.id, Phase.GEPUBLICEERD)
         assert results.public_view(session, round_.slug).status == ResultStatus.VASTGESTELD
+
+    transact(db, run)
+
+
+# -- greedy's options ---------------------------------------------------------------------------
+
+
+def _count_greedy(
+    session: Session, ballots: Sequence[Mapping[str, int]], **settings: object
+) -> tuple[result_record.ResultRecord, results.ResultView]:
+    round_ = closed_round(session, ballots, costs=STOPPING_COSTS, rule="greedy", **settings)
+    actor = make_staff(session, area_ids=[round_.area_id])
+    result = results.count(session, actor, round_.slug, NOW)
+    view = results.staff_view(session, actor, round_.slug).view
+    assert view is not None
+    return result_record.read(result), view
+
+
+def _reasons(record: result_record.ResultRecord) -> dict[str, str]:
+    return {
+        p.id: p.explanation.reason if p.explanation is not None else ""
+        for p in record.own.report.projects
+    }
+
+
+def test_plain_greedy_skips_a_plan_that_does_not_fit(db: Database) -> None:
+    def run(session: Session) -> None:
+        record, _ = _count_greedy(session, STOPPING)
+        assert record.own.report.selected == ("plan0", "plan2")
+        assert record.own.options == result_record.Options("greedy", "lottery", "seed")
+        stored = json.loads(result_record.to_json(record))["results"]["greedy"]["options"]
+        assert set(stored) == {"rule", "tie_break", "seed"}  # as before greedy had options
+
+    transact(db, run)
+
+
+def test_greedy_without_skipping_stops_at_the_first_plan_that_does_not_fit(db: Database) -> None:
+    def run(session: Session) -> None:
+        record, view = _count_greedy(session, STOPPING, greedy_no_skip=True)
+        assert record.own.report.selected == ("plan0",)
+        assert _reasons(record) == {
+            "plan0": "funded",
+            "plan1": "did_not_fit",
+            "plan2": "not_reached",
+        }
+        assert record.own.options.rule == "greedy-no-skip"
+        assert record.own.options.threshold is None
+        assert record.own.facts["stopped_at"] == "plan1"
+        # The other rules are compared as they are.
+        assert "plan2" in record.results["optimal"].report.selected
+        why = {p.id: p.why for p in view.own.plans}
+        assert why["plan1"][2].msgid.endswith(
+            "plannen met minder steun kwamen niet meer aan de beurt."
+        )
+        assert why["plan2"][1].msgid.startswith("Het verdelen was al gestopt bij {other}")
+        assert why["plan2"][1].params["other"] == "\u201ePlan 1\u201d"
+
+    transact(db, run)
+
+
+def test_a_minimum_share_of_the_ballots_counts_votes(db: Database) -> None:
+    def run(session: Session) -> None:
+        # 20 % of 6 ballots is 1.2: a plan needs 2 votes.
+        record, view = _count_greedy(session, STOPPING, min_vote_percent=20)
+        assert record.own.report.selected == ("plan0",)
+        assert _reasons(record)["plan2"] == "below_threshold"
+        assert (record.own.options.min_vote_percent, record.own.options.threshold) == (20, 2)
+        assert record.own.options.rule == "greedy"
+        assert view.own.facts["threshold"] == 2
+        paragraphs = view.how_counted()
+        assert paragraphs[1][0].params["threshold"].count == 2
+
+    transact(db, run)
+
+
+def test_a_plan_exactly_at_the_minimum_takes_part(db: Database) -> None:
+    def run(session: Session) -> None:
+        # 10 % of 6 ballots is 0.6: one vote is enough, and plan2 has one.
+        record, _ = _count_greedy(session, STOPPING, min_vote_percent=10)
+        assert record.own.options.threshold == 1
+        assert record.own.report.selected == ("plan0", "plan2")
+
+    transact(db, run)
+
+
+def test_on_points_ballots_the_minimum_is_a_share_of_all_points(db: Database) -> None:
+    def run(session: Session) -> None:
+        # 20 points in all; 30 % is 6 points. plan1 has 3 points from 3 ballots of 5: enough
+        # as a share of the ballots (2), not as a share of the points.
+        ballots = [{"plan0": 3, "plan1": 1}] * 3 + [{"plan2": 4}] * 2
+        record, _ = _count_greedy(
+            session,
+            ballots,
+            ballot_kind="points",
+            points_total=4,
+            budget=14_000,
+            min_vote_percent=30,
+        )
+        assert record.own.options.threshold == 6
+        assert record.own.report.selected == ("plan0", "plan2")
+        assert _reasons(record)["plan1"] == "below_threshold"
+
+    transact(db, run)
+
+
+@pytest.mark.parametrize(
+    ("no_skip", "percent", "meta_rule", "threshold"),
+    [
+        (True, 0, "greedy-no-skip", None),
+        (False, 20, "greedy-threshold", "2"),
+        (True, 20, "greedy-no-skip", "2"),
+        (False, 0, "greedy", None),
+    ],
+)
+def test_the_export_names_the_rule_and_the_official_rule_reproduces_it(
+    db: Database, no_skip: bool, percent: int, meta_rule: str, threshold: str | None
+) -> None:
+    def run(session: Session) -> None:
+        round_, _ = published_round(
+            session,
+            STOPPING,
+            costs=STOPPING_COSTS,
+            rule="greedy",
+            greedy_no_skip=no_skip,
+            min_vote_percent=percent,
+        )
+        record = open_data.published(session, round_.slug).record
+        election = parse_pb(open_data.pabulib_file(session, round_.slug).content)
+        assert election.meta["rule"] == meta_rule
+        assert election.meta.get("min_project_score_threshold") == threshold
+        official = run_official(election, seed=round_.tie_break_seed)
+        assert official.problem is None and official.outcome is not None
+        assert official.outcome.selected == record.own.report.selected
+        assert {p: e.reason for p, e in official.outcome.explanations.items()} == _reasons(record)
 
     transact(db, run)

@@ -513,3 +513,64 @@ def test_a_reset_is_only_for_rounds_in_or_after_voting_and_before_publication(
     _set_phase(db, round_id, Phase.GEPUBLICEERD)
     with pytest.raises(Invalid, match="al gepubliceerd"):
         transact(db, lambda s: rounds.reset_round(s, admin, round_id, "Het budget was fout."))
+
+
+# -- greedy's options ---------------------------------------------------------------------------
+
+ONLY_WITH_GREEDY = (
+    "Dit kan alleen als het budget wordt verdeeld met \u2018meeste stemmen eerst\u2019. "
+    "Kies die manier, of haal dit weg."
+)
+
+
+def test_greedy_takes_no_skipping_and_a_minimum_share_of_the_votes(db: Database) -> None:
+    area, moderator, _, _ = _area_and_staff(db)
+    data = _input(area, rule="greedy", greedy_no_skip="1", min_vote_percent="10")
+    round_ = _round(db, _create(db, moderator, data))
+    assert (round_.greedy_no_skip, round_.min_vote_percent) == (True, 10)
+    assert rounds.RoundInput.from_round(round_).greedy_no_skip == "1"
+    assert rounds.RoundInput.from_round(round_).min_vote_percent == "10"
+    plain = _round(db, _create(db, moderator, _input(area, rule="greedy")))
+    assert (plain.greedy_no_skip, plain.min_vote_percent) == (False, 0)
+
+
+@pytest.mark.parametrize(
+    ("changes", "messages"),
+    [
+        ({"rule": "greedy", "min_vote_percent": "101"}, {"min_vote_percent": "percentage"}),
+        ({"rule": "greedy", "min_vote_percent": "tien"}, {"min_vote_percent": "percentage"}),
+        ({"rule": "greedy", "min_vote_percent": "-5"}, {"min_vote_percent": "percentage"}),
+        ({"rule": "greedy", "greedy_no_skip": "ja"}, {"greedy_no_skip": "vinkje"}),
+        (
+            {"rule": "equal_shares", "greedy_no_skip": "1", "min_vote_percent": "10"},
+            {"greedy_no_skip": ONLY_WITH_GREEDY, "min_vote_percent": ONLY_WITH_GREEDY},
+        ),
+        ({"rule": "optimal", "min_vote_percent": "5"}, {"min_vote_percent": ONLY_WITH_GREEDY}),
+    ],
+)
+def test_greedy_options_that_cannot_work_are_refused(
+    db: Database, changes: dict[str, str], messages: dict[str, str]
+) -> None:
+    area, moderator, _, _ = _area_and_staff(db)
+    with pytest.raises(InvalidForm) as refused:
+        _create(db, moderator, _input(area, **changes))
+    found = _messages(refused.value)
+    assert set(found) == set(messages)
+    for field, words in messages.items():
+        assert words in found[field]
+    assert read(db, lambda s: s.scalar(select(func.count(Round.id)))) == 0
+
+
+@pytest.mark.parametrize("phase", [Phase.STEMMEN, Phase.GESLOTEN])
+def test_greedy_options_are_frozen_once_voting_opens(db: Database, phase: Phase) -> None:
+    area, moderator, _, _ = _area_and_staff(db)
+    round_id = _create(db, moderator, _input(area, rule="greedy", min_vote_percent="10"))
+    _set_phase(db, round_id, phase)
+    for changes in ({"greedy_no_skip": "1"}, {"min_vote_percent": "20"}, {"min_vote_percent": ""}):
+        data = _input(area, rule="greedy", min_vote_percent="10")
+        data = dataclasses.replace(data, **changes)
+        with pytest.raises(InvalidForm) as refused:
+            transact(db, lambda s, d=data: rounds.update_round(s, moderator, round_id, d))
+        assert _messages(refused.value) == {next(iter(changes)): FROZEN}
+    round_ = _round(db, round_id)
+    assert (round_.greedy_no_skip, round_.min_vote_percent) == (False, 10)

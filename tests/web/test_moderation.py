@@ -171,6 +171,7 @@ def test_edit_a_round(db: Database, world: World, mod_a: TestClient) -> None:
     data |= {"title": "Nieuwe titel", "budget": "12000", "ballot_kind": "knapsack"}
     data |= {"rule": "equal_shares", "eligibility": "codes", "area_id": str(world.area_a)}
     data.pop("paper_check", None)  # unticked
+    data.pop("greedy_no_skip", None)  # unticked (the pattern finds every box, ticked or not)
     data.pop("csrf_token", None)
     response = post(mod_a, "/beheer/rondes/noord/wijzigen", data)
     assert response.status_code == 303, response.text
@@ -297,6 +298,61 @@ def test_changing_the_budget_in_voting_is_refused_with_a_clear_message(
     renamed = post(mod_a, "/beheer/rondes/noord/wijzigen", data | {"title": "Noord, verlengd"})
     assert renamed.status_code == 303
     assert round_row(db, "noord").title == "Noord, verlengd"
+
+
+def test_a_greedy_round_takes_its_options_and_shows_them(
+    db: Database, world: World, mod_a: TestClient
+) -> None:
+    options = {"greedy_no_skip": "1", "min_vote_percent": "10"}
+    response = post(mod_a, "/beheer/rondes", ROUND_FORM | options | {"area_id": str(world.area_a)})
+    assert response.status_code == 303
+    round_ = round_row(db, "buurtbudget-noord-2027")
+    assert (round_.rule, round_.greedy_no_skip, round_.min_vote_percent) == ("greedy", True, 10)
+    page = mod_a.get(response.headers["location"]).text
+    assert (
+        "Meeste stemmen eerst (zonder overslaan, een plan heeft minstens 10 procent van de "
+        "stemmen nodig)"
+    ) in page
+    form = mod_a.get("/beheer/rondes/buurtbudget-noord-2027/wijzigen").text
+    assert 'name="greedy_no_skip" value="1" checked' in form
+    assert re.search(r'name="min_vote_percent"[^>]*value="10"', form)
+    assert "Stoppen bij het eerste plan dat niet past" in form
+    english = mod_a.get("/beheer/rondes/buurtbudget-noord-2027?lang=en").text
+    assert "without skipping, a plan needs at least 10 percent of the votes" in english
+
+
+def test_greedys_options_with_another_rule_are_refused(
+    db: Database, world: World, mod_a: TestClient
+) -> None:
+    form = ROUND_FORM | {"area_id": str(world.area_a), "rule": "equal_shares"}
+    response = post(mod_a, "/beheer/rondes", form | {"min_vote_percent": "10"})
+    assert response.status_code == 422
+    assert "Dit kan alleen als het budget wordt verdeeld met" in response.text
+    assert re.search(r'name="min_vote_percent"[^>]*value="10"', response.text)
+    too_much = post(
+        mod_a,
+        "/beheer/rondes",
+        ROUND_FORM | {"area_id": str(world.area_a)} | {"min_vote_percent": "150"},
+    )
+    assert too_much.status_code == 422
+    assert "Vul een percentage in van 0 tot en met 100." in too_much.text
+    assert count(db, Round.id) == 0
+
+
+def test_greedys_options_are_fixed_once_voting_opens(
+    db: Database, world: World, mod_a: TestClient
+) -> None:
+    add_plan_round(db, world.area_a, "noord", Phase.STEMMEN, rule="greedy", min_vote_percent=10)
+    html = mod_a.get("/beheer/rondes/noord/wijzigen").text
+    assert 'type="hidden" name="min_vote_percent" value="10"' in html
+    data = _frozen_form(mod_a, "noord")
+    for changed in ({"min_vote_percent": "0"}, {"greedy_no_skip": "1"}):
+        response = post(mod_a, "/beheer/rondes/noord/wijzigen", data | changed)
+        assert response.status_code == 422
+        assert FROZEN in response.text
+    round_ = round_row(db, "noord")
+    assert (round_.greedy_no_skip, round_.min_vote_percent) == (False, 10)
+    assert post(mod_a, "/beheer/rondes/noord/wijzigen", data).status_code == 303
 
 
 # -- the round page and its phases -----------------------------------------------------------------

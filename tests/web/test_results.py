@@ -4,19 +4,33 @@
 from __future__ import annotations
 
 import hashlib
+import html
+import json
 import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
+from proeftuin.cli import main
 from proeftuin.db import Database, read, transact
 from proeftuin.models import Ballot, Phase, Result, ResultStatus, Round
 from proeftuin.services import audit, results
 from proeftuin.web.charts import Bar, bar_chart
-from tests.factories import NOW, SPLIT, SPLIT_COSTS, closed_round, make_staff, published_round
+from tests.factories import (
+    NOW,
+    SPLIT,
+    SPLIT_COSTS,
+    STOPPING,
+    STOPPING_COSTS,
+    closed_round,
+    make_staff,
+    published_round,
+)
 from tests.web.clients import (
     add_staff,
     assert_no_inline_code,
@@ -240,3 +254,53 @@ def test_staff_of_another_area_are_refused(client: TestClient, db: Database) -> 
         assert client.get(path).status_code == 403
     assert post(client, f"{base}/tellen").status_code == 403
     assert read(db, lambda s: s.scalar(select(Result.id))) is None
+
+
+def test_greedys_options_are_shown_explained_and_recomputable(
+    client: TestClient, db: Database, tmp_path: Path
+) -> None:
+    # Half of the 6 ballots: a plan needs 3 votes. plan0 is funded, plan1 does not fit and the
+    # run stops there; plan2 has 1 vote.
+    slug = publish(
+        db,
+        ballots=STOPPING,
+        costs=STOPPING_COSTS,
+        rule="greedy",
+        greedy_no_skip=True,
+        min_vote_percent=50,
+    )
+    options = "zonder overslaan, een plan heeft minstens 50 procent van de stemmen nodig"
+    page = client.get(f"/rondes/{slug}/uitslag").text
+    assert f"Meeste stemmen eerst ({options})" in page
+    assert "Het verdelen stopte hier: plannen met minder steun kwamen niet meer aan de beurt." in (
+        page
+    )
+    assert "Een plan had minstens 3 stemmen nodig: 50% van het aantal kiezers." in page
+    explained = client.get(f"/rondes/{slug}/uitslag/uitleg").text
+    assert "Bij 6 kiezers was dat 3 stemmen." in explained
+    assert "Zo nee, dan stopte het verdelen." in explained
+    assert (
+        "pabutools kent deze regels" in explained and "greedy_utilitarian_welfare" not in explained
+    )
+    command = re.search(r"proeftuin allocate [^<]+", explained)
+    assert command is not None
+    assert "--rule greedy-no-skip" in command.group() and "--threshold 3" in command.group()
+    english = client.get(f"/rondes/{slug}/uitslag?lang=en").text
+    assert "A plan needed at least 3 votes: 50% of the number of voters." in english
+
+    # The printed command, run on the published file, funds what the page says.
+    pb = tmp_path / f"{slug}.pb"
+    pb.write_bytes(client.get(f"/rondes/{slug}/uitslag/stemmen.pb").content)
+    arguments = html.unescape(command.group()).split()[2:]
+    arguments[0] = str(pb)
+    ran = CliRunner().invoke(main, ["allocate", *arguments, "--json"])
+    assert ran.exit_code == 0, ran.output
+    assert json.loads(ran.output)["selected"] == ["plan0"]
+
+    area_id = read(db, lambda s: s.scalar(select(Round.area_id).where(Round.slug == slug)))
+    add_staff(db, "mod@gemeente.nl", area_ids=[area_id], name="Mila Moderator")
+    signed_in(client, "mod@gemeente.nl")
+    compare = client.get(f"/beheer/rondes/{slug}/uitslag/vergelijken?lang=nl").text
+    assert f"<strong>Meeste stemmen eerst</strong> ({options}) (de manier van deze ronde)" in (
+        compare
+    )

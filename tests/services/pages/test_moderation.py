@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from proeftuin.db import Database, transact
-from proeftuin.errors import Invalid, NotAllowed, NotFound
-from proeftuin.models import Phase, PlanStatus
+from proeftuin.errors import Invalid, InvalidForm, NotAllowed, NotFound
+from proeftuin.models import Phase, PlanStatus, Round
 from proeftuin.services.pages import moderation
 from proeftuin.services.pages.declare import perform_now
 from proeftuin.services.permissions import Actor
@@ -76,3 +79,38 @@ def test_only_an_admin_may_reset_a_round(db: Database) -> None:
     slug, _, moderator, _ = _setup(db)
     with pytest.raises(NotAllowed):
         perform_now(db, moderation.reset, moderator, slug, "Een fout in het budget.")
+
+
+def _set_phase(db: Database, slug: str, phase: Phase) -> None:
+    def set_phase(session: Session) -> None:
+        session.execute(update(Round).where(Round.slug == slug).values(phase=phase.value))
+
+    transact(db, set_phase)
+
+
+def test_the_round_form_keeps_greedys_options_and_freezes_them_with_the_vote(
+    db: Database,
+) -> None:
+    slug, _, moderator, _ = _setup(db)
+    form = perform_now(db, moderation.round_form, moderator, slug)
+    assert form.round is not None
+    data = dataclasses.replace(
+        moderation.RoundInput.from_round(form.round),
+        rule="greedy",
+        greedy_no_skip="1",
+        min_vote_percent="10",
+    )
+    perform_now(db, moderation.update_round, moderator, slug, data, False)
+    stored = perform_now(db, moderation.round_form, moderator, slug).round
+    assert stored is not None
+    assert (stored.rule, stored.greedy_no_skip, stored.min_vote_percent) == ("greedy", True, 10)
+    assert {"greedy_no_skip", "min_vote_percent"} <= set(moderation.FROZEN_FIELDS)
+
+    _set_phase(db, slug, Phase.STEMMEN)
+    assert perform_now(db, moderation.round_form, moderator, slug).frozen
+    changed = dataclasses.replace(data, min_vote_percent="0")
+    with pytest.raises(InvalidForm) as refused:
+        perform_now(db, moderation.update_round, moderator, slug, changed, False)
+    assert set(refused.value.errors) == {"min_vote_percent"}
+    still = perform_now(db, moderation.round_form, moderator, slug).round
+    assert still is not None and still.min_vote_percent == 10

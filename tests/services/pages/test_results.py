@@ -28,11 +28,11 @@ def _receipt() -> str:
     return f"{raw[0:4]}-{raw[4:8]}-{raw[8:12]}"
 
 
-def _closed_round(db: Database) -> tuple[str, Actor, Actor, list[str]]:
+def _closed_round(db: Database, **settings: object) -> tuple[str, Actor, Actor, list[str]]:
     """A closed round with BALLOTS; a moderator of its area, one of another area, the receipts."""
 
     def build(session: Session) -> tuple[str, Actor, Actor, list[str]]:
-        round_ = make_round(session, ballot_kind="approval")
+        round_ = make_round(session, ballot_kind="approval", **settings)
         other = make_round(session, costs=(), plan_prefix="ander")
         plans = session.scalars(select(Plan).where(Plan.round_id == round_.id))
         ids = {plan.public_id: plan.id for plan in plans}
@@ -166,3 +166,20 @@ def test_a_voter_finds_their_tracker_in_the_published_list(db: Database) -> None
     assert (garbage.found, garbage.valid) == (None, False)
     nothing = perform_now(db, results.trackers_page, slug, "")
     assert (nothing.found, nothing.valid) == (None, True)
+
+
+def test_a_count_with_greedys_options_shows_and_exports_them(db: Database) -> None:
+    # Half of the 5 ballots, rounded up: a plan needs 3 votes, and plan2 has 2.
+    slug, ours, _, _ = _closed_round(db, rule="greedy", greedy_no_skip=True, min_vote_percent=50)
+    perform_now(db, results.count, ours, slug, NOW)
+    view = perform_now(db, results.staff_result, ours, slug).view
+    assert view is not None
+    options = view.own.options
+    assert (options.rule, options.min_vote_percent, options.threshold) == ("greedy-no-skip", 50, 3)
+    assert set(view.own.selected) == {"plan0", "plan1"}
+    assert view.results["greedy"] is view.own
+    perform_now(db, results.sign_off, ours, slug, confirmed=True, decision="", now=NOW)
+    perform_now(db, results.publish, ours, slug, NOW)
+    meta = perform_now(db, results.pabulib_file, slug).content.decode().split("PROJECTS")[0]
+    assert "\nrule;greedy-no-skip\n" in meta
+    assert "\nmin_project_score_threshold;3\n" in meta
