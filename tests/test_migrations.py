@@ -164,8 +164,18 @@ def _store_version_1_results(session: Session) -> None:
         (published, "Wijkraad Noord, 12 maart 2027, besluit 4"),
         (concept, "Niet van deze uitslag"),
     ]:
-        audit.record(
-            session, staff.staff_id, "result.sign_off", "round", round_id, None, decision=decision
+        # The audit log as 0001 has it: no hash chain yet.
+        session.execute(
+            sa.text(
+                "INSERT INTO audit_event (at, actor_id, action, target_type, target_id, details) "
+                "VALUES (:at, :actor, 'result.sign_off', 'round', :round_id, :details)"
+            ),
+            {
+                "at": SIGNED_OFF,
+                "actor": staff.staff_id,
+                "round_id": round_id,
+                "details": json.dumps({"decision": decision}),
+            },
         )
 
 
