@@ -55,6 +55,8 @@ FROZEN_FIELDS = (
     "greedy_no_skip",
     "min_vote_percent",
     "eligibility",
+    # Turning it off during voting would let one person enter paper ballots alone.
+    "paper_check",
     "min_age",
     "support_threshold",
 )
@@ -182,6 +184,7 @@ class RoundInput:
     eligibility: str = Eligibility.CODES.value
     support_threshold: str | int = "0"
     min_age: str | int = ""
+    paper_check: str = ""  # "1": a second staff member checks every paper ballot
     submission_starts_at: str = ""
     review_starts_at: str = ""
     voting_starts_at: str = ""
@@ -211,6 +214,7 @@ class RoundInput:
             eligibility=round_.eligibility,
             support_threshold=str(round_.support_threshold),
             min_age="" if round_.min_age is None else str(round_.min_age),
+            paper_check="1" if round_.paper_check else "",
             **{name: local_time_text(getattr(round_, name)) for name in DATE_FIELDS},
         )
 
@@ -396,6 +400,7 @@ def _validated(session: Session, actor: Actor, data: RoundInput) -> dict[str, ob
     min_age = _whole_number(data.min_age, empty=-1)
     if min_age is None or min_age > 120:
         fail("min_age", _("Vul een leeftijd in van 0 tot en met 120, of laat het leeg."))
+    paper_check = _checked(data.paper_check, "paper_check", fail)
     dates = _validated_dates(data, fail)
     if errors:
         raise InvalidForm(errors)
@@ -415,15 +420,14 @@ def _validated(session: Session, actor: Actor, data: RoundInput) -> dict[str, ob
         "eligibility": data.eligibility,
         "support_threshold": threshold,
         "min_age": None if min_age == -1 else min_age,
+        "paper_check": paper_check,
         **dates,
     }
 
 
 def _rule_options(data: RoundInput, fail: Callable[..., None]) -> tuple[bool, int]:
     """The options of the rule greedy; refused with another rule, which has no such step."""
-    no_skip = data.greedy_no_skip.strip() == "1"
-    if data.greedy_no_skip.strip() not in ("", "0", "1"):
-        fail("greedy_no_skip", _("Zet een vinkje, of laat het vakje leeg."))
+    no_skip = _checked(data.greedy_no_skip, "greedy_no_skip", fail)
     min_votes = _whole_number(data.min_vote_percent, empty=0)
     if min_votes is None or min_votes > 100:
         fail("min_vote_percent", _("Vul een percentage in van 0 tot en met 100."))
@@ -434,6 +438,13 @@ def _rule_options(data: RoundInput, fail: Callable[..., None]) -> tuple[bool, in
         if min_votes:
             fail("min_vote_percent", ONLY_WITH_GREEDY)
     return no_skip, min_votes
+
+
+def _checked(typed: str, field: str, fail: Callable[..., None]) -> bool:
+    """A checkbox: "1" when ticked, nothing when not."""
+    if typed.strip() not in ("", "0", "1"):
+        fail(field, _("Zet een vinkje, of laat het vakje leeg."))
+    return typed.strip() == "1"
 
 
 ONLY_WITH_GREEDY = _(

@@ -98,22 +98,15 @@ async def round_list(request: Request) -> Response:
 
 
 async def round_new(request: Request) -> Response:
-    return await _round_form(request, None, moderation.RoundInput(), paper_check=False)
+    return await _round_form(request, None, moderation.RoundInput())
 
 
 async def round_create(request: Request) -> Response:
-    form = await read_form(request)
-    data, paper_check = moderation.RoundInput.from_form(form), form.get("paper_check") == "1"
+    data = moderation.RoundInput.from_form(await read_form(request))
     try:
-        round_ = await call(
-            request,
-            moderation.create_round,
-            current_actor(request),
-            data,
-            paper_check,
-        )
+        round_ = await call(request, moderation.create_round, current_actor(request), data)
     except (Invalid, InvalidForm) as error:
-        return await _round_form(request, None, data, paper_check, form_errors(request, error))
+        return await _round_form(request, None, data, form_errors(request, error))
     return hx_redirect(request, _round_url(round_.slug, "aangemaakt"))
 
 
@@ -121,24 +114,16 @@ async def round_edit(request: Request) -> Response:
     form = await call(request, moderation.round_form, current_actor(request), _slug(request))
     assert form.round is not None
     data = moderation.RoundInput.from_round(form.round)
-    return await _round_form(request, _slug(request), data, form.round.paper_check)
+    return await _round_form(request, _slug(request), data)
 
 
 async def round_update(request: Request) -> Response:
-    form = await read_form(request)
-    data, paper_check = moderation.RoundInput.from_form(form), form.get("paper_check") == "1"
+    data = moderation.RoundInput.from_form(await read_form(request))
     slug = _slug(request)
     try:
-        await call(
-            request,
-            moderation.update_round,
-            current_actor(request),
-            slug,
-            data,
-            paper_check,
-        )
+        await call(request, moderation.update_round, current_actor(request), slug, data)
     except (Invalid, InvalidForm) as error:
-        return await _round_form(request, slug, data, paper_check, form_errors(request, error))
+        return await _round_form(request, slug, data, form_errors(request, error))
     return hx_redirect(request, _round_url(slug, "gewijzigd"))
 
 
@@ -146,7 +131,6 @@ async def _round_form(
     request: Request,
     slug: str | None,
     data: moderation.RoundInput,
-    paper_check: bool,
     errors: dict[str, str] | None = None,
 ) -> Response:
     form = await call(request, moderation.round_form, current_actor(request), slug)
@@ -156,7 +140,6 @@ async def _round_form(
         "frozen_fields": moderation.FROZEN_FIELDS,
         "areas": form.areas,
         "data": data,
-        "paper_check": paper_check,
         "errors": errors or {},
         "ballot_kinds": _options(request, moderation.BALLOT_KINDS),
         "rules": _options(request, RULES),

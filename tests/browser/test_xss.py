@@ -148,7 +148,6 @@ def seed_payloads(world: World) -> Payloads:
                 description=long_body(),
                 rule="greedy",
             ),
-            paper_check=False,
         )
         rounds.advance_phase(session, moderator, proposals.id, Phase.INDIENEN)
         residents.update_profile(session, world.resident_id, fit(LONG, 100), "9411 AB")

@@ -263,7 +263,13 @@ def test_ballot_rules_are_frozen_once_voting_opens(db: Database, phase: Phase) -
     area, moderator, _, _ = _area_and_staff(db)
     round_id = _create(db, moderator, _input(area))
     _set_phase(db, round_id, phase)
-    for changes in ({"budget": "60000"}, {"ballot_kind": "approval"}, {"rule": "greedy"}):
+    changes_refused = (
+        {"budget": "60000"},
+        {"ballot_kind": "approval"},
+        {"rule": "greedy"},
+        {"paper_check": "1"},  # one person could otherwise switch the second check off
+    )
+    for changes in changes_refused:
         with pytest.raises(InvalidForm) as refused:
             transact(
                 db,
@@ -574,3 +580,15 @@ def test_greedy_options_are_frozen_once_voting_opens(db: Database, phase: Phase)
         assert _messages(refused.value) == {next(iter(changes)): FROZEN}
     round_ = _round(db, round_id)
     assert (round_.greedy_no_skip, round_.min_vote_percent) == (False, 10)
+
+
+def test_the_second_check_of_paper_ballots_is_a_checkbox_of_the_round(db: Database) -> None:
+    area, moderator, _, _ = _area_and_staff(db)
+    with pytest.raises(InvalidForm) as refused:
+        _create(db, moderator, _input(area, paper_check="ja"))
+    assert _messages(refused.value) == {"paper_check": "Zet een vinkje, of laat het vakje leeg."}
+    round_id = _create(db, moderator, _input(area, paper_check="1"))
+    assert _round(db, round_id).paper_check is True
+    assert rounds.RoundInput.from_round(_round(db, round_id)).paper_check == "1"
+    transact(db, lambda s: rounds.update_round(s, moderator, round_id, _input(area)))
+    assert _round(db, round_id).paper_check is False

@@ -3,9 +3,7 @@ its phases, the reset, the review queue and the decisions on a plan.
 
 A round is named by its slug and a plan by its public id. Each function looks them up once
 (``lookup``: the round of the actor's area, and a plan of that round, so that a round of one's own
-cannot open another area's plan), then makes the domain call in the same transaction. It also
-holds the one setting no domain service owns: the second-person check for paper ballots
-(``Round.paper_check``).
+cannot open another area's plan), then makes the domain call in the same transaction.
 """
 
 from __future__ import annotations
@@ -17,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from proeftuin.db import utcnow
-from proeftuin.errors import Invalid, InvalidForm, NotFound, _
+from proeftuin.errors import Invalid, NotFound, _
 from proeftuin.models import (
     PHASE_ORDER,
     Area,
@@ -28,7 +26,6 @@ from proeftuin.models import (
     Support,
 )
 from proeftuin.services import (
-    audit,
     ballot_kinds,
     codes,
     lookup,
@@ -92,43 +89,14 @@ def round_form(session: Session, actor: Actor, slug: str | None) -> RoundForm:
 
 
 @declare.write
-def create_round(
-    session: Session, actor: Actor, data: rounds.RoundInput, paper_check: bool
-) -> Round:
-    round_ = rounds.create_round(session, actor, data, now=utcnow())
-    round_.paper_check = paper_check
-    session.flush()
-    return round_
+def create_round(session: Session, actor: Actor, data: rounds.RoundInput) -> Round:
+    return rounds.create_round(session, actor, data, now=utcnow())
 
 
 @declare.write
-def update_round(
-    session: Session, actor: Actor, slug: str, data: rounds.RoundInput, paper_check: bool
-) -> Round:
-    """``rounds.update_round`` plus the second-person check, which is frozen with the ballot
-    rules: turning it off during voting would let one person enter ballots alone."""
+def update_round(session: Session, actor: Actor, slug: str, data: rounds.RoundInput) -> Round:
     round_ = lookup.staff_round(session, actor, slug)
-    changed = round_.paper_check != paper_check
-    try:
-        rounds.update_round(session, actor, round_.id, data, now=utcnow())
-    except InvalidForm as error:
-        if changed and rounds.is_frozen(round_):
-            error.errors["paper_check"] = Invalid("paper_check", rounds.FROZEN)
-        raise
-    if changed:
-        rounds.require_not_frozen(round_, "paper_check")
-        round_.paper_check = paper_check
-        session.flush()
-        audit.record(
-            session,
-            actor.staff_id,
-            "round.update",
-            "round",
-            round_.id,
-            round_.area_id,
-            changed=["paper_check"],
-        )
-    return round_
+    return rounds.update_round(session, actor, round_.id, data, now=utcnow())
 
 
 @dataclass(frozen=True)

@@ -100,7 +100,7 @@ def test_the_round_form_keeps_greedys_options_and_freezes_them_with_the_vote(
         greedy_no_skip="1",
         min_vote_percent="10",
     )
-    perform_now(db, moderation.update_round, moderator, slug, data, False)
+    perform_now(db, moderation.update_round, moderator, slug, data)
     stored = perform_now(db, moderation.round_form, moderator, slug).round
     assert stored is not None
     assert (stored.rule, stored.greedy_no_skip, stored.min_vote_percent) == ("greedy", True, 10)
@@ -110,7 +110,7 @@ def test_the_round_form_keeps_greedys_options_and_freezes_them_with_the_vote(
     assert perform_now(db, moderation.round_form, moderator, slug).frozen
     changed = dataclasses.replace(data, min_vote_percent="0")
     with pytest.raises(InvalidForm) as refused:
-        perform_now(db, moderation.update_round, moderator, slug, changed, False)
+        perform_now(db, moderation.update_round, moderator, slug, changed)
     assert set(refused.value.errors) == {"min_vote_percent"}
     still = perform_now(db, moderation.round_form, moderator, slug).round
     assert still is not None and still.min_vote_percent == 10
