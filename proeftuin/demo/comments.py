@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from proeftuin.models import Comment, Plan, Resident, Round
-from proeftuin.services import comments
+from proeftuin.services import comments, ratelimit
 from proeftuin.services.comments import CommentInput
 from proeftuin.services.permissions import Actor
 
@@ -114,7 +114,7 @@ def _post(
         talkers[who],
         data,
         secret_key=KEY_SALT,
-        ip_key=f"demo-{who}",
+        ip_key=ratelimit.hash_key(KEY_SALT, f"adres-{who}"),
         now=moment,
     )
 

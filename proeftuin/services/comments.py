@@ -141,6 +141,18 @@ def visible_counts(session: Session, plan_ids: Iterable[int]) -> dict[int, int]:
     return {plan_id: count for plan_id, count in rows}
 
 
+def counts_in_round(session: Session, round_id: int) -> dict[str, int]:
+    """How many comments everyone can read, per plan of a round by its public id: for the
+    ballot, which links each plan to its discussion."""
+    rows = session.execute(
+        select(Plan.public_id, func.count(Comment.id))
+        .join(Comment, Comment.plan_id == Plan.id)
+        .where(Plan.round_id == round_id, Comment.status == CommentStatus.ZICHTBAAR)
+        .group_by(Plan.public_id)
+    )
+    return {public_id: count for public_id, count in rows}
+
+
 def reported_per_round(session: Session, round_ids: Iterable[int]) -> dict[int, int]:
     """How many comments wait for a decision on a report, per round: for the staff dashboard.
     Rounds without any are left out."""

@@ -11,8 +11,8 @@ published (a round that never got that far is never "finished", and is left alon
   resident's account;
 - residents: their e-mail address, name and postcode are wiped (the row stays, empty, so the
   authors' names on old plans and the support counts do not change) when the account is older than
-  the retention period and all its plans and support belong to finished rounds. Not while a round
-  is open for voting by e-mail: an account made anew would then vote a second time;
+  the retention period and all its plans, support and comments belong to finished rounds. Not
+  while a round is open for voting by e-mail: an account made anew would then vote a second time;
 - comments on plans of finished rounds (and residents' reports of them): kept with the name they
   showed, but no longer linked to the resident who wrote them;
 - staff sessions that ended before the retention period; spent sign-in links that have expired;
@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from proeftuin.models import (
     Ballot,
+    Comment,
     Eligibility,
     OutboxMail,
     Phase,
@@ -174,6 +175,7 @@ def _wipe_residents(session: Session, finished: list[int], cutoff: dt.datetime) 
     busy = or_(
         exists().where(and_(Plan.author_id == Resident.id, Plan.id.in_(open_plans))),
         exists().where(and_(Support.resident_id == Resident.id, Support.plan_id.in_(open_plans))),
+        exists().where(and_(Comment.resident_id == Resident.id, Comment.plan_id.in_(open_plans))),
     )
     ids = list(
         session.scalars(

@@ -10,9 +10,10 @@ from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from proeftuin.db import Database, read
-from proeftuin.models import Area, AuditEvent, Comment
-from tests.factories import add_plan, add_village_round
+from proeftuin.config import Settings
+from proeftuin.db import Database, read, transact
+from proeftuin.models import Area, AuditEvent, Comment, Plan
+from tests.factories import add_plan, add_village_round, make_codes, make_resident, make_round
 from tests.web.clients import HTMX, add_staff, csrf_of, sign_in_resident, staff_client
 
 ROUND = "ter-aa-2027"
@@ -197,3 +198,22 @@ def test_a_flood_gets_a_dutch_message(client: TestClient, db: Database, plan: st
     assert flood.status_code == 429
     assert "veel reacties kort na elkaar" in flood.text
     assert len(ids(db)) == 3
+
+
+def test_the_ballot_shows_a_count_and_opens_the_discussion_beside_it(
+    client: TestClient, db: Database, settings: Settings
+) -> None:
+    def build(session):  # type: ignore[no-untyped-def]
+        round_ = make_round(session, plan_prefix="stem")
+        writer = make_resident(session, None, "Bram")
+        plan = session.scalar(select(Plan).where(Plan.round_id == round_.id).order_by(Plan.id))
+        session.add(Comment(plan_id=plan.id, resident_id=writer.id, author_name="Bram", body="Ja!"))
+        return make_codes(session, round_, 1, settings.code_pepper)[0]
+
+    code = transact(db, build)
+    token = csrf_of(client.get("/stem").text)
+    ballot = client.post("/stem", data={"code": code, "csrf_token": token})
+    assert ballot.status_code == 200
+    assert "1 reactie" in ballot.text and "0 reacties" in ballot.text
+    link = '<a class="utrecht-link" href="/plannen/stem0#reacties" target="_blank" rel="noopener">'
+    assert link in ballot.text  # the ballot, with its choices, stays open in its own window

@@ -30,7 +30,7 @@ class CommentView:
     id: int
     author_name: str
     role: str  # bewoner, indiener or wijkraad
-    kind: str
+    category: str  # the comment's kind: vraag, reactie, voor or tegen
     body: str  # "" when the viewer may not read it (hidden, deleted, waiting)
     status: str
     hidden_reason: str
@@ -93,7 +93,7 @@ def _view(
         id=comment.id,
         author_name=comment.author_name,
         role=comment.role,
-        kind=comment.kind,
+        category=comment.kind,
         body=comment.body if readable else "",
         status=comment.status,
         hidden_reason=comment.hidden_reason if comment.status == CommentStatus.VERBORGEN else "",
@@ -137,9 +137,11 @@ def _discussion(
         council_label=round_.area.council_name or round_.area.name,
         open=comments.is_open(round_),
         premoderated=round_.comments_premoderated,
-        conversation=tuple(c for c in top if c.kind in (CommentKind.VRAAG, CommentKind.REACTIE)),
-        arguments_for=tuple(c for c in top if c.kind == CommentKind.VOOR),
-        arguments_against=tuple(c for c in top if c.kind == CommentKind.TEGEN),
+        conversation=tuple(
+            c for c in top if c.category in (CommentKind.VRAAG, CommentKind.REACTIE)
+        ),
+        arguments_for=tuple(c for c in top if c.category == CommentKind.VOOR),
+        arguments_against=tuple(c for c in top if c.category == CommentKind.TEGEN),
         count=comments.visible_counts(session, [plan.id]).get(plan.id, 0),
         for_staff=for_staff,
     )
