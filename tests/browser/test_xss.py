@@ -210,8 +210,9 @@ def seed_payloads(world: World) -> Payloads:
             )
         session.flush()
         code = codes.generate_codes(session, voting, pepper, 2)[0]
-        for public_id in (made[2], "xss-stem-0"):
-            seed_comments(session, world.resident_id, admin, public_id)
+        for n, public_id in enumerate((made[2], "xss-stem-0")):
+            start = utcnow() - dt.timedelta(hours=2 - n)  # apart: the limit per minute
+            seed_comments(session, world.resident_id, admin, public_id, start)
         published = published_round(
             session,
             admin,
@@ -238,11 +239,12 @@ def seed_payloads(world: World) -> Payloads:
     return transact(world.db, build)
 
 
-def seed_comments(session: Session, resident_id: int, admin: Actor, public_id: str) -> None:
+def seed_comments(
+    session: Session, resident_id: int, admin: Actor, public_id: str, start: dt.datetime
+) -> None:
     """A question, arguments for and against, a staff answer, a report and a hidden comment,
     every text a payload (minutes apart: the resident's limit per minute)."""
     plan = lookup.public_plan(session, public_id)
-    start = utcnow() - dt.timedelta(hours=1)
 
     def post(n: int, body: str, kind: str) -> int:
         data = CommentInput(fit(body, 2_000), kind)
