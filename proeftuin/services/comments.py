@@ -315,8 +315,11 @@ def queue(session: Session, round_: Round) -> list[QueueItem]:
         .join(Plan, Plan.id == Comment.plan_id)
         .where(
             Plan.round_id == round_.id,
-            Comment.status.in_((CommentStatus.ZICHTBAAR, CommentStatus.WACHT)),
-            (Comment.reviewed.is_(False)) | Comment.id.in_(open_reports),
+            (Comment.status == CommentStatus.WACHT)
+            | (
+                (Comment.status == CommentStatus.ZICHTBAAR)
+                & ((Comment.reviewed.is_(False)) | Comment.id.in_(open_reports))
+            ),
         )
         .order_by(Comment.id)
     ).all()
@@ -341,6 +344,8 @@ def decide(
     if comment.status not in (CommentStatus.ZICHTBAAR, CommentStatus.WACHT):
         raise Invalid("actie", _("Deze reactie is al verborgen of verwijderd."))
     details: dict[str, str] = {"plan": plan.public_id}
+    if comment.status == CommentStatus.WACHT and decision in ("in_orde", "vastzetten"):
+        raise Invalid("actie", _("Keur de reactie eerst goed."))
     if decision == "verbergen":
         reason = reason.strip()
         low, high = REASON_LIMITS

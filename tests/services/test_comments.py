@@ -266,6 +266,10 @@ def test_pre_moderation_and_one_pinned_answer(db: Database) -> None:
     assert read(db, lambda s: s.get(Comment, question).status) == "wacht"
     assert read(db, lambda s: comments.visible_counts(s, [1, 2, 3])) == {}
     staff: Actor = world["staff"]  # type: ignore[assignment]
+    round_ = read(db, lambda s: s.get(Round, world["round"]))
+    with pytest.raises(Invalid):  # waiting: approve or hide it, nothing else
+        transact(db, lambda s: comments.decide(s, staff, _plan(s, world), str(question), "in_orde"))
+    assert [i.comment.id for i in read(db, lambda s: comments.queue(s, round_))] == [question]
     transact(db, lambda s: comments.decide(s, staff, _plan(s, world), str(question), "goedkeuren"))
     first = _post(db, world, "author", CommentInput("Ja.", "", str(question)))
     second = _post(db, world, "author", CommentInput("Ook.", "", str(question)))
