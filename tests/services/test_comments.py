@@ -34,7 +34,7 @@ def _setup(db: Database, phase: Phase = Phase.INDIENEN, **settings: object) -> d
         reader = make_resident(session, None, "Bram")
         for resident in (author, reader):
             resident.verified_at = utcnow()
-        plan = make_plan(session, round_, f"bankjes-{round_.slug}", author=author)
+        plan = make_plan(session, round_, f"bank{round_.slug[-6:]}", author=author)
         staff = make_staff(session, area_ids=[round_.area_id])
         return {
             "plan": plan.public_id,
@@ -78,7 +78,7 @@ def test_a_question_is_shown_and_its_author_is_told(db: Database) -> None:
         "zichtbaar", "vraag", "bewoner", "Bram",
     )  # fmt: skip
     mails = read(db, lambda s: list(s.scalars(select(OutboxMail))))
-    assert [m.recipient for m in mails] == [f"auteur-{world['plan'][8:]}@example.nl"]
+    assert [m.recipient for m in mails] == [f"auteur-ronde-{world['plan'][4:]}@example.nl"]
     assert "bushalte" in mails[0].body and f"/plannen/{world['plan']}#reacties" in mails[0].body
 
 

@@ -20,7 +20,7 @@ def _world(db: Database) -> dict[str, object]:
         round_ = make_round(session, phase=Phase.INDIENEN, costs=(), comments_premoderated=True)
         writer = make_resident(session, None, "Bram")
         writer.verified_at = utcnow()
-        plan = make_plan(session, round_, f"p-{round_.slug}")
+        plan = make_plan(session, round_, f"p{round_.slug[-6:]}")
         staff = make_staff(session, area_ids=[round_.area_id])
         return {"slug": round_.slug, "plan": plan.public_id, "writer": writer.id, "staff": staff}
 
