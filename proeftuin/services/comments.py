@@ -217,9 +217,11 @@ def post_as_resident(
 
 
 def post_as_staff(session: Session, actor: Actor, plan: Plan, data: CommentInput) -> Comment:
-    """An answer (or comment) by staff of the plan's area: shown at once, labelled, audited."""
+    """An answer (or comment) by staff of the plan's area: shown at once, labelled, audited.
+    Staff take no side: what they write is never an argument for or against."""
     _require_open(plan)
-    body, kind, parent = _validated(session, plan, data)
+    plain = CommentInput(data.body, CommentKind.REACTIE.value, data.parent_id)
+    body, kind, parent = _validated(session, plan, plain)
     staff = session.get(StaffUser, actor.staff_id)
     comment = Comment(
         plan_id=plan.id,

@@ -100,6 +100,13 @@ def test_the_author_answers_as_indiener_and_staff_as_the_council(db: Database) -
     )
     assert rows[answer] == ("indiener", "reactie", question)  # a reply is never an argument
     assert rows[made] == ("wijkraad", "reactie", question)
+    sided = transact(
+        db,
+        lambda s: (
+            comments.post_as_staff(s, staff, _plan(s, world), CommentInput("Mooi!", "voor")).kind
+        ),
+    )
+    assert sided == "reactie"  # staff take no side
     assert read(
         db, lambda s: s.scalar(select(AuditEvent.action).where(AuditEvent.target_id == made))
     )
