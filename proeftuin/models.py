@@ -210,6 +210,10 @@ class Round(Base):
     support_threshold: Mapped[int] = mapped_column(Integer, default=0)
     # Paper ballots are stored only when a second staff member confirms the entry (vier-ogen).
     paper_check: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The conversation on plans (services/comments.py): off for a round that wants none; with
+    # pre-moderation a comment appears only after staff approve it.
+    comments_off: Mapped[bool] = mapped_column(Boolean, default=False)
+    comments_premoderated: Mapped[bool] = mapped_column(Boolean, default=False)
     tie_break_seed: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -410,3 +414,77 @@ class OutboxMail(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(String(300), default="")
+
+
+# -- The conversation on plans (services/comments.py) -----------------------------------------
+
+
+class CommentKind(StrEnum):
+    REACTIE = "reactie"
+    VRAAG = "vraag"
+    VOOR = "voor"  # an argument for the plan
+    TEGEN = "tegen"  # an argument against it
+
+
+class CommentStatus(StrEnum):
+    WACHT = "wacht"  # pre-moderation: waits for staff to approve it
+    ZICHTBAAR = "zichtbaar"
+    VERBORGEN = "verborgen"  # hidden by staff, with a public reason
+    VERWIJDERD = "verwijderd"  # deleted by its writer
+
+
+class CommentRole(StrEnum):
+    BEWONER = "bewoner"
+    INDIENER = "indiener"  # the plan's author
+    WIJKRAAD = "wijkraad"  # staff of the plan's area
+
+
+class Comment(Base):
+    """A comment on a plan, or a reply to one (one level). Shows the writer's display name only."""
+
+    __tablename__ = "comment"
+    __table_args__ = (
+        _one_of("kind", CommentKind),
+        _one_of("status", CommentStatus),
+        _one_of("role", CommentRole),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comment.id", ondelete="CASCADE"), index=True
+    )
+    # Unlinked by the retention purge; the name stays as it was shown.
+    resident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("resident.id", ondelete="SET NULL"), index=True
+    )
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    author_name: Mapped[str] = mapped_column(String(100), default="")
+    role: Mapped[str] = mapped_column(String(10), default=CommentRole.BEWONER.value)
+    kind: Mapped[str] = mapped_column(String(10), default=CommentKind.REACTIE.value)
+    body: Mapped[str] = mapped_column(Text, default="")  # Markdown, sanitised when rendered
+    status: Mapped[str] = mapped_column(String(12), default=CommentStatus.ZICHTBAAR.value)
+    hidden_reason: Mapped[str] = mapped_column(Text, default="")
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Seen by staff in the queue of new comments.
+    reviewed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    edited_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class CommentReport(Base):
+    """A resident's report of a comment, with a reason; handled when staff decide on it."""
+
+    __tablename__ = "comment_report"
+    __table_args__ = (UniqueConstraint("comment_id", "resident_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(
+        ForeignKey("comment.id", ondelete="CASCADE"), index=True
+    )
+    resident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("resident.id", ondelete="SET NULL"), index=True
+    )
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    handled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

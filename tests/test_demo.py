@@ -11,7 +11,7 @@ from proeftuin import demo
 from proeftuin.db import Database, read, transact, utcnow
 from proeftuin.demo import data
 from proeftuin.demo import results as demo_results
-from proeftuin.models import AuditEvent, Ballot, Plan, Round, StaffUser, VotingCode
+from proeftuin.models import AuditEvent, Ballot, Comment, Plan, Round, StaffUser, VotingCode
 from proeftuin.services import open_data, results, voting
 
 PEPPER = "demo-test-pepper"
@@ -79,3 +79,19 @@ def test_a_code_used_in_the_voting_round_is_no_longer_listed(db: Database) -> No
     assert again.codes == summary.codes[1:]
     ballots = read(db, lambda s: s.scalar(select(func.count(Ballot.id))))
     assert ballots == demo_results.BALLOTS + 1
+
+
+def test_the_demo_plans_carry_a_discussion_with_one_hidden_comment(db: Database) -> None:
+    transact(db, demo.seed_demo, PEPPER)
+    transact(db, demo.seed_demo, PEPPER)  # a second run adds nothing
+
+    def found(session: Session) -> Counter[tuple[str, str]]:
+        return Counter((c.role, c.status) for c in session.scalars(select(Comment)))
+
+    seen = read(db, found)
+    assert seen[("wijkraad", "zichtbaar")] >= 2 and seen[("indiener", "zichtbaar")] >= 2
+    assert seen[("bewoner", "verborgen")] == 1
+    kinds = read(db, lambda s: set(s.scalars(select(Comment.kind))))
+    assert {"vraag", "voor", "tegen"} <= kinds
+    plans = read(db, lambda s: len(set(s.scalars(select(Comment.plan_id)))))
+    assert plans >= 3

@@ -11,8 +11,10 @@ published (a round that never got that far is never "finished", and is left alon
   resident's account;
 - residents: their e-mail address, name and postcode are wiped (the row stays, empty, so the
   authors' names on old plans and the support counts do not change) when the account is older than
-  the retention period and all its plans and support belong to finished rounds. Not while a round
-  is open for voting by e-mail: an account made anew would then vote a second time;
+  the retention period and all its plans, support and comments belong to finished rounds. Not
+  while a round is open for voting by e-mail: an account made anew would then vote a second time;
+- comments on plans of finished rounds (and residents' reports of them): kept with the name they
+  showed, but no longer linked to the resident who wrote them;
 - staff sessions that ended before the retention period; spent sign-in links that have expired;
   mail in the outbox older than the retention period; rate-limit rows older than a day.
 
@@ -30,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from proeftuin.models import (
     Ballot,
+    Comment,
     Eligibility,
     OutboxMail,
     Phase,
@@ -42,7 +45,7 @@ from proeftuin.models import (
     UsedToken,
     VotingCode,
 )
-from proeftuin.services import audit, ratelimit
+from proeftuin.services import audit, comments, ratelimit
 
 # Long enough for objections and appeals against a published result (and for a recount from the
 # ballots, which stay anyway), short enough that no one's address outlives its use by much.
@@ -56,6 +59,7 @@ EMAIL_ROUNDS = (Eligibility.EMAIL.value, Eligibility.CODES_OR_EMAIL.value)
 class Purged:
     rounds: tuple[str, ...]  # finished rounds whose codes or ballot keys were purged now
     codes: int
+    comments: int
     ballot_keys: int
     residents: int
     staff_sessions: int
@@ -94,6 +98,7 @@ def purge(session: Session, now: dt.datetime, retention: dt.timedelta = RETENTIO
         ),
         codes=_count(session.execute(delete(VotingCode).where(VotingCode.round_id.in_(pending)))),
         ballot_keys=_unlink_ballots(session, pending),
+        comments=comments.unlink_residents(session, finished),
         residents=_wipe_residents(session, finished, cutoff),
         staff_sessions=_count(
             session.execute(
@@ -117,6 +122,7 @@ def purge(session: Session, now: dt.datetime, retention: dt.timedelta = RETENTIO
             rounds=list(purged.rounds),
             letter_hashes=purged.codes,
             ballot_keys=purged.ballot_keys,
+            comments=purged.comments,
             residents=purged.residents,
             staff_sessions=purged.staff_sessions,
             spent_links=purged.used_tokens,
@@ -169,6 +175,7 @@ def _wipe_residents(session: Session, finished: list[int], cutoff: dt.datetime) 
     busy = or_(
         exists().where(and_(Plan.author_id == Resident.id, Plan.id.in_(open_plans))),
         exists().where(and_(Support.resident_id == Resident.id, Support.plan_id.in_(open_plans))),
+        exists().where(and_(Comment.resident_id == Resident.id, Comment.plan_id.in_(open_plans))),
     )
     ids = list(
         session.scalars(

@@ -185,6 +185,8 @@ class RoundInput:
     support_threshold: str | int = "0"
     min_age: str | int = ""
     paper_check: str = ""  # "1": a second staff member checks every paper ballot
+    comments_off: str = ""  # "1": no conversation on the plans of this round
+    comments_premoderated: str = ""  # "1": staff approve each comment before it shows
     submission_starts_at: str = ""
     review_starts_at: str = ""
     voting_starts_at: str = ""
@@ -215,6 +217,8 @@ class RoundInput:
             support_threshold=str(round_.support_threshold),
             min_age="" if round_.min_age is None else str(round_.min_age),
             paper_check="1" if round_.paper_check else "",
+            comments_off="1" if round_.comments_off else "",
+            comments_premoderated="1" if round_.comments_premoderated else "",
             **{name: local_time_text(getattr(round_, name)) for name in DATE_FIELDS},
         )
 
@@ -401,6 +405,8 @@ def _validated(session: Session, actor: Actor, data: RoundInput) -> dict[str, ob
     if min_age is None or min_age > 120:
         fail("min_age", _("Vul een leeftijd in van 0 tot en met 120, of laat het leeg."))
     paper_check = _checked(data.paper_check, "paper_check", fail)
+    comments_off = _checked(data.comments_off, "comments_off", fail)
+    premoderated = _checked(data.comments_premoderated, "comments_premoderated", fail)
     dates = _validated_dates(data, fail)
     if errors:
         raise InvalidForm(errors)
@@ -421,6 +427,8 @@ def _validated(session: Session, actor: Actor, data: RoundInput) -> dict[str, ob
         "support_threshold": threshold,
         "min_age": None if min_age == -1 else min_age,
         "paper_check": paper_check,
+        "comments_off": comments_off,
+        "comments_premoderated": premoderated,
         **dates,
     }
 

@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from proeftuin import vocabulary
 from proeftuin.services.pages import browse
+from proeftuin.web.comments import plan_discussion
 from proeftuin.web.helpers import call
 from proeftuin.web.htmx import render_page
 from proeftuin.web.markdown import render_markdown
@@ -68,10 +69,10 @@ def _order_seed(request: Request) -> str:
 
 
 async def plan_page(request: Request) -> Response:
-    view = await call(
-        request, browse.plan_view, request.path_params["public_id"], resident_id(request)
-    )
+    public_id = request.path_params["public_id"]
+    view = await call(request, browse.plan_view, public_id, resident_id(request))
     context = labels(plan=view, signed_in=resident_id(request) is not None)
+    context |= await plan_discussion(request, public_id)
     return render(request, "browse/plan.html", context)
 
 

@@ -42,8 +42,10 @@ from sqlalchemy.orm import Session
 from proeftuin.config import Settings
 from proeftuin.db import Database, transact, utcnow
 from proeftuin.models import Area, Phase, Plan, PlanStatus, Round
-from proeftuin.services import areas, codes, plans, residents, rounds, staff
+from proeftuin.services import areas, codes, comments, lookup, plans, residents, rounds, staff
+from proeftuin.services.comments import CommentInput
 from proeftuin.services.pages import moderation as moderation_pages
+from proeftuin.services.permissions import Actor
 from proeftuin.services.plans import PlanInput
 from proeftuin.services.rounds import RoundInput
 from proeftuin.web.app import SESSION_COOKIE, create_app
@@ -208,6 +210,9 @@ def seed_payloads(world: World) -> Payloads:
             )
         session.flush()
         code = codes.generate_codes(session, voting, pepper, 2)[0]
+        for n, public_id in enumerate((made[2], "xss-stem-0")):
+            start = utcnow() - dt.timedelta(hours=2 - n)  # apart: the limit per minute
+            seed_comments(session, world.resident_id, admin, public_id, start)
         published = published_round(
             session,
             admin,
@@ -232,6 +237,31 @@ def seed_payloads(world: World) -> Payloads:
         )
 
     return transact(world.db, build)
+
+
+def seed_comments(
+    session: Session, resident_id: int, admin: Actor, public_id: str, start: dt.datetime
+) -> None:
+    """A question, arguments for and against, a staff answer, a report and a hidden comment,
+    every text a payload (minutes apart: the resident's limit per minute)."""
+    plan = lookup.public_plan(session, public_id)
+
+    def post(n: int, body: str, kind: str) -> int:
+        data = CommentInput(fit(body, 2_000), kind)
+        moment = start + dt.timedelta(minutes=5 * n)
+        made = comments.post_as_resident(
+            session, plan, resident_id, data, secret_key="x", ip_key="xss", now=moment
+        )
+        return made.id
+
+    question = post(0, MARKDOWN, "vraag")
+    post(1, LONG, "voor")
+    post(2, MARKDOWN, "tegen")
+    answer = CommentInput(fit(MARKDOWN, 2_000), "reactie", str(question))
+    comments.post_as_staff(session, admin, plan, answer)
+    comments.report(session, plan, str(question), resident_id, fit(LONG, 500))
+    hidden = post(3, SCRIPT, "reactie")
+    comments.decide(session, admin, plan, str(hidden), "verbergen", fit(LONG, 500))
 
 
 def payload_seeds(world: World, payloads: Payloads) -> list[str]:
@@ -347,6 +377,8 @@ def test_markdown_is_sanitised_and_javascript_links_are_neutralised(
     assert '<a href="https://example.org" rel="nofollow noopener noreferrer ugc">goed</a>' in html
     assert "evil.example/spion.png" not in html or "<img" not in html.split("proeftuin-markdown")[1]
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # shown, as text
+    # The comments on it are payloads too: shown as text, the hidden one only as its reason.
+    assert html.count("proeftuin-comment__body") >= 4 and "Verborgen door de wijkraad: " in html
     round_page = client.get(f"/rondes/{payloads.slugs[0]}").text
     assert not unsafe_markup(round_page)
     assert "<h3>Kop {{7*7}}</h3>" in round_page  # headings moved down, the braces as typed

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Row, bindparam, select
@@ -37,6 +37,7 @@ from proeftuin.services import (
     ballot_kinds,
     ballot_rules,
     codes,
+    comments,
     eligibility,
     lookup,
     ratelimit,
@@ -133,6 +134,8 @@ class BallotPage:
     choices: dict[str, int]  # plan public id -> points (1 for approval-style ballots)
     voted: bool  # this credential already has a ballot, which casting would replace
     state: BallotState
+    # How many comments each plan's discussion has (plan public id; services.comments).
+    comment_counts: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def chosen(self) -> list[tuple[Option, int]]:
@@ -232,6 +235,7 @@ def ballot_page(
         choices=dict(choices),
         voted=round_.ballot_id is not None,
         state=ballot_rules.state(rules, costs, choices),
+        comment_counts=comments.counts_in_round(session, credential.round_id),
     )
 
 
