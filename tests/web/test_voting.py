@@ -409,6 +409,20 @@ def test_the_live_fragment_counts_points_and_refuses_words(
     assert "heel getal" in word.text
 
 
+def test_one_point_too_many_is_named_live_and_on_the_page_without_javascript(
+    client: TestClient, db: Database, settings: Settings
+) -> None:
+    setup = setup_round(db, settings, ballot_kind="points", points_total=10)
+    ballot = enter(client, setup.codes[0]).text
+    eleven = {"plan0": 6, "plan1": 5}
+    live = post_ballot(client, "/stem/stand", ballot, eleven, headers={"HX-Request": "true"})
+    review = post_ballot(client, "/stem/controleer", ballot, eleven)
+    assert review.status_code == 422
+    for html in (live.text, review.text):
+        assert "Te veel gegeven:" in html and "<strong>1 punt</strong>" in html
+        assert "Nog te verdelen:" not in html
+
+
 def test_an_expired_pass_sends_htmx_back_to_the_start(
     client: TestClient, db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
