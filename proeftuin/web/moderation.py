@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from proeftuin import i18n
 from proeftuin.errors import Invalid, InvalidForm
-from proeftuin.i18n import N_, TIMEZONE
+from proeftuin.i18n import N_
 from proeftuin.services.pages import moderation
 from proeftuin.vocabulary import (
     ELIGIBILITIES,
@@ -66,11 +66,11 @@ def _notice(request: Request) -> str | None:
 
 
 def moment_formatter(request: Request) -> Callable[[dt.datetime], str]:
-    """For templates: a date and time in Dutch local time, "3 maart 2027, 09:00"."""
+    """For templates: a date and time in Dutch local time, "woensdag 3 maart 2027, 09:00 uur"."""
     lang = language(request)
 
     def moment(value: dt.datetime) -> str:
-        return f"{i18n.format_date(value, lang)}, {value.astimezone(TIMEZONE):%H:%M}"
+        return i18n.format_moment(value, lang, relative=False)
 
     return moment
 

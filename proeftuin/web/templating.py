@@ -2,9 +2,10 @@
 
 Every template gets ``request``, ``lang`` ("nl" | "en"), ``site_name``, ``current_path``, ``here``,
 ``csrf_token()`` and ``csrf_field()`` (the hidden form field), ``rule_options()`` (greedy's
-options in words), and the filters ``euro``, ``date``
-and ``phase_label``. Imported macros see only the globals: import a macro ``with context`` when
-it needs the request (``csrf_field()`` does); translations work in macros either way.
+options in words), and the filters ``euro``, ``date``, ``moment`` (a deadline: day and time,
+"vandaag"/"morgen") and ``phase_label``. Imported macros see only the globals: import a macro
+``with context`` when it needs the request (``csrf_field()`` does); translations work in macros
+either way.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def create_templates(
         _gettext, _ngettext, newstyle=True
     )
     env.globals["_"] = _translate  # a page calls it dozens of times: one call, not three
-    env.filters.update(euro=_euro, date=_date, phase_label=_phase_label)
+    env.filters.update(euro=_euro, date=_date, moment=_moment, phase_label=_phase_label)
     env.globals.update(
         site_name=settings.site_name,
         csrf_field=_csrf_field,
@@ -135,6 +136,11 @@ def _euro(context: Context, amount: int) -> str:
 @jinja2.pass_context
 def _date(context: Context, value: dt.date) -> str:
     return i18n.format_date(value, _language(context))
+
+
+@jinja2.pass_context
+def _moment(context: Context, value: dt.datetime) -> str:
+    return i18n.format_moment(value, _language(context))
 
 
 @jinja2.pass_context

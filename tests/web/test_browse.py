@@ -67,7 +67,7 @@ def test_round_page_shows_phase_timeline_budget_and_next_step(
     assert f"€{NBSP}25.000" in html
     assert "<strong>geld</strong>" in html  # the description is Markdown
     assert "Wat gebeurt er nu?" in html
-    assert "Dien uw plan in vóór 31 maart 2027." in html
+    assert "Dien uw plan in vóór woensdag 31 maart 2027, 10:00 uur." in html
     assert "Een plan heeft 10 steunbetuigingen nodig om op het stembiljet te komen." in html
     assert 'href="/rondes/ter-aa-2027/plannen/nieuw"' in html
     timeline = html[html.index('class="proeftuin-timeline"') :]
@@ -78,7 +78,7 @@ def test_round_page_shows_phase_timeline_budget_and_next_step(
         r'<li class="[^"]*--current" aria-current="step">\s*<span[^>]*>([^<]+)', html
     )
     assert current and current.group(1) == "Plannen indienen"
-    assert "1 maart 2027 tot 31 maart 2027" in timeline
+    assert "maandag 1 maart 2027, 09:00 uur tot woensdag 31 maart 2027, 10:00 uur" in timeline
     assert "21 mei 2027" in timeline  # voting ends (and counting starts)
     # The breadcrumb leads back to the area.
     assert 'href="/wijken/ter-aa"' in html
@@ -88,7 +88,7 @@ def test_round_page_shows_phase_timeline_budget_and_next_step(
     ("phase", "expected"),
     [
         (Phase.BEOORDELEN, "De Dorpsraad Ter Aa bekijkt nu alle plannen"),
-        (Phase.STEMMEN, "U kunt stemmen tot 21 mei 2027."),
+        (Phase.STEMMEN, "U kunt stemmen tot vrijdag 21 mei 2027, 10:00 uur."),
         (Phase.GESLOTEN, "De stemmen worden nu geteld."),
         (Phase.GEPUBLICEERD, "De uitslag is bekend."),
     ],

@@ -371,7 +371,7 @@ def test_round_page_shows_the_timeline_rules_plans_and_next_step(
     html = mod_a.get("/beheer/rondes/noord").text
     assert '<ol class="proeftuin-timeline">' in html
     assert 'aria-current="step"' in html
-    assert "vanaf 1 mei 2027, 09:00" in html
+    assert "vanaf zaterdag 1 mei 2027, 09:00 uur" in html
     assert "Naar de volgende fase: Stemmen" in html
     assert 'href="/beheer/rondes/noord/fase"' in html
     assert "Plan noord-speeltuin" in html and re.search(r"€\s4\.000", html)

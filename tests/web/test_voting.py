@@ -700,7 +700,7 @@ def test_the_revote_notice_names_the_closing_date(
     setup = setup_round(db, settings, voting_ends_at=ends)
     vote(client, setup.codes[0], {"plan0": 1})
     html = enter(client, setup.codes[0]).text
-    assert "U kunt uw keuze nog veranderen tot 3 maart 2027." in html
+    assert "U kunt uw keuze nog veranderen tot woensdag 3 maart 2027, 00:30 uur." in html
 
 
 def test_the_same_submission_twice_gives_the_same_receipt(
