@@ -1,6 +1,7 @@
 """Jinja2: autoescaped, translated (gettext in the visitor's language), with our filters.
 
 Every template gets ``request``, ``lang`` ("nl" | "en"), ``site_name``, ``current_path``, ``here``,
+``voting_open`` (some round is in its voting phase: web/voting_nav.py),
 ``csrf_token()`` and ``csrf_field()`` (the hidden form field), ``rule_options()`` (greedy's
 options in words), and the filters ``euro``, ``date``, ``moment`` (a deadline: day and time,
 "vandaag"/"morgen") and ``phase_label``. Imported macros see only the globals: import a macro
@@ -29,6 +30,7 @@ from proeftuin.config import Settings
 from proeftuin.vocabulary import phase_label, rule_options
 from proeftuin.web.language import language
 from proeftuin.web.security import CSRF_FIELD, csrf_token
+from proeftuin.web.voting_nav import SCOPE_KEY as VOTING_OPEN_KEY
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
@@ -89,6 +91,7 @@ def _request_context(request: Request) -> dict[str, Any]:
         "current_path": request.url.path,
         "here": _here(request),
         "csrf_token": lambda: csrf_token(request),
+        "voting_open": request.scope.get(VOTING_OPEN_KEY, False),
     }
 
 

@@ -748,6 +748,30 @@ def test_change_my_choice_goes_back_to_the_ballot_with_the_choices(
     assert stored(db) == []
 
 
+def test_the_receipt_says_when_and_where_the_result_comes_and_how_to_check_the_tracker(
+    client: TestClient, db: Database, settings: Settings
+) -> None:
+    import datetime as dt
+
+    ends = dt.datetime(2027, 3, 2, 17, 0, tzinfo=dt.UTC)  # Tuesday 2 March, 18:00 in Amsterdam
+    setup = setup_round(db, settings, voting_ends_at=ends)
+    ballot = enter(client, setup.codes[0])
+    review = post_ballot(client, "/stem/controleer", ballot.text, {"plan0": 1})
+    cast = cast_from_review(client, review.text)
+    location = cast.headers["location"]
+    assert f"ronde={setup.round_id}" in location
+    receipt = parse_qs(urlsplit(location).query)["bon"][0]
+    html = client.get(location).text
+    assert "Wat gebeurt er nu?" in html
+    assert "Het stemmen sluit dinsdag 2 maart 2027, 18:00 uur." in html
+    assert f'href="/rondes/{setup.slug}"' in html
+    assert f'href="/rondes/{setup.slug}/uitslag/stembonnen?stembon={receipt}"' in html
+    # A round id that is not a round (or not a number) shows the receipt without the next steps.
+    for other in ("999999", "abc", ""):
+        page = client.get(f"/stem/bedankt?bon={receipt}&ronde={other}")
+        assert page.status_code == 200 and "Wat gebeurt er nu?" not in page.text
+
+
 def test_the_receipt_page_needs_a_well_formed_tracker(client: TestClient) -> None:
     assert client.get("/stem/bedankt?bon=ABCD-1234-EF56").status_code == 200
     for bad in ("", "abcd-1234-ef56", "<script>", "ABCD-1234-EF5"):

@@ -1,0 +1,88 @@
+"""The small things a new resident or moderator meets, as a person sees them on a phone: the way
+in to voting, deadlines with their time, the receipt's next steps, the points counter, finding a
+plan, a safe merge and the staff dashboard. Accessible, and working without JavaScript."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+from sqlalchemy.orm import Session
+
+from proeftuin.db import transact
+from proeftuin.demo import VOTING_ROUND_SLUG, DemoSummary
+from proeftuin.services import codes as codes_service
+from tests.browser.axe import assert_accessible, assert_no_horizontal_scroll
+from tests.browser.conftest import LiveServer, sqlite_only
+from tests.factories import make_round
+
+Shoot = Callable[..., Path]
+MOMENT = re.compile(r"\w+dag \d{1,2} \w+ \d{4}, \d\d:\d\d uur")
+
+
+def test_a_resident_finds_the_way_in_reads_the_time_and_learns_what_comes_next(
+    live_server: LiveServer, demo: DemoSummary, page_without_js: Page, shoot: Shoot
+) -> None:
+    page = page_without_js
+    page.goto(live_server.url)
+    nav = page.get_by_role("navigation", name="Hoofdmenu")
+    expect(nav.get_by_role("link")).to_have_text(["Overzicht", "Stemmen", "Inloggen"])
+    open_now = page.locator("section", has=page.get_by_role("heading", name="Nu open"))
+    expect(open_now).to_contain_text("Buurtbudget Centrum-Oost 2027")
+    expect(open_now).to_contain_text(re.compile(r"u kunt stemmen tot " + MOMENT.pattern))
+    expect(open_now).to_contain_text("Dorpsbudget Ter Aa 2027")
+    shoot(page, "home with Stemmen")
+    assert_accessible(page, "home with what is open now")
+    assert_no_horizontal_scroll(page, 360)
+
+    page.goto(f"{live_server.url}/rondes/{VOTING_ROUND_SLUG}")
+    expect(page.get_by_text(re.compile(r"U kunt stemmen tot " + MOMENT.pattern))).to_be_visible()
+
+    nav.get_by_role("link", name="Stemmen").click()
+    expect(page).to_have_url(f"{live_server.url}/stem")
+    page.get_by_label("Uw stemcode").fill(demo.codes[0])
+    page.get_by_role("button", name="Verder").click()
+    page.locator("input[type=checkbox]").first.check()
+    page.get_by_role("button", name="Verder").click()
+    page.get_by_role("button", name="Stem uitbrengen").click()
+    expect(page.get_by_role("heading", name="Wat gebeurt er nu?")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Het stemmen sluit " + MOMENT.pattern))).to_be_visible()
+    receipt = page.locator("#stembon").inner_text()
+    tracker = page.get_by_role("link", name=re.compile("Zoek uw stembon"))
+    expect(tracker).to_have_attribute("href", re.compile(rf"stembonnen\?stembon={receipt}$"))
+    shoot(page, "receipt with next steps")
+    assert_accessible(page, "receipt")
+
+
+def _points_round(server: LiveServer) -> str:
+    def build(session: Session) -> str:
+        round_ = make_round(session, ballot_kind="points", points_total=10)
+        return codes_service.generate_codes(session, round_, server.settings.code_pepper, 1)[0]
+
+    return transact(server.database, build)
+
+
+@sqlite_only
+def test_eleven_of_ten_points_says_one_point_too_many_with_and_without_javascript(
+    live_server: LiveServer, new_page: Callable[..., Page], shoot: Shoot
+) -> None:
+    code = _points_round(live_server)
+    for javascript in (True, False):
+        page = new_page(javascript=javascript)
+        page.goto(f"{live_server.url}/stem")
+        page.get_by_label("Uw stemcode").fill(code)
+        page.get_by_role("button", name="Verder").click()
+        boxes = page.locator("input.voting-option__number")
+        boxes.nth(0).fill("6")
+        boxes.nth(1).fill("5")
+        if javascript:
+            boxes.nth(1).dispatch_event("change")
+        else:
+            page.get_by_role("button", name="Verder").click()
+        state = page.locator("#stand")
+        expect(state).to_contain_text("Te veel gegeven: 1 punt")
+        expect(state).not_to_contain_text("Nog te verdelen")
+        shoot(page, f"points over {'live' if javascript else 'without javascript'}")
+        assert_accessible(page, "points ballot, one too many")
