@@ -152,6 +152,14 @@ TIMELINE_LABELS: dict[str, str] = {
     Phase.GEPUBLICEERD.value: N_("Uitslag"),
 }
 
+# The orders a round's plan list can be sorted in ("" is the round's own order).
+PLAN_ORDER_LABELS: dict[str, str] = {
+    "": N_("Standaard"),
+    "kosten": N_("Laagste kosten eerst"),
+    "titel": N_("Op naam (A tot Z)"),
+    "nieuwste": N_("Nieuwste eerst"),
+}
+
 # A round's phase as residents and staff read it on its own.
 PHASE_LABELS: dict[Phase, str] = {
     Phase.CONCEPT: N_("In voorbereiding"),

@@ -105,17 +105,46 @@ def public_plans(session: Session, round_id: int, phase: str) -> list[PlanRow]:
     return list(session.connection().execute(PUBLIC_PLANS, parameters))
 
 
+SEARCH_LIMIT = 100  # characters of a search that are used
+ORDERS = ("", "kosten", "titel", "nieuwste")  # "" is the round's own order
+
+
 def in_view(
-    plans: list[PlanRow], phase: str, theme: str | None = None, shuffle_seed: str | None = None
+    plans: list[PlanRow],
+    phase: str,
+    theme: str | None = None,
+    shuffle_seed: str | None = None,
+    *,
+    search: str = "",
+    order: str = "",
 ) -> list[PlanRow]:
-    """Public plans (in id order) of one theme, in this visitor's order: during voting the order
+    """Public plans (in id order) of one theme whose title, summary or place holds ``search``,
+    in the ``order`` the visitor chose, or else in this visitor's order: during voting the order
     is shuffled per visitor (stable for the same seed), so a place at the top of the list gives
     no plan an advantage."""
     if theme in THEMES:
         plans = [plan for plan in plans if plan.theme == theme]
-    if shuffle_seed is not None and phase == Phase.STEMMEN:
+    words = search_words(search)
+    if words:
+        plans = [plan for plan in plans if all(w in _searchable(plan) for w in words)]
+    if order == "kosten":
+        plans.sort(key=lambda p: (p.official_cost or p.estimated_cost, p.id))
+    elif order == "titel":
+        plans.sort(key=lambda p: (p.title.casefold(), p.id))
+    elif order == "nieuwste":
+        plans.sort(key=lambda p: p.id, reverse=True)
+    elif shuffle_seed is not None and phase == Phase.STEMMEN:
         plans.sort(key=lambda p: hashlib.sha256(f"{shuffle_seed}:{p.public_id}".encode()).digest())
     return plans
+
+
+def search_words(search: str) -> list[str]:
+    """The words of a search, case-folded; every one must occur in a plan found."""
+    return search[:SEARCH_LIMIT].casefold().split()
+
+
+def _searchable(plan: PlanRow) -> str:
+    return " ".join((plan.title, plan.summary or "", plan.location or "")).casefold()
 
 
 def support_counts(session: Session, round_: Round) -> dict[int, int]:

@@ -86,3 +86,26 @@ def test_eleven_of_ten_points_says_one_point_too_many_with_and_without_javascrip
         expect(state).not_to_contain_text("Nog te verdelen")
         shoot(page, f"points over {'live' if javascript else 'without javascript'}")
         assert_accessible(page, "points ballot, one too many")
+
+
+def test_a_resident_searches_and_sorts_the_plans_and_the_address_can_be_shared(
+    live_server: LiveServer, demo: DemoSummary, page_without_js: Page, shoot: Shoot
+) -> None:
+    page = page_without_js
+    page.goto(f"{live_server.url}/rondes/{VOTING_ROUND_SLUG}")
+    search = page.get_by_role("search", name="Plannen zoeken")
+    search.get_by_label("Zoek op woorden").fill("park")
+    search.get_by_label("Sorteer").select_option(label="Laagste kosten eerst")
+    search.get_by_role("button", name="Toon").click()
+    expect(page).to_have_url(re.compile(r"\?zoek=park&(thema=&)?sorteer=kosten$"))
+    cards = page.locator("#plannen .proeftuin-card")
+    expect(cards.first).to_contain_text("Watertappunten in de wijk")  # € 5.000: the cheapest
+    expect(cards.last).to_contain_text("Speeltuin Julianapark opknappen")  # € 18.000
+    shared = page.url
+    shoot(page, "plans searched")
+    assert_accessible(page, "round page, plans searched")
+
+    other = page.context.new_page()
+    other.goto(shared)
+    expect(other.get_by_label("Zoek op woorden")).to_have_value("park")
+    expect(other.locator("#plannen .proeftuin-card")).to_have_count(cards.count())
