@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from proeftuin.errors import Invalid, InvalidForm, _
 from proeftuin.i18n import gettext
 from proeftuin.models import Phase, Plan, PlanStatus, Resident, Round, Support
-from proeftuin.services import audit, outbox, rounds
+from proeftuin.services import audit, merges, outbox, rounds
 from proeftuin.services.permissions import Actor
 
 REVIEW_PHASES = (Phase.INDIENEN, Phase.BEOORDELEN)
@@ -89,7 +89,7 @@ def accept(
     """Put a plan on the ballot with its official cost (which must fit the budget). When it
     differs from the author's estimate, the public explanation is required."""
     round_ = plan.round
-    _check_reviewable(round_)
+    check_reviewable(round_)
     _check_status(plan, CAN_ACCEPT)
     if plan.hidden:
         raise Invalid("", _("Dit plan is verborgen. Maak het eerst weer zichtbaar."))
@@ -125,7 +125,7 @@ def ask_changes(
     session: Session, actor: Actor, plan: Plan, reason: str, plan_url: str = ""
 ) -> Plan:
     """Send a plan back to its author with what to change; the author is mailed."""
-    _check_reviewable(plan.round)
+    check_reviewable(plan.round)
     _check_status(plan, CAN_ASK_CHANGES)
     reason = _reason(reason)
     plan.status = PlanStatus.AANPASSEN.value
@@ -148,7 +148,7 @@ def reject(
     session: Session, actor: Actor, plan: Plan, public_reason: str, plan_url: str = ""
 ) -> Plan:
     """Refuse a plan with a reason that everyone can read; the author is mailed."""
-    _check_reviewable(plan.round)
+    check_reviewable(plan.round)
     _check_status(plan, CAN_REJECT)
     reason = _reason(public_reason, "public_reason")
     plan.status = PlanStatus.AFGEWEZEN.value
@@ -167,6 +167,18 @@ def reject(
     return plan
 
 
+def check_merge(duplicate: Plan, into: Plan, public_reason: str) -> str:
+    """Whether ``duplicate`` may be merged into ``into``; the reason, cleaned."""
+    if duplicate.id == into.id:
+        raise Invalid("into_id", _("Een plan kan niet met zichzelf worden samengevoegd."))
+    if duplicate.round_id != into.round_id:
+        raise Invalid("into_id", _("Alleen plannen uit dezelfde ronde kunnen samen."))
+    check_reviewable(duplicate.round)
+    _check_status(duplicate, CAN_BE_MERGED)
+    _check_status(into, CAN_MERGE_INTO, field="into_id")
+    return _reason(public_reason, "public_reason")
+
+
 def merge(
     session: Session,
     actor: Actor,
@@ -176,16 +188,16 @@ def merge(
     plan_url: str = "",
 ) -> Plan:
     """Merge a duplicate into another plan of the same round. Its supporters now support the
-    other plan (each resident once); plans merged into the duplicate before follow along."""
-    if duplicate.id == into.id:
-        raise Invalid("into_id", _("Een plan kan niet met zichzelf worden samengevoegd."))
-    if duplicate.round_id != into.round_id:
-        raise Invalid("into_id", _("Alleen plannen uit dezelfde ronde kunnen samen."))
-    _check_reviewable(duplicate.round)
-    _check_status(duplicate, CAN_BE_MERGED)
-    _check_status(into, CAN_MERGE_INTO, field="into_id")
-    reason = _reason(public_reason, "public_reason")
+    other plan (each resident once); plans merged into the duplicate before follow along. What
+    changed is kept (services/merges.py) so staff can undo it, and the author is mailed only
+    after the undo window."""
+    reason = check_merge(duplicate, into, public_reason)
+    previous_status, previous_reason = duplicate.status, duplicate.public_reason
+    supporters = list(
+        session.scalars(select(Support.resident_id).where(Support.plan_id == duplicate.id))
+    )
     moved = _move_supports(session, duplicate.id, into.id)
+    followers = list(session.scalars(select(Plan.id).where(Plan.merged_into_id == duplicate.id)))
     session.execute(
         update(Plan).where(Plan.merged_into_id == duplicate.id).values(merged_into_id=into.id)
     )
@@ -193,7 +205,7 @@ def merge(
     duplicate.merged_into_id = into.id
     duplicate.public_reason = reason
     session.flush()
-    mailed = _mail_author(
+    mail = _author_mail(
         session,
         duplicate,
         _("Uw plan is samengevoegd met een ander plan"),
@@ -202,17 +214,36 @@ def merge(
         plan_url,
         _("Bekijk het plan via deze link:"),
     )
+    record = merges.record(
+        session,
+        actor,
+        duplicate,
+        into,
+        previous_status=previous_status,
+        previous_reason=previous_reason,
+        supporters=supporters,
+        moved=moved,
+        followers=followers,
+        mail=mail,
+    )
     _audit(
         session,
         actor,
         "plan.merge",
         duplicate,
         into_plan_id=into.id,
-        moved_supports=moved,
+        moved_supports=len(moved),
         reason=reason,
-        author_mailed=mailed,
+        author_mailed=False,
+        author_notice_due=record.mail_due_at.isoformat() if record.mail_due_at else "",
     )
     return duplicate
+
+
+def undo_merge(session: Session, actor: Actor, plan: Plan) -> Plan:
+    """Put a merged plan back as it was (services/merges.py), while review decisions are open."""
+    check_reviewable(plan.round)
+    return merges.undo(session, actor, plan)
 
 
 def hide(session: Session, actor: Actor, plan: Plan, reason: str) -> Plan:
@@ -246,7 +277,7 @@ def unhide(session: Session, actor: Actor, plan: Plan) -> Plan:
     return plan
 
 
-def _check_reviewable(round_: Round) -> None:
+def check_reviewable(round_: Round) -> None:
     rounds.require_not_frozen(round_)
     if round_.phase not in REVIEW_PHASES:
         raise Invalid("", _("Plannen beoordelen kan pas als het indienen is begonnen."))
@@ -332,7 +363,7 @@ def _support_count(session: Session, plan: Plan) -> int:
     )
 
 
-def _move_supports(session: Session, from_plan_id: int, to_plan_id: int) -> int:
+def _move_supports(session: Session, from_plan_id: int, to_plan_id: int) -> list[int]:
     already = select(Support.resident_id).where(Support.plan_id == to_plan_id)
     movers = list(
         session.scalars(
@@ -344,10 +375,19 @@ def _move_supports(session: Session, from_plan_id: int, to_plan_id: int) -> int:
     session.add_all(Support(plan_id=to_plan_id, resident_id=rid) for rid in movers)
     session.execute(delete(Support).where(Support.plan_id == from_plan_id))
     session.flush()
-    return len(movers)
+    return movers
 
 
-def _mail_author(
+def _mail_author(session: Session, plan: Plan, *text: str) -> bool:
+    """Mail the decision to the plan's author now (``text`` as for ``_author_mail``); False when
+    the plan has no author to mail."""
+    mail = _author_mail(session, plan, *text)
+    if mail is not None:
+        outbox.queue(session, mail.recipient, mail.subject, mail.body)
+    return mail is not None
+
+
+def _author_mail(
     session: Session,
     plan: Plan,
     subject: str,
@@ -355,12 +395,12 @@ def _mail_author(
     reason: str,
     plan_url: str,
     link_text: str,
-) -> bool:
-    """Mail the decision to the plan's author, in the language of the request that made it (no
-    language is stored for residents; see services/outbox.py)."""
+) -> merges.AuthorMail | None:
+    """The decision as a mail to the plan's author, in the language of the request that made it
+    (no language is stored for residents; see services/outbox.py)."""
     resident = session.get(Resident, plan.author_id) if plan.author_id is not None else None
     if resident is None or not resident.email:
-        return False
+        return None
     name = resident.display_name or plan.author_name or ""
     lines = [
         gettext(_("Hallo {name},"), name=name).replace(" ,", ","),
@@ -378,8 +418,7 @@ def _mail_author(
     if plan_url:
         lines += [gettext(link_text), plan_url, ""]
     lines += [gettext(_("Heeft u vragen? Neem dan contact op met de gemeente.")), ""]
-    outbox.queue(session, resident.email, gettext(subject), "\n".join(lines))
-    return True
+    return merges.AuthorMail(resident.email, gettext(subject), "\n".join(lines))
 
 
 def _audit(

@@ -575,9 +575,11 @@ def test_merging_a_duplicate_into_a_plan_of_the_round(
     assert "Alleen plannen uit dezelfde ronde kunnen samen." in other_round.text
     missing = post(mod_a, url, {"into_id": "", "public_reason": "Zelfde plan, twee keer."})
     assert "Kies het plan waarmee u dit plan samenvoegt." in missing.text
-    done = post(
-        mod_a, url, {"into_id": "noord-speeltuin", "public_reason": "Zelfde plan, twee keer."}
-    )
+    typed = {"into_id": "noord-speeltuin", "public_reason": "Zelfde plan, twee keer."}
+    confirm = post(mod_a, url, typed)
+    assert confirm.status_code == 200 and "Samenvoegen bevestigen" in confirm.text
+    assert plan_row(db, "noord-speeltuin2").status == "ingediend"  # nothing merged yet
+    done = post(mod_a, url, {**typed, "bevestigd": "ja"})
     assert done.status_code == 303
     duplicate = plan_row(db, "noord-speeltuin2")
     assert duplicate.status == "samengevoegd"
@@ -587,6 +589,34 @@ def test_merging_a_duplicate_into_a_plan_of_the_round(
     )
     assert supporters == 1
     assert "Samengevoegd met" in mod_a.get("/beheer/rondes/noord/plannen/noord-speeltuin2").text
+
+
+def test_a_merge_shows_both_plans_in_full_first_and_can_be_undone(
+    db: Database, world: World, mod_a: TestClient, mod_b: TestClient
+) -> None:
+    add_plan_round(db, world.area_a, "noord", Phase.BEOORDELEN, plans=QUEUE_PLANS)
+
+    def bodies(session: Session) -> None:
+        for plan in session.scalars(select(Plan)):
+            plan.body = f"Het hele verhaal van {plan.public_id}, met **details**."
+
+    transact(db, bodies)
+    url = "/beheer/rondes/noord/plannen/noord-speeltuin2"
+    typed = {"into_id": "noord-speeltuin", "public_reason": "Zelfde plan, twee keer."}
+    confirm = post(mod_a, f"{url}/samenvoegen", typed).text
+    for public_id in ("noord-speeltuin2", "noord-speeltuin"):
+        assert f"Het hele verhaal van {public_id}, met <strong>details</strong>." in confirm
+    assert 'name="bevestigd" value="ja"' in confirm
+    post(mod_a, f"{url}/samenvoegen", {**typed, "bevestigd": "ja"})
+    page = mod_a.get(url).text
+    assert "Samenvoegen ongedaan maken" in page and "De indiener krijgt een e-mail op" in page
+    assert post(mod_b, f"{url}/samenvoegen/ongedaan").status_code in (403, 404)
+    undone = post(mod_a, f"{url}/samenvoegen/ongedaan")
+    assert undone.status_code == 303
+    assert plan_row(db, "noord-speeltuin2").status == "ingediend"
+    assert "Het samenvoegen is ongedaan gemaakt." in mod_a.get(undone.headers["location"]).text
+    assert post(mod_a, f"{url}/samenvoegen/ongedaan").status_code == 422  # nothing to undo
+    assert "plan.merge_undo" in actions(db)
 
 
 def test_hiding_and_showing_abusive_text(db: Database, world: World, mod_a: TestClient) -> None:
