@@ -9,6 +9,8 @@ the page tier found it (``lookup``), which checked the actor's area.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, update
@@ -59,6 +61,51 @@ class ReviewQueue:
     @property
     def can_review(self) -> bool:
         return self.round.phase in REVIEW_PHASES
+
+
+@dataclass(frozen=True)
+class RoundWork:
+    """What waits for staff in one round, for the dashboard."""
+
+    waiting: int  # plans handed in, waiting for a decision
+    asked_to_change: int  # plans sent back to their author
+    hidden: int  # plans hidden for their text
+    next_phase: Phase | None
+    next_at: dt.datetime | None  # when the next phase starts, if a date is set
+    # The comments feature adds its count of reported comments here (and the dashboard shows it).
+    reported_comments: int = 0
+
+    @property
+    def to_do(self) -> int:
+        return self.waiting + self.hidden + self.reported_comments
+
+
+def round_work(session: Session, round_ids: Sequence[int]) -> dict[int, RoundWork]:
+    """Per round id: the plans waiting for review, asked to change, hidden, and the next phase."""
+    counts: dict[tuple[int, str, bool], int] = {
+        (round_id, status, bool(hidden)): n
+        for round_id, status, hidden, n in session.execute(
+            select(Plan.round_id, Plan.status, Plan.hidden, func.count(Plan.id))
+            .where(Plan.round_id.in_(list(round_ids)))
+            .group_by(Plan.round_id, Plan.status, Plan.hidden)
+        )
+    }
+    work = {}
+    for round_ in session.scalars(select(Round).where(Round.id.in_(list(round_ids)))):
+
+        def count(status: PlanStatus, round_id: int = round_.id) -> int:
+            return counts.get((round_id, status.value, False), 0)
+
+        following = rounds.next_phase(round_.phase)
+        field = rounds.PHASE_STARTS.get(following) if following else None
+        work[round_.id] = RoundWork(
+            waiting=count(PlanStatus.INGEDIEND),
+            asked_to_change=count(PlanStatus.AANPASSEN),
+            hidden=sum(n for (rid, _s, hidden), n in counts.items() if rid == round_.id and hidden),
+            next_phase=following,
+            next_at=getattr(round_, field) if field else None,
+        )
+    return work
 
 
 def review_queue(session: Session, round_: Round) -> ReviewQueue:
