@@ -57,6 +57,8 @@ NOTICES = {
     ),
     "merge_undo": N_("Het samenvoegen is ongedaan gemaakt. Het plan en zijn steun zijn terug."),
     "merge_mail": N_("De indiener krijgt nu een e-mail over het samenvoegen."),
+    "note": N_("De notitie is bewaard. Alleen medewerkers van dit gebied zien haar."),
+    "checker": N_("Het nakijken van de kosten is toegewezen."),
     "hide": N_("Het plan is verborgen. Bewoners zien de tekst niet meer."),
     "unhide": N_("Het plan is weer zichtbaar."),
 }
@@ -281,6 +283,7 @@ async def _plan_page(
         "frozen": review.frozen,
         "can": review.can,
         "merge_options": [(p.public_id, p.title) for p in review.merge_targets],
+        "checker_options": [(str(c.id), c.name) for c in review.checkers],
         "moment": moment_formatter(request),
     }
     return render_page(
@@ -369,6 +372,14 @@ async def merge(request: Request) -> Response:
     return render(request, "moderation/merge_confirm.html", context, headers=NO_STORE)
 
 
+async def add_note(request: Request) -> Response:
+    return await _decide(request, "note", moderation.add_note, ("note",))
+
+
+async def assign_cost_check(request: Request) -> Response:
+    return await _decide(request, "checker", moderation.assign_cost_check, ("checker",))
+
+
 async def undo_merge(request: Request) -> Response:
     return await _decide(request, "merge_undo", moderation.undo_merge, ())
 
@@ -414,6 +425,14 @@ routes = [
     ),
     staff_route(f"{PLAN}/afwijzen", reject, policy=STAFF, name="staff_plan_reject", methods=POST),
     staff_route(f"{PLAN}/samenvoegen", merge, policy=STAFF, name="staff_plan_merge", methods=POST),
+    staff_route(f"{PLAN}/notitie", add_note, policy=STAFF, name="staff_plan_note", methods=POST),
+    staff_route(
+        f"{PLAN}/kosten-nakijken",
+        assign_cost_check,
+        policy=STAFF,
+        name="staff_plan_cost_check",
+        methods=POST,
+    ),
     staff_route(
         f"{PLAN}/samenvoegen/ongedaan",
         undo_merge,

@@ -619,6 +619,24 @@ def test_a_merge_shows_both_plans_in_full_first_and_can_be_undone(
     assert "plan.merge_undo" in actions(db)
 
 
+def test_internal_notes_and_the_cost_check_on_the_staff_plan_page(
+    db: Database, world: World, mod_a: TestClient
+) -> None:
+    add_plan_round(db, world.area_a, "noord", Phase.BEOORDELEN, plans=QUEUE_PLANS)
+    url = "/beheer/rondes/noord/plannen/noord-speeltuin"
+    assert post(mod_a, f"{url}/notitie", {"note": " "}).status_code == 422
+    saved = post(mod_a, f"{url}/notitie", {"note": "Offerte van de aannemer opvragen."})
+    assert saved.status_code == 303
+    page = mod_a.get(url).text
+    assert "Offerte van de aannemer opvragen." in page and "Intern (alleen medewerkers)" in page
+    checker = re.search(r'<option value="(\d+)">([^<]+)</option>', page.split('id="nakijker"')[1])
+    assert checker
+    assert post(mod_a, f"{url}/kosten-nakijken", {"checker": checker.group(1)}).status_code == 303
+    assert f'<option value="{checker.group(1)}" selected>' in mod_a.get(url).text
+    assert post(mod_a, f"{url}/kosten-nakijken", {"checker": "999999"}).status_code == 422
+    assert "plan.note" in actions(db) and "plan.cost_check" in actions(db)
+
+
 def test_hiding_and_showing_abusive_text(db: Database, world: World, mod_a: TestClient) -> None:
     add_plan_round(db, world.area_a, "noord", Phase.INDIENEN, plans=QUEUE_PLANS)
     url = "/beheer/rondes/noord/plannen/noord-speeltuin"

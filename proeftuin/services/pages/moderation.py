@@ -33,6 +33,7 @@ from proeftuin.services import (
     merges,
     moderation,
     permissions,
+    plan_notes,
     results,
     rounds,
     voting,
@@ -185,6 +186,9 @@ class PlanReview:
     merge_targets: tuple[Plan, ...]  # plans of the round this one could be merged into
     merged_into: Plan | None
     merge: PlanMerge | None = None  # the merge that stands, which staff can undo
+    notes: tuple[plan_notes.Note, ...] = ()  # internal: staff of the area only
+    cost_checker: plan_notes.StaffChoice | None = None
+    checkers: tuple[plan_notes.StaffChoice, ...] = ()  # who may be given the cost check
 
     @property
     def reviewable(self) -> bool:
@@ -226,6 +230,9 @@ def plan_review(session: Session, actor: Actor, slug: str, public_id: str) -> Pl
         merge_targets=tuple(targets),
         merged_into=session.get(Plan, plan.merged_into_id) if plan.merged_into_id else None,
         merge=merges.open_merge(session, plan),
+        notes=tuple(plan_notes.notes(session, plan)),
+        cost_checker=plan_notes.cost_checker(session, plan),
+        checkers=tuple(plan_notes.staff_of_area(session, round_.area_id)),
     )
 
 
@@ -321,6 +328,22 @@ def merge(
 ) -> Plan:
     _, duplicate, into = _merge_pair(session, actor, slug, public_id, into_id)
     return moderation.merge(session, actor, duplicate, into, reason, plan_url)
+
+
+@declare.write
+def add_note(session: Session, actor: Actor, slug: str, public_id: str, text: str) -> Plan:
+    plan = _plan(session, actor, slug, public_id)
+    plan_notes.add_note(session, actor, plan, text)
+    return plan
+
+
+@declare.write
+def assign_cost_check(
+    session: Session, actor: Actor, slug: str, public_id: str, staff_id: str
+) -> Plan:
+    return plan_notes.assign_cost_check(
+        session, actor, _plan(session, actor, slug, public_id), staff_id
+    )
 
 
 @declare.write
