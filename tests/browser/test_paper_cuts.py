@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from proeftuin.db import transact
 from proeftuin.demo import VOTING_ROUND_SLUG, DemoSummary
+from proeftuin.models import Role
+from proeftuin.services import accounts
 from proeftuin.services import codes as codes_service
 from tests.browser.axe import assert_accessible, assert_no_horizontal_scroll
 from tests.browser.conftest import LiveServer, sqlite_only
@@ -109,3 +111,72 @@ def test_a_resident_searches_and_sorts_the_plans_and_the_address_can_be_shared(
     other.goto(shared)
     expect(other.get_by_label("Zoek op woorden")).to_have_value("park")
     expect(other.locator("#plannen .proeftuin-card")).to_have_count(cards.count())
+
+
+STAFF_PASSWORD = "correct horse battery"
+
+
+def _sign_in_staff(server: LiveServer, page: Page) -> None:
+    transact(
+        server.database,
+        accounts.create_staff,
+        "sanne@gemeente.nl",
+        "Sanne de Vries",
+        STAFF_PASSWORD,
+        Role.ADMIN,
+    )
+    page.goto(f"{server.url}/beheer/inloggen")
+    page.get_by_label("E-mailadres").fill("sanne@gemeente.nl")
+    page.get_by_label("Wachtwoord").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    expect(page.get_by_role("heading", level=1, name="Dashboard")).to_be_visible()
+
+
+def test_a_moderator_sees_what_to_do_merges_safely_undoes_and_keeps_notes(
+    live_server: LiveServer, demo: DemoSummary, page_without_js: Page, shoot: Shoot
+) -> None:
+    page = page_without_js
+    _sign_in_staff(live_server, page)
+    # The dashboard: the work per round, before the staff menu.
+    proposals = page.locator(".beheer-work", has_text="Dorpsbudget Ter Aa 2027")
+    expect(proposals).to_contain_text(re.compile(r"\d+ plannen wachten op een besluit"))
+    expect(proposals).to_contain_text(re.compile(r"Volgende fase: Plannen worden bekeken, "))
+    heading_y = page.get_by_role("heading", level=1).bounding_box()
+    menu_y = page.get_by_role("navigation", name="Beheer").bounding_box()
+    assert heading_y and menu_y and heading_y["y"] < menu_y["y"]
+    shoot(page, "dashboard")
+    assert_accessible(page, "dashboard")
+    assert_no_horizontal_scroll(page, 360)
+
+    # A merge: both plans in full before anything happens.
+    proposals.get_by_role("link", name=re.compile("wachten op een besluit")).click()
+    page.locator("a[href*='/plannen/']").filter(has_text=re.compile(".")).nth(1).click()
+    title = page.get_by_role("heading", level=1).inner_text()
+    merge_form = page.locator("form", has=page.get_by_label("Met welk plan?"))
+    merge_form.get_by_label("Met welk plan?").select_option(index=1)
+    other = merge_form.get_by_label("Met welk plan?").locator("option:checked").inner_text()
+    merge_form.get_by_label("Uitleg (openbaar)").fill("Deze plannen gaan over hetzelfde.")
+    merge_form.get_by_role("button", name="Verder naar bevestigen").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Samenvoegen bevestigen")
+    expect(page.get_by_role("heading", level=2, name=title)).to_be_visible()
+    expect(page.get_by_role("heading", level=2, name=other)).to_be_visible()
+    expect(page.locator(".moderation-merge .proeftuin-markdown")).to_have_count(2)
+    shoot(page, "merge confirmation")
+    assert_accessible(page, "merge confirmation")
+    page.get_by_role("button", name="Ja, samenvoegen").click()
+    expect(page.locator(".beheer-notice")).to_contain_text("Het plan is samengevoegd.")
+    expect(page.get_by_text(re.compile("De indiener krijgt een e-mail op"))).to_be_visible()
+    shoot(page, "merged, undo offered")
+    assert_accessible(page, "merged plan")
+    page.get_by_role("button", name="Ongedaan maken").click()
+    expect(page.locator(".beheer-notice")).to_contain_text("Het samenvoegen is ongedaan gemaakt.")
+    expect(page.get_by_text("Samengevoegd met")).to_have_count(0)
+
+    # An internal note and the cost check.
+    page.get_by_label("Interne notitie").fill("Offerte opvragen bij de aannemer.")
+    page.get_by_role("button", name="Notitie bewaren").click()
+    expect(page.get_by_text("Offerte opvragen bij de aannemer.")).to_be_visible()
+    page.get_by_label("Wie kijkt de kosten na?").select_option(label="Sanne de Vries")
+    page.get_by_role("button", name="Toewijzen").click()
+    expect(page.get_by_label("Wie kijkt de kosten na?")).to_have_value(re.compile(r"\d+"))
+    assert_accessible(page, "plan with a note")
