@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from proeftuin.db import table_of
 from proeftuin.errors import Invalid, InvalidForm, NotAllowed, PhaseClosed
+from proeftuin.i18n import N_, gettext
 from proeftuin.models import Phase, Plan, PlanStatus, Resident, Round, Support
-from proeftuin.services import lookup
+from proeftuin.services import lookup, outbox
 
 THEMES = {
     "groen": "Groen en natuur",
@@ -167,7 +168,34 @@ def supported_by(session: Session, round_id: int, resident_id: int) -> set[int]:
     )
 
 
-def propose(session: Session, round_slug: str, resident_id: int, data: PlanInput) -> Plan:
+SUBMITTED_SUBJECT = N_("Uw plan is ingediend: {title}")
+SUBMITTED_BODY = N_(
+    "Hallo {name},\n"
+    "\n"
+    "Bedankt! U diende het plan \u201c{title}\u201d in voor \u201c{round}\u201d. Daarom krijgt u "
+    "deze e-mail.\n"
+    "\n"
+    "Uw plan staat hier:\n"
+    "{link}\n"
+    "\n"
+    "De {council} bekijkt alle plannen. U krijgt een e-mail als er iets verandert aan uw plan.\n"
+    "\n"
+    "Heeft u dit plan niet ingediend? Neem dan contact op met de gemeente.\n"
+    "\n"
+    "{gemeente}\n"
+)
+
+
+def propose(
+    session: Session,
+    round_slug: str,
+    resident_id: int,
+    data: PlanInput,
+    base_url: str = "",
+    gemeente: str = "",
+) -> Plan:
+    """A new plan from a resident; its author gets a confirmation mail with its link (when
+    ``base_url`` is given: the web layer knows the public address)."""
     round_ = lookup.public_round(session, round_slug)
     if round_.phase != Phase.INDIENEN:
         raise PhaseClosed("Plannen indienen kan nu niet in deze ronde.")
@@ -183,6 +211,21 @@ def propose(session: Session, round_slug: str, resident_id: int, data: PlanInput
     )
     session.add(plan)
     session.flush()
+    if base_url and resident.email:
+        outbox.queue(
+            session,
+            resident.email,
+            gettext(SUBMITTED_SUBJECT, title=plan.title),
+            gettext(
+                SUBMITTED_BODY,
+                name=resident.display_name,
+                title=plan.title,
+                round=round_.title,
+                link=f"{base_url.rstrip('/')}/plannen/{plan.public_id}",
+                council=round_.area.council_name or gettext(N_("gemeente")),
+                gemeente=gemeente,
+            ).replace(" ,", ","),
+        )
     return plan
 
 
