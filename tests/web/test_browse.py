@@ -71,7 +71,13 @@ def test_round_page_shows_phase_timeline_budget_and_next_step(
     assert "Een plan heeft 10 steunbetuigingen nodig om op het stembiljet te komen." in html
     assert 'href="/rondes/ter-aa-2027/plannen/nieuw"' in html
     timeline = html[html.index('class="proeftuin-timeline"') :]
-    steps = ["Plannen indienen", "Plannen bekijken", "Stemmen", "Stemmen tellen", "Uitslag"]
+    steps = [
+        "Plannen indienen",
+        "Plannen worden bekeken",
+        "Stemmen",
+        "Stemmen is voorbij",
+        "Uitslag bekend",
+    ]
     positions = [timeline.index(step) for step in steps]
     assert positions == sorted(positions)
     current = re.search(
