@@ -113,3 +113,30 @@ def format_date(value: dt.date, language: str | None = None) -> str:
         value = value.astimezone(TIMEZONE).date()
     locale = LOCALES[language or current_language.get()]
     return babel_format_date(value, format="long", locale=locale)
+
+
+def format_moment(
+    value: dt.datetime,
+    language: str | None = None,
+    *,
+    now: dt.datetime | None = None,
+    relative: bool = True,
+) -> str:
+    """A deadline as residents read it, in Dutch local time: ``zondag 27 december 2026, 18:00
+    uur``, led by ``vandaag`` or ``morgen`` when it is today or tomorrow (``relative``; off for
+    what is printed). Every date with a time on a page, mail or letter goes through here."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime; use timezone-aware UTC")
+    language = language or current_language.get()
+    local = value.astimezone(TIMEZONE)
+    day = babel_format_date(local.date(), format="EEEE d MMMM y", locale=LOCALES[language])
+    text = gettext(N_("{day}, {time} uur"), language, day=day, time=f"{local:%H:%M}")
+    if not relative:
+        return text
+    today = (now or dt.datetime.now(dt.UTC)).astimezone(TIMEZONE).date()
+    days = (local.date() - today).days
+    if days == 0:
+        return gettext(N_("vandaag, {moment}"), language, moment=text)
+    if days == 1:
+        return gettext(N_("morgen, {moment}"), language, moment=text)
+    return text

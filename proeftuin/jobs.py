@@ -32,7 +32,7 @@ from sqlalchemy import text
 from proeftuin import mail
 from proeftuin.config import Settings
 from proeftuin.db import Database, live_connection, transact, utcnow
-from proeftuin.services import ratelimit, rounds
+from proeftuin.services import merges, ratelimit, rounds
 from proeftuin.services.rounds import PhaseChange
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,7 @@ def _run_jobs(database: Database, settings: Settings, now: dt.datetime) -> JobRu
         else:
             log.info("round %s", step)
     pruned = _attempt("prune", lambda: transact(database, ratelimit.prune, now), 0, failed)
+    _attempt("merge mail", lambda: transact(database, merges.send_due, now), 0, failed)
     sent = _attempt("mail", lambda: mail.deliver_pending(database, settings), 0, failed)
     return JobRun(True, tuple(changes), sent, pruned, tuple(failed))
 

@@ -488,3 +488,56 @@ class CommentReport(Base):
     reason: Mapped[str] = mapped_column(String(500), default="")
     handled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- Staff work on plans: merges that can be undone, internal notes, the cost check ----------
+
+
+class PlanMerge(Base):
+    """A plan merged into another, with what it takes to undo it: the plan's status and reason
+    before, who supported it, who was moved to the other plan and which plans followed along.
+    The author's mail waits here until ``mail_due_at`` (the undo window) or until staff confirm;
+    an undone merge never mails. Read and written only by services/merges.py."""
+
+    __tablename__ = "plan_merge"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    into_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    merged_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    previous_status: Mapped[str] = mapped_column(String(20))
+    previous_reason: Mapped[str] = mapped_column(Text, default="")
+    supporters: Mapped[str] = mapped_column(Text, default="[]")  # JSON: resident ids
+    moved: Mapped[str] = mapped_column(Text, default="[]")  # JSON: ids added to the other plan
+    followers: Mapped[str] = mapped_column(Text, default="[]")  # JSON: plan ids re-pointed
+    mail_to: Mapped[str] = mapped_column(String(320), default="")
+    mail_subject: Mapped[str] = mapped_column(String(200), default="")
+    mail_body: Mapped[str] = mapped_column(Text, default="")
+    mail_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    mailed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    undone_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class PlanNote(Base):
+    """An internal note of staff on a plan: seen by staff of the plan's area only, never shown to
+    residents, never exported."""
+
+    __tablename__ = "plan_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CostCheck(Base):
+    """Who checks a plan's cost: one named member of staff per plan."""
+
+    __tablename__ = "cost_check"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), unique=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"))
+    assigned_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,7 +1,8 @@
 """The words residents and staff read for the model's codes, each defined once.
 
 Every page, mail and letter names a phase, a plan status, a rule, a ballot kind or a theme with
-the words below (B1 Dutch msgids, translated when shown), so one thing has one name everywhere.
+the words below (B1 Dutch msgids, translated when shown), so one thing has one name everywhere;
+docs/glossary.md lists them with what they mean (a test keeps the two the same).
 Where residents and staff see a status from a different side, both wordings stand here, named
 for their readers. A ballot kind is named by its own spec (``services/ballot_kinds``), which
 holds everything about the kind in one place.
@@ -19,7 +20,7 @@ RULES: dict[Rule, tuple[str, str]] = {
         N_("Gelijke delen"),
         N_(
             "Elke kiezer krijgt een even groot deel van het budget. Zo krijgen ook kleinere "
-            "groepen bewoners een plan (Method of Equal Shares)."
+            "groepen bewoners een plan."
         ),
     ),
     Rule.GREEDY: (
@@ -143,13 +144,12 @@ STATUS_LABELS: dict[str, str] = {
     PlanStatus.SAMENGEVOEGD.value: N_("Samengevoegd met een ander plan"),
 }
 
-# The steps of a round's public timeline.
-TIMELINE_LABELS: dict[str, str] = {
-    Phase.INDIENEN.value: N_("Plannen indienen"),
-    Phase.BEOORDELEN.value: N_("Plannen bekijken"),
-    Phase.STEMMEN.value: N_("Stemmen"),
-    Phase.GESLOTEN.value: N_("Stemmen tellen"),
-    Phase.GEPUBLICEERD.value: N_("Uitslag"),
+# The orders a round's plan list can be sorted in ("" is the round's own order).
+PLAN_ORDER_LABELS: dict[str, str] = {
+    "": N_("Standaard"),
+    "kosten": N_("Laagste kosten eerst"),
+    "titel": N_("Op naam (A tot Z)"),
+    "nieuwste": N_("Nieuwste eerst"),
 }
 
 # A round's phase as residents and staff read it on its own.
@@ -160,6 +160,18 @@ PHASE_LABELS: dict[Phase, str] = {
     Phase.STEMMEN: N_("Stemmen"),
     Phase.GESLOTEN: N_("Stemmen is voorbij"),
     Phase.GEPUBLICEERD: N_("Uitslag bekend"),
+}
+
+# The steps of a round's public timeline: the phases by the same names (one word for one thing).
+TIMELINE_LABELS: dict[str, str] = {
+    phase.value: PHASE_LABELS[phase]
+    for phase in (
+        Phase.INDIENEN,
+        Phase.BEOORDELEN,
+        Phase.STEMMEN,
+        Phase.GESLOTEN,
+        Phase.GEPUBLICEERD,
+    )
 }
 
 # A phase inside a sentence ('van {current} naar {next}').

@@ -57,6 +57,8 @@ def test_the_demo_acts_as_an_admin_of_its_own_through_the_checked_services(
     assert actions["round.create"] == 4
     assert actions["plan.accept"] == len(data.VOTING_PLANS) + len(data.PUBLISHED_PLANS)
     assert actions["codes.generate"] == 1
+    # Staff work on a plan of the proposal round: an internal note.
+    assert actions["plan.note"] == 1
     assert 0 < actions["paper.enter"] < demo_results.BALLOTS
     assert actions["result.count"] == actions["result.sign_off"] == actions["result.publish"] == 1
 

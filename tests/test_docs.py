@@ -44,3 +44,22 @@ def test_every_decision_cited_in_the_code_has_its_heading() -> None:
     assert cited, "the code cites decisions"
     missing = {title: str(path) for title, path in cited.items() if title not in headings}
     assert missing == {}
+
+
+def test_the_glossary_uses_the_words_of_the_vocabulary() -> None:
+    from proeftuin import i18n, vocabulary
+
+    text = (ROOT / "docs" / "glossary.md").read_text(encoding="utf-8")
+    assert "glossary.md" in (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| ([^|]+?) \| [^|]+ \| ([^|]+?) \|$", text, flags=re.MULTILINE)
+    terms = {term: english for term, english in rows if term not in ("Woord", "-----")}
+    named = {
+        *vocabulary.PHASE_LABELS.values(),
+        *vocabulary.STATUS_LABELS.values(),
+        *vocabulary.RULE_NAMES.values(),
+    }
+    assert set(terms) == named, "the glossary and proeftuin/vocabulary.py name different things"
+    for term, english in terms.items():
+        assert i18n.gettext(term, "en") == english, term
+    # One word for one thing: the timeline names the phases as the phase labels do.
+    assert set(vocabulary.TIMELINE_LABELS.values()) <= set(vocabulary.PHASE_LABELS.values())

@@ -67,8 +67,16 @@ def _body(message: Message) -> str:
 @pytest.mark.parametrize(
     ("language", "subject", "sentences"),
     [
-        ("en", "Your link to sign in", ["You asked to sign in", "works for 10 minutes"]),
-        ("nl", "Uw link om in te loggen", ["U wilde inloggen", "werkt 10 minuten"]),
+        (
+            "en",
+            "Gemeente Proeftuin: your link to sign in",
+            ["participatory budget of Gemeente Proeftuin", "works for 10 minutes"],
+        ),
+        (
+            "nl",
+            "Gemeente Proeftuin: uw link om in te loggen",
+            ["burgerbegroting van Gemeente Proeftuin", "werkt 10 minuten"],
+        ),
     ],
 )
 def test_the_sign_in_mail_is_in_the_language_of_the_session_that_asked(

@@ -24,6 +24,7 @@ from proeftuin.demo import data
 from proeftuin.demo.comments import seed_comments
 from proeftuin.demo.results import seed_published_round
 from proeftuin.demo.rounds import demo_admin, demo_resident, existing_round, seed_round
+from proeftuin.demo.staff_work import seed_staff_work
 from proeftuin.models import VotingCode
 from proeftuin.services import codes, rounds
 
@@ -62,9 +63,10 @@ def seed_demo(session: Session, pepper: str, now: dt.datetime | None = None) -> 
     actor = demo_admin(session)
     resident = demo_resident(session, now)
     voting = seed_round(session, actor, resident, data.VOTING_ROUND, data.VOTING_PLANS, now)
-    proposal = seed_round(session, actor, resident, data.PROPOSAL_ROUND, data.PROPOSAL_PLANS, now)
+    proposals = seed_round(session, actor, resident, data.PROPOSAL_ROUND, data.PROPOSAL_PLANS, now)
+    seed_staff_work(session, actor, proposals)
     seed_round(session, actor, resident, data.CONCEPT_ROUND, (), now)
-    seed_comments(session, actor, resident, [voting, proposal], now)
+    seed_comments(session, actor, resident, [voting, proposals], now)
     seed_published_round(session, pepper, now)
     plain_codes = demo_codes(pepper)
     # Known codes rather than codes.generate_for_round's random ones: the command lists them again

@@ -41,6 +41,7 @@ class RoundLine:
     title: str
     phase: Phase
     budget: int
+    id: int = 0
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def _overview(area: Area) -> AreaOverview:
         council_name=area.council_name,
         postcodes=area.postcodes,
         rounds=tuple(
-            RoundLine(slug=r.slug, title=r.title, phase=Phase(r.phase), budget=r.budget)
+            RoundLine(slug=r.slug, title=r.title, phase=Phase(r.phase), budget=r.budget, id=r.id)
             for r in sorted(area.rounds, key=lambda r: r.id, reverse=True)
         ),
     )

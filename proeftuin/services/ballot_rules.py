@@ -45,6 +45,7 @@ class BallotState:
     remaining_budget: int
     points_used: int
     points_left: int
+    points_over: int  # points given beyond the total (then points_left is 0)
     count: int
     problem: Invalid | None  # why the current choice cannot be cast, if it cannot
 
@@ -82,6 +83,7 @@ def state(rules: RoundRules, costs: Mapping[str, int], choices: Mapping[str, int
         remaining_budget=rules.budget - spent,
         points_used=points_used,
         points_left=max(0, rules.points_total - points_used),
+        points_over=max(0, points_used - rules.points_total),
         count=len(known),
         problem=problem,
     )

@@ -18,7 +18,7 @@ import segno
 from babel.numbers import format_decimal
 from sqlalchemy.orm import Session
 
-from proeftuin.i18n import LOCALES, N_, TIMEZONE, current_language, format_date, gettext
+from proeftuin.i18n import LOCALES, N_, current_language, format_moment, gettext
 from proeftuin.models import Round
 from proeftuin.services import codes, lookup
 from proeftuin.services.permissions import Actor
@@ -127,10 +127,4 @@ def instructions(round_: Round, base_url: str, shown_code: str, language: str) -
 
 
 def _moment(value: dt.datetime, language: str) -> str:
-    local = value.astimezone(TIMEZONE)
-    return gettext(
-        N_("{date} om {time} uur"),
-        language,
-        date=format_date(local.date(), language),
-        time=f"{local:%H:%M}",
-    )
+    return format_moment(value, language, relative=False)

@@ -9,6 +9,8 @@ the page tier found it (``lookup``), which checked the actor's area.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, update
@@ -17,7 +19,7 @@ from sqlalchemy.orm import Session
 from proeftuin.errors import Invalid, InvalidForm, _
 from proeftuin.i18n import gettext
 from proeftuin.models import Phase, Plan, PlanStatus, Resident, Round, Support
-from proeftuin.services import audit, outbox, rounds
+from proeftuin.services import audit, comments, merges, outbox, rounds
 from proeftuin.services.permissions import Actor
 
 REVIEW_PHASES = (Phase.INDIENEN, Phase.BEOORDELEN)
@@ -61,6 +63,52 @@ class ReviewQueue:
         return self.round.phase in REVIEW_PHASES
 
 
+@dataclass(frozen=True)
+class RoundWork:
+    """What waits for staff in one round, for the dashboard."""
+
+    waiting: int  # plans handed in, waiting for a decision
+    asked_to_change: int  # plans sent back to their author
+    hidden: int  # plans hidden for their text
+    next_phase: Phase | None
+    next_at: dt.datetime | None  # when the next phase starts, if a date is set
+    reported_comments: int  # comments reported by residents, waiting for a decision
+
+    @property
+    def to_do(self) -> int:
+        return self.waiting + self.hidden + self.reported_comments
+
+
+def round_work(session: Session, round_ids: Sequence[int]) -> dict[int, RoundWork]:
+    """Per round id: the plans waiting for review, asked to change, hidden, and the next phase."""
+    counts: dict[tuple[int, str, bool], int] = {
+        (round_id, status, bool(hidden)): n
+        for round_id, status, hidden, n in session.execute(
+            select(Plan.round_id, Plan.status, Plan.hidden, func.count(Plan.id))
+            .where(Plan.round_id.in_(list(round_ids)))
+            .group_by(Plan.round_id, Plan.status, Plan.hidden)
+        )
+    }
+    reported = comments.reported_per_round(session, round_ids)
+    work = {}
+    for round_ in session.scalars(select(Round).where(Round.id.in_(list(round_ids)))):
+
+        def count(status: PlanStatus, round_id: int = round_.id) -> int:
+            return counts.get((round_id, status.value, False), 0)
+
+        following = rounds.next_phase(round_.phase)
+        field = rounds.PHASE_STARTS.get(following) if following else None
+        work[round_.id] = RoundWork(
+            waiting=count(PlanStatus.INGEDIEND),
+            asked_to_change=count(PlanStatus.AANPASSEN),
+            hidden=sum(n for (rid, _s, hidden), n in counts.items() if rid == round_.id and hidden),
+            next_phase=following,
+            next_at=getattr(round_, field) if field else None,
+            reported_comments=reported.get(round_.id, 0),
+        )
+    return work
+
+
 def review_queue(session: Session, round_: Round) -> ReviewQueue:
     counts = dict(
         session.execute(
@@ -89,7 +137,7 @@ def accept(
     """Put a plan on the ballot with its official cost (which must fit the budget). When it
     differs from the author's estimate, the public explanation is required."""
     round_ = plan.round
-    _check_reviewable(round_)
+    check_reviewable(round_)
     _check_status(plan, CAN_ACCEPT)
     if plan.hidden:
         raise Invalid("", _("Dit plan is verborgen. Maak het eerst weer zichtbaar."))
@@ -125,7 +173,7 @@ def ask_changes(
     session: Session, actor: Actor, plan: Plan, reason: str, plan_url: str = ""
 ) -> Plan:
     """Send a plan back to its author with what to change; the author is mailed."""
-    _check_reviewable(plan.round)
+    check_reviewable(plan.round)
     _check_status(plan, CAN_ASK_CHANGES)
     reason = _reason(reason)
     plan.status = PlanStatus.AANPASSEN.value
@@ -148,7 +196,7 @@ def reject(
     session: Session, actor: Actor, plan: Plan, public_reason: str, plan_url: str = ""
 ) -> Plan:
     """Refuse a plan with a reason that everyone can read; the author is mailed."""
-    _check_reviewable(plan.round)
+    check_reviewable(plan.round)
     _check_status(plan, CAN_REJECT)
     reason = _reason(public_reason, "public_reason")
     plan.status = PlanStatus.AFGEWEZEN.value
@@ -167,6 +215,18 @@ def reject(
     return plan
 
 
+def check_merge(duplicate: Plan, into: Plan, public_reason: str) -> str:
+    """Whether ``duplicate`` may be merged into ``into``; the reason, cleaned."""
+    if duplicate.id == into.id:
+        raise Invalid("into_id", _("Een plan kan niet met zichzelf worden samengevoegd."))
+    if duplicate.round_id != into.round_id:
+        raise Invalid("into_id", _("Alleen plannen uit dezelfde ronde kunnen samen."))
+    check_reviewable(duplicate.round)
+    _check_status(duplicate, CAN_BE_MERGED)
+    _check_status(into, CAN_MERGE_INTO, field="into_id")
+    return _reason(public_reason, "public_reason")
+
+
 def merge(
     session: Session,
     actor: Actor,
@@ -176,16 +236,16 @@ def merge(
     plan_url: str = "",
 ) -> Plan:
     """Merge a duplicate into another plan of the same round. Its supporters now support the
-    other plan (each resident once); plans merged into the duplicate before follow along."""
-    if duplicate.id == into.id:
-        raise Invalid("into_id", _("Een plan kan niet met zichzelf worden samengevoegd."))
-    if duplicate.round_id != into.round_id:
-        raise Invalid("into_id", _("Alleen plannen uit dezelfde ronde kunnen samen."))
-    _check_reviewable(duplicate.round)
-    _check_status(duplicate, CAN_BE_MERGED)
-    _check_status(into, CAN_MERGE_INTO, field="into_id")
-    reason = _reason(public_reason, "public_reason")
+    other plan (each resident once); plans merged into the duplicate before follow along. What
+    changed is kept (services/merges.py) so staff can undo it, and the author is mailed only
+    after the undo window."""
+    reason = check_merge(duplicate, into, public_reason)
+    previous_status, previous_reason = duplicate.status, duplicate.public_reason
+    supporters = list(
+        session.scalars(select(Support.resident_id).where(Support.plan_id == duplicate.id))
+    )
     moved = _move_supports(session, duplicate.id, into.id)
+    followers = list(session.scalars(select(Plan.id).where(Plan.merged_into_id == duplicate.id)))
     session.execute(
         update(Plan).where(Plan.merged_into_id == duplicate.id).values(merged_into_id=into.id)
     )
@@ -193,7 +253,7 @@ def merge(
     duplicate.merged_into_id = into.id
     duplicate.public_reason = reason
     session.flush()
-    mailed = _mail_author(
+    mail = _author_mail(
         session,
         duplicate,
         _("Uw plan is samengevoegd met een ander plan"),
@@ -202,17 +262,36 @@ def merge(
         plan_url,
         _("Bekijk het plan via deze link:"),
     )
+    record = merges.record(
+        session,
+        actor,
+        duplicate,
+        into,
+        previous_status=previous_status,
+        previous_reason=previous_reason,
+        supporters=supporters,
+        moved=moved,
+        followers=followers,
+        mail=mail,
+    )
     _audit(
         session,
         actor,
         "plan.merge",
         duplicate,
         into_plan_id=into.id,
-        moved_supports=moved,
+        moved_supports=len(moved),
         reason=reason,
-        author_mailed=mailed,
+        author_mailed=False,
+        author_notice_due=record.mail_due_at.isoformat() if record.mail_due_at else "",
     )
     return duplicate
+
+
+def undo_merge(session: Session, actor: Actor, plan: Plan) -> Plan:
+    """Put a merged plan back as it was (services/merges.py), while review decisions are open."""
+    check_reviewable(plan.round)
+    return merges.undo(session, actor, plan)
 
 
 def hide(session: Session, actor: Actor, plan: Plan, reason: str) -> Plan:
@@ -246,7 +325,7 @@ def unhide(session: Session, actor: Actor, plan: Plan) -> Plan:
     return plan
 
 
-def _check_reviewable(round_: Round) -> None:
+def check_reviewable(round_: Round) -> None:
     rounds.require_not_frozen(round_)
     if round_.phase not in REVIEW_PHASES:
         raise Invalid("", _("Plannen beoordelen kan pas als het indienen is begonnen."))
@@ -332,7 +411,7 @@ def _support_count(session: Session, plan: Plan) -> int:
     )
 
 
-def _move_supports(session: Session, from_plan_id: int, to_plan_id: int) -> int:
+def _move_supports(session: Session, from_plan_id: int, to_plan_id: int) -> list[int]:
     already = select(Support.resident_id).where(Support.plan_id == to_plan_id)
     movers = list(
         session.scalars(
@@ -344,10 +423,19 @@ def _move_supports(session: Session, from_plan_id: int, to_plan_id: int) -> int:
     session.add_all(Support(plan_id=to_plan_id, resident_id=rid) for rid in movers)
     session.execute(delete(Support).where(Support.plan_id == from_plan_id))
     session.flush()
-    return len(movers)
+    return movers
 
 
-def _mail_author(
+def _mail_author(session: Session, plan: Plan, *text: str) -> bool:
+    """Mail the decision to the plan's author now (``text`` as for ``_author_mail``); False when
+    the plan has no author to mail."""
+    mail = _author_mail(session, plan, *text)
+    if mail is not None:
+        outbox.queue(session, mail.recipient, mail.subject, mail.body)
+    return mail is not None
+
+
+def _author_mail(
     session: Session,
     plan: Plan,
     subject: str,
@@ -355,12 +443,12 @@ def _mail_author(
     reason: str,
     plan_url: str,
     link_text: str,
-) -> bool:
-    """Mail the decision to the plan's author, in the language of the request that made it (no
-    language is stored for residents; see services/outbox.py)."""
+) -> merges.AuthorMail | None:
+    """The decision as a mail to the plan's author, in the language of the request that made it
+    (no language is stored for residents; see services/outbox.py)."""
     resident = session.get(Resident, plan.author_id) if plan.author_id is not None else None
     if resident is None or not resident.email:
-        return False
+        return None
     name = resident.display_name or plan.author_name or ""
     lines = [
         gettext(_("Hallo {name},"), name=name).replace(" ,", ","),
@@ -378,8 +466,7 @@ def _mail_author(
     if plan_url:
         lines += [gettext(link_text), plan_url, ""]
     lines += [gettext(_("Heeft u vragen? Neem dan contact op met de gemeente.")), ""]
-    outbox.queue(session, resident.email, gettext(subject), "\n".join(lines))
-    return True
+    return merges.AuthorMail(resident.email, gettext(subject), "\n".join(lines))
 
 
 def _audit(

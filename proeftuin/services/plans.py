@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from proeftuin.db import table_of
 from proeftuin.errors import Invalid, InvalidForm, NotAllowed, PhaseClosed
+from proeftuin.i18n import N_, gettext
 from proeftuin.models import Phase, Plan, PlanStatus, Resident, Round, Support
-from proeftuin.services import lookup
+from proeftuin.services import lookup, outbox
 
 THEMES = {
     "groen": "Groen en natuur",
@@ -105,17 +106,46 @@ def public_plans(session: Session, round_id: int, phase: str) -> list[PlanRow]:
     return list(session.connection().execute(PUBLIC_PLANS, parameters))
 
 
+SEARCH_LIMIT = 100  # characters of a search that are used
+ORDERS = ("", "kosten", "titel", "nieuwste")  # "" is the round's own order
+
+
 def in_view(
-    plans: list[PlanRow], phase: str, theme: str | None = None, shuffle_seed: str | None = None
+    plans: list[PlanRow],
+    phase: str,
+    theme: str | None = None,
+    shuffle_seed: str | None = None,
+    *,
+    search: str = "",
+    order: str = "",
 ) -> list[PlanRow]:
-    """Public plans (in id order) of one theme, in this visitor's order: during voting the order
+    """Public plans (in id order) of one theme whose title, summary or place holds ``search``,
+    in the ``order`` the visitor chose, or else in this visitor's order: during voting the order
     is shuffled per visitor (stable for the same seed), so a place at the top of the list gives
     no plan an advantage."""
     if theme in THEMES:
         plans = [plan for plan in plans if plan.theme == theme]
-    if shuffle_seed is not None and phase == Phase.STEMMEN:
+    words = search_words(search)
+    if words:
+        plans = [plan for plan in plans if all(w in _searchable(plan) for w in words)]
+    if order == "kosten":
+        plans.sort(key=lambda p: (p.official_cost or p.estimated_cost, p.id))
+    elif order == "titel":
+        plans.sort(key=lambda p: (p.title.casefold(), p.id))
+    elif order == "nieuwste":
+        plans.sort(key=lambda p: p.id, reverse=True)
+    elif shuffle_seed is not None and phase == Phase.STEMMEN:
         plans.sort(key=lambda p: hashlib.sha256(f"{shuffle_seed}:{p.public_id}".encode()).digest())
     return plans
+
+
+def search_words(search: str) -> list[str]:
+    """The words of a search, case-folded; every one must occur in a plan found."""
+    return search[:SEARCH_LIMIT].casefold().split()
+
+
+def _searchable(plan: PlanRow) -> str:
+    return " ".join((plan.title, plan.summary or "", plan.location or "")).casefold()
 
 
 def support_counts(session: Session, round_: Round) -> dict[int, int]:
@@ -138,7 +168,34 @@ def supported_by(session: Session, round_id: int, resident_id: int) -> set[int]:
     )
 
 
-def propose(session: Session, round_slug: str, resident_id: int, data: PlanInput) -> Plan:
+SUBMITTED_SUBJECT = N_("Uw plan is ingediend: {title}")
+SUBMITTED_BODY = N_(
+    "Hallo {name},\n"
+    "\n"
+    "Bedankt! U diende het plan \u201c{title}\u201d in voor \u201c{round}\u201d. Daarom krijgt u "
+    "deze e-mail.\n"
+    "\n"
+    "Uw plan staat hier:\n"
+    "{link}\n"
+    "\n"
+    "De {council} bekijkt alle plannen. U krijgt een e-mail als er iets verandert aan uw plan.\n"
+    "\n"
+    "Heeft u dit plan niet ingediend? Neem dan contact op met de gemeente.\n"
+    "\n"
+    "{gemeente}\n"
+)
+
+
+def propose(
+    session: Session,
+    round_slug: str,
+    resident_id: int,
+    data: PlanInput,
+    base_url: str = "",
+    gemeente: str = "",
+) -> Plan:
+    """A new plan from a resident; its author gets a confirmation mail with its link (when
+    ``base_url`` is given: the web layer knows the public address)."""
     round_ = lookup.public_round(session, round_slug)
     if round_.phase != Phase.INDIENEN:
         raise PhaseClosed("Plannen indienen kan nu niet in deze ronde.")
@@ -154,6 +211,21 @@ def propose(session: Session, round_slug: str, resident_id: int, data: PlanInput
     )
     session.add(plan)
     session.flush()
+    if base_url and resident.email:
+        outbox.queue(
+            session,
+            resident.email,
+            gettext(SUBMITTED_SUBJECT, title=plan.title),
+            gettext(
+                SUBMITTED_BODY,
+                name=resident.display_name,
+                title=plan.title,
+                round=round_.title,
+                link=f"{base_url.rstrip('/')}/plannen/{plan.public_id}",
+                council=round_.area.council_name or gettext(N_("gemeente")),
+                gemeente=gemeente,
+            ).replace(" ,", ","),
+        )
     return plan
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, select
@@ -15,22 +16,34 @@ from sqlalchemy.orm import Session
 
 from proeftuin.errors import Invalid, NotFound, TooManyAttempts
 from proeftuin.i18n import N_, gettext
-from proeftuin.models import Resident, UsedToken
+from proeftuin.models import Phase, Resident, Round, UsedToken
 from proeftuin.services import accounts, outbox, ratelimit
 
 LINK_MINUTES = 10
 SIGN_IN_PURPOSE = "resident-sign-in"
-SIGN_IN_SUBJECT = N_("Uw link om in te loggen")
+SIGN_IN_SUBJECT = N_("{gemeente}: uw link om in te loggen")
+SIGN_IN_SUBJECT_PLAIN = N_("Uw link om in te loggen")  # without a gemeente name
+# Says who sends it, why it came, and what to do if it was not asked for: a sign-in mail that
+# does not look like phishing.
 SIGN_IN_BODY = N_(
     "Hallo,\n"
     "\n"
-    "U wilde inloggen bij de burgerbegroting. Klik op deze link:\n"
+    "Iemand vroeg met dit e-mailadres om in te loggen bij de burgerbegroting van {gemeente}"
+    "{about}. Daarom krijgt u deze e-mail.\n"
+    "\n"
+    "Was u dat? Klik dan op deze link om in te loggen:\n"
     "\n"
     "{link}\n"
     "\n"
-    "De link werkt {minutes} minuten en maar één keer.\n"
-    "Heeft u dit niet gevraagd? Dan hoeft u niets te doen.\n"
+    "De link werkt {minutes} minuten en maar één keer. U hoeft geen wachtwoord in te vullen.\n"
+    "\n"
+    "Heeft u dit niet gevraagd? Klik dan niet op de link en doe niets. Zonder de link kan niemand "
+    "inloggen met uw e-mailadres.\n"
+    "\n"
+    "{gemeente}\n"
 )
+SIGN_IN_ABOUT = N_(", voor de ronde \u201c{round}\u201d")
+ROUND_PATH = re.compile(r"^/rondes/([a-z0-9-]{1,80})(?:/|$)")
 
 
 def _serializer(secret_key: str) -> URLSafeTimedSerializer:
@@ -45,9 +58,11 @@ def request_sign_in_link(
     ip_key: str,
     now: dt.datetime,
     next_path: str = "/",
+    gemeente: str = "",
 ) -> None:
     """Queue a sign-in link; raises only for a malformed address or too many sends. The mail is in
-    the language of the request asking for it: the resident's own (services/outbox.py)."""
+    the language of the request asking for it: the resident's own (services/outbox.py). It names
+    the gemeente and, when the resident comes from a round's pages, the round."""
     email = accounts.validate_email(email)
     address_key = ratelimit.hash_key(secret_key, email)
     for limit, key in (
@@ -61,12 +76,23 @@ def request_sign_in_link(
     ratelimit.record(session, ratelimit.MAIL_PER_IP, ip_key, now)
     token = _serializer(secret_key).dumps({"email": email, "next": _safe_path(next_path)})
     link = f"{base_url}/inloggen/link?token={token}"
+    title = _round_title(session, next_path)
+    about = gettext(SIGN_IN_ABOUT, round=title) if title else ""
     outbox.queue(
         session,
         email,
-        gettext(SIGN_IN_SUBJECT),
-        gettext(SIGN_IN_BODY, link=link, minutes=LINK_MINUTES),
+        gettext(SIGN_IN_SUBJECT, gemeente=gemeente) if gemeente else gettext(SIGN_IN_SUBJECT_PLAIN),
+        gettext(SIGN_IN_BODY, link=link, minutes=LINK_MINUTES, gemeente=gemeente, about=about),
     )
+
+
+def _round_title(session: Session, next_path: str) -> str:
+    """The public round a path leads to ("/rondes/<slug>/..."), or ""."""
+    match = ROUND_PATH.match(next_path)
+    if match is None:
+        return ""
+    round_ = session.scalar(select(Round).where(Round.slug == match.group(1)))
+    return round_.title if round_ is not None and round_.phase != Phase.CONCEPT else ""
 
 
 def redeem_sign_in_link(

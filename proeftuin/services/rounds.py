@@ -88,6 +88,7 @@ class RoundSummary:
     voting_starts_at: dt.datetime | None
     voting_ends_at: dt.datetime | None
     tie_break_sha256: str | None = None  # from voting on (``tie_break_commitment``)
+    review_starts_at: dt.datetime | None = None  # when handing in plans ends
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,12 @@ def list_areas_with_rounds(session: Session) -> list[AreaRounds]:
     ]
 
 
+def any_voting(session: Session) -> bool:
+    """Whether some round is in its voting phase."""
+    found = session.scalar(select(Round.id).where(Round.phase == Phase.STEMMEN.value).limit(1))
+    return found is not None
+
+
 def _summary(round_: Round) -> RoundSummary:
     return RoundSummary(
         slug=round_.slug,
@@ -129,6 +136,7 @@ def _summary(round_: Round) -> RoundSummary:
         budget=round_.budget,
         voting_starts_at=round_.voting_starts_at,
         voting_ends_at=round_.voting_ends_at,
+        review_starts_at=round_.review_starts_at,
         tie_break_sha256=(
             tie_break_commitment(round_.tie_break_seed) if round_.phase in FROZEN_PHASES else None
         ),

@@ -47,6 +47,7 @@ from proeftuin.web.security import (
     client_networks,
 )
 from proeftuin.web.templating import create_templates
+from proeftuin.web.voting_nav import VotingNavMiddleware
 
 ROUTE_MODULES: tuple[ModuleType, ...] = (
     home,
@@ -110,6 +111,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
                 https_only=settings.production,
             ),
             Middleware(LanguageMiddleware),
+            Middleware(VotingNavMiddleware),
             Middleware(
                 BodyLimitMiddleware, max_bytes=settings.max_body_bytes, refuse=errors.refuse
             ),

@@ -25,12 +25,15 @@ from proeftuin.web.templating import render
 
 ORDER_KEY = "volgorde"
 THEME_PARAMETER = "thema"
+SEARCH_PARAMETER = "zoek"
+ORDER_PARAMETER = "sorteer"
 
 # Labels templates need; pass them with ``labels()``.
 LABELS: dict[str, Any] = {
     "theme_labels": vocabulary.THEME_LABELS,
     "status_labels": vocabulary.STATUS_LABELS,
     "timeline_labels": vocabulary.TIMELINE_LABELS,
+    "order_labels": vocabulary.PLAN_ORDER_LABELS,
     "markdown": render_markdown,
 }
 
@@ -54,6 +57,8 @@ async def round_page(request: Request) -> Response:
         theme=theme,
         shuffle_seed=_order_seed(request),
         resident_id=resident_id(request),
+        search=request.query_params.get(SEARCH_PARAMETER, ""),
+        order=request.query_params.get(ORDER_PARAMETER, ""),
     )
     context = labels(view=view, signed_in=resident_id(request) is not None)
     return render_page(request, "browse/round.html", "browse/_plans.html", context)

@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from proeftuin import i18n
 from proeftuin.errors import Invalid, InvalidForm
-from proeftuin.i18n import N_, TIMEZONE
+from proeftuin.i18n import N_
 from proeftuin.services.pages import moderation
 from proeftuin.vocabulary import (
     ELIGIBILITIES,
@@ -27,7 +27,7 @@ from proeftuin.vocabulary import (
     RULES,
 )
 from proeftuin.vocabulary import STAFF_STATUS_NAMES as STATUS_NAMES
-from proeftuin.web.helpers import call, error_text, form_errors, read_form
+from proeftuin.web.helpers import NO_STORE, call, error_text, form_errors, read_form
 from proeftuin.web.htmx import hx_redirect, is_htmx, render_page
 from proeftuin.web.language import language
 from proeftuin.web.markdown import render_markdown
@@ -51,7 +51,14 @@ NOTICES = {
         "De indiener is gevraagd het plan aan te passen en heeft een e-mail gekregen."
     ),
     "reject": N_("Het plan is afgewezen. De indiener heeft een e-mail gekregen."),
-    "merge": N_("Het plan is samengevoegd."),
+    "merge": N_(
+        "Het plan is samengevoegd. De indiener krijgt pas later een e-mail: tot dan kunt u het "
+        "ongedaan maken zonder dat de indiener iets merkt."
+    ),
+    "merge_undo": N_("Het samenvoegen is ongedaan gemaakt. Het plan en zijn steun zijn terug."),
+    "merge_mail": N_("De indiener krijgt nu een e-mail over het samenvoegen."),
+    "note": N_("De notitie is bewaard. Alleen medewerkers van dit gebied zien haar."),
+    "checker": N_("Het nakijken van de kosten is toegewezen."),
     "hide": N_("Het plan is verborgen. Bewoners zien de tekst niet meer."),
     "unhide": N_("Het plan is weer zichtbaar."),
 }
@@ -66,11 +73,11 @@ def _notice(request: Request) -> str | None:
 
 
 def moment_formatter(request: Request) -> Callable[[dt.datetime], str]:
-    """For templates: a date and time in Dutch local time, "3 maart 2027, 09:00"."""
+    """For templates: a date and time in Dutch local time, "woensdag 3 maart 2027, 09:00 uur"."""
     lang = language(request)
 
     def moment(value: dt.datetime) -> str:
-        return f"{i18n.format_date(value, lang)}, {value.astimezone(TIMEZONE):%H:%M}"
+        return i18n.format_moment(value, lang, relative=False)
 
     return moment
 
@@ -276,6 +283,8 @@ async def _plan_page(
         "frozen": review.frozen,
         "can": review.can,
         "merge_options": [(p.public_id, p.title) for p in review.merge_targets],
+        "checker_options": [(str(c.id), c.name) for c in review.checkers],
+        "moment": moment_formatter(request),
     }
     return render_page(
         request, "moderation/plan.html", "moderation/_decisions.html", context, status_code
@@ -328,9 +337,55 @@ async def reject(request: Request) -> Response:
     return await _decide(request, "reject", decision, ("public_reason",), mail_link="plan_page")
 
 
+CONFIRM_FIELD, CONFIRMED = "bevestigd", "ja"
+
+
 async def merge(request: Request) -> Response:
+    """First the confirmation page with both plans in full; merging only when confirmed there."""
     fields = ("into_id", "public_reason")
-    return await _decide(request, "merge", moderation.merge, fields, mail_link="plan_page")
+    form = await read_form(request)
+    if form.get(CONFIRM_FIELD) == CONFIRMED:
+        return await _decide(request, "merge", moderation.merge, fields, mail_link="plan_page")
+    try:
+        preview = await call(
+            request,
+            moderation.merge_preview,
+            current_actor(request),
+            _slug(request),
+            str(request.path_params["public_id"]),
+            form.get("into_id", ""),
+            form.get("public_reason", ""),
+        )
+    except (Invalid, InvalidForm) as error:
+        return await _plan_page(
+            request, failed="merge", errors=form_errors(request, error), typed=form, status_code=422
+        )
+    context = {
+        "preview": preview,
+        "round": preview.round,
+        "plan": preview.duplicate,
+        "markdown": render_markdown,
+        "confirm_field": CONFIRM_FIELD,
+        "confirmed": CONFIRMED,
+        "undo_minutes": moderation.MERGE_UNDO_MINUTES,
+    }
+    return render(request, "moderation/merge_confirm.html", context, headers=NO_STORE)
+
+
+async def add_note(request: Request) -> Response:
+    return await _decide(request, "note", moderation.add_note, ("note",))
+
+
+async def assign_cost_check(request: Request) -> Response:
+    return await _decide(request, "checker", moderation.assign_cost_check, ("checker",))
+
+
+async def undo_merge(request: Request) -> Response:
+    return await _decide(request, "merge_undo", moderation.undo_merge, ())
+
+
+async def send_merge_mail(request: Request) -> Response:
+    return await _decide(request, "merge_mail", moderation.send_merge_mail, ())
 
 
 async def hide(request: Request) -> Response:
@@ -370,6 +425,28 @@ routes = [
     ),
     staff_route(f"{PLAN}/afwijzen", reject, policy=STAFF, name="staff_plan_reject", methods=POST),
     staff_route(f"{PLAN}/samenvoegen", merge, policy=STAFF, name="staff_plan_merge", methods=POST),
+    staff_route(f"{PLAN}/notitie", add_note, policy=STAFF, name="staff_plan_note", methods=POST),
+    staff_route(
+        f"{PLAN}/kosten-nakijken",
+        assign_cost_check,
+        policy=STAFF,
+        name="staff_plan_cost_check",
+        methods=POST,
+    ),
+    staff_route(
+        f"{PLAN}/samenvoegen/ongedaan",
+        undo_merge,
+        policy=STAFF,
+        name="staff_plan_merge_undo",
+        methods=POST,
+    ),
+    staff_route(
+        f"{PLAN}/samenvoegen/mail",
+        send_merge_mail,
+        policy=STAFF,
+        name="staff_plan_merge_mail",
+        methods=POST,
+    ),
     staff_route(f"{PLAN}/verbergen", hide, policy=STAFF, name="staff_plan_hide", methods=POST),
     staff_route(f"{PLAN}/zichtbaar", unhide, policy=STAFF, name="staff_plan_unhide", methods=POST),
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -16,6 +17,7 @@ from starlette.routing import Route
 from proeftuin import i18n, vocabulary
 from proeftuin.errors import InvalidForm
 from proeftuin.services.pages import plans
+from proeftuin.services.pages import residents as residents_page
 from proeftuin.services.pages.plans import PlanInput
 from proeftuin.web.browse import labels
 from proeftuin.web.helpers import call, form_errors
@@ -23,6 +25,7 @@ from proeftuin.web.htmx import hx_redirect, is_htmx, vary_on_htmx
 from proeftuin.web.language import language
 from proeftuin.web.residents import end_resident_session, form_of, resident_id, to_sign_in
 from proeftuin.web.security import local_path
+from proeftuin.web.state import get_database, get_settings
 from proeftuin.web.templating import render
 
 # A new plan's form starts empty.
@@ -84,13 +87,21 @@ async def propose(request: Request) -> Response:
         return who
     values = PlanInput.from_form(await form_of(request))
     try:
-        public_id = await call(request, plans.propose, slug, who, values)
+        settings = get_settings(request)
+        public_id = await call(
+            request, plans.propose, slug, who, values, settings.base_url, settings.site_name
+        )
     except InvalidForm as error:
         errors = form_errors(request, error)
         return _form_page(
             request, round_=round_, values=values, action=request.url.path, errors=errors
         )
-    return hx_redirect(request, request.url_for("plan_page", public_id=public_id).path)
+    response = hx_redirect(request, request.url_for("plan_page", public_id=public_id).path)
+    # The confirmation mail goes out after the answer, as the sign-in mail does.
+    response.background = BackgroundTask(
+        residents_page.deliver_pending, get_database(request), settings
+    )
+    return response
 
 
 async def edit_form(request: Request) -> Response:

@@ -105,6 +105,7 @@ async def send_link(request: Request) -> Response:
             ip_key,
             utcnow(),
             next_path,
+            settings.site_name,
         )
     except Invalid as error:
         return _sign_in_form(request, next_path, email, error_text(request, error))

@@ -50,9 +50,14 @@ register_url_convertor("id", RowId())
 
 async def dashboard(request: Request) -> Response:
     actor = current_actor(request)
-    overview = await call(request, staff_admin.overview, actor)
+    found = await call(request, staff_admin.dashboard, actor)
     notice = request.query_params.get("melding", "")
-    context = {"areas": overview, "kind_names": vocabulary.AREA_KIND_NAMES, "notice": notice}
+    context = {
+        "areas": found.areas,
+        "work": found.work,
+        "kind_names": vocabulary.AREA_KIND_NAMES,
+        "notice": notice,
+    }
     return render(request, "beheer/dashboard.html", context)
 
 

@@ -1,10 +1,12 @@
 """Jinja2: autoescaped, translated (gettext in the visitor's language), with our filters.
 
 Every template gets ``request``, ``lang`` ("nl" | "en"), ``site_name``, ``current_path``, ``here``,
+``voting_open`` (some round is in its voting phase: web/voting_nav.py),
 ``csrf_token()`` and ``csrf_field()`` (the hidden form field), ``rule_options()`` (greedy's
-options in words), and the filters ``euro``, ``date``
-and ``phase_label``. Imported macros see only the globals: import a macro ``with context`` when
-it needs the request (``csrf_field()`` does); translations work in macros either way.
+options in words), and the filters ``euro``, ``date``, ``moment`` (a deadline: day and time,
+"vandaag"/"morgen") and ``phase_label``. Imported macros see only the globals: import a macro
+``with context`` when it needs the request (``csrf_field()`` does); translations work in macros
+either way.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from proeftuin.config import Settings
 from proeftuin.vocabulary import phase_label, rule_options
 from proeftuin.web.language import language
 from proeftuin.web.security import CSRF_FIELD, csrf_token
+from proeftuin.web.voting_nav import SCOPE_KEY as VOTING_OPEN_KEY
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
@@ -58,7 +61,7 @@ def create_templates(
         _gettext, _ngettext, newstyle=True
     )
     env.globals["_"] = _translate  # a page calls it dozens of times: one call, not three
-    env.filters.update(euro=_euro, date=_date, phase_label=_phase_label)
+    env.filters.update(euro=_euro, date=_date, moment=_moment, phase_label=_phase_label)
     env.globals.update(
         site_name=settings.site_name,
         csrf_field=_csrf_field,
@@ -88,6 +91,7 @@ def _request_context(request: Request) -> dict[str, Any]:
         "current_path": request.url.path,
         "here": _here(request),
         "csrf_token": lambda: csrf_token(request),
+        "voting_open": request.scope.get(VOTING_OPEN_KEY, False),
     }
 
 
@@ -135,6 +139,11 @@ def _euro(context: Context, amount: int) -> str:
 @jinja2.pass_context
 def _date(context: Context, value: dt.date) -> str:
     return i18n.format_date(value, _language(context))
+
+
+@jinja2.pass_context
+def _moment(context: Context, value: dt.datetime) -> str:
+    return i18n.format_moment(value, _language(context))
 
 
 @jinja2.pass_context

@@ -386,7 +386,8 @@ async def cast(request: Request) -> Response:
         return _ballot_response(
             request, credential, page, errors=errors, show_problem=True, status_code=422
         )
-    return hx_redirect(request, f"{RECEIPT_PATH}?{urlencode({'bon': receipt.receipt})}")
+    where = urlencode({"bon": receipt.receipt, "ronde": credential.round_id})
+    return hx_redirect(request, f"{RECEIPT_PATH}?{where}")
 
 
 async def expiry_warning(request: Request) -> Response:
@@ -400,7 +401,14 @@ async def receipt_page(request: Request) -> Response:
     bon = request.query_params.get("bon", "")
     if not RECEIPT.fullmatch(bon):
         raise HTTPException(404)
-    return render(request, "voting/receipt.html", {"receipt": bon}, headers=NO_STORE)
+    round_id = request.query_params.get("ronde", "")
+    round_ = (
+        await call(request, voting.receipt_round, int(round_id))
+        if round_id.isascii() and round_id.isdigit() and len(round_id) < 10
+        else None
+    )
+    context = {"receipt": bon, "round": round_}
+    return render(request, "voting/receipt.html", context, headers=NO_STORE)
 
 
 async def _choose_again(

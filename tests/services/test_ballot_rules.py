@@ -70,6 +70,14 @@ def test_the_state_sums_what_is_chosen_and_says_why_it_cannot_be_cast() -> None:
     assert over.problem is not None and over.problem.message == ballot_rules.MESSAGES["over_budget"]
     points = ballot_rules.state(_rules(BallotKind.POINTS, points_total=10), COSTS, {"bomen": 4})
     assert (points.points_used, points.points_left, points.count) == (4, 6, 1)
+    assert points.points_over == 0
+
+
+def test_points_given_beyond_the_total_are_counted_as_too_many() -> None:
+    rules = _rules(BallotKind.POINTS, points_total=10)
+    over = ballot_rules.state(rules, COSTS, {"bomen": 6, "bankjes": 5})
+    assert (over.points_used, over.points_left, over.points_over) == (11, 0, 1)
+    assert over.problem is not None
 
 
 def test_costs_of_the_plans_on_the_ballot_are_their_official_costs() -> None:

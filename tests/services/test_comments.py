@@ -17,7 +17,7 @@ from proeftuin.models import (
     PlanStatus,
     Round,
 )
-from proeftuin.services import comments, lookup, retention
+from proeftuin.services import comments, lookup, moderation, retention
 from proeftuin.services.comments import CommentInput, TooManyComments
 from proeftuin.services.permissions import Actor
 from tests.factories import make_plan, make_resident, make_round, make_staff
@@ -240,6 +240,8 @@ def test_report_queue_hide_and_the_count_per_round(db: Database) -> None:
     assert read(db, lambda s: comments.reported_per_round(s, [world["round"]])) == {
         world["round"]: 1
     }
+    work = read(db, lambda s: moderation.round_work(s, [world["round"]]))
+    assert work[world["round"]].reported_comments == 1  # the staff dashboard's count
     with pytest.raises(Invalid):
         transact(
             db, lambda s: comments.report(s, _plan(s, world), str(comment_id), world["reader"], "x")
@@ -262,6 +264,8 @@ def test_report_queue_hide_and_the_count_per_round(db: Database) -> None:
     stored = read(db, lambda s: s.get(Comment, comment_id))
     assert (stored.status, stored.hidden_reason) == ("verborgen", "Kwetsend taalgebruik.")
     assert read(db, lambda s: comments.reported_per_round(s, [world["round"]])) == {}
+    work = read(db, lambda s: moderation.round_work(s, [world["round"]]))
+    assert work[world["round"]].reported_comments == 0
     assert read(db, lambda s: comments.queue(s, round_)) == []
     actions = read(db, lambda s: list(s.scalars(select(AuditEvent.action))))
     assert "comment.verbergen" in actions

@@ -66,8 +66,8 @@ def test_a_letter_has_everything_a_resident_needs(db: Database) -> None:
     assert f"stem.veenhoven.nl/stem en typ uw code: {shown}" in text
     assert "50.000 euro voor Noord" in text
     # Dutch local time: 1 March 09:00 and 17 March 22:00 (UTC+1).
-    assert "Stemmen kan vanaf 1 maart 2027 om 09:00 uur." in first.instructions
-    assert "Stem op tijd: het kan tot 17 maart 2027 om 22:00 uur." in first.instructions
+    assert "Stemmen kan vanaf maandag 1 maart 2027, 09:00 uur." in first.instructions
+    assert "Stem op tijd: het kan tot woensdag 17 maart 2027, 22:00 uur." in first.instructions
 
 
 def test_a_letter_printed_in_english_is_english_throughout(db: Database) -> None:
@@ -75,8 +75,8 @@ def test_a_letter_printed_in_english_is_english_throughout(db: Database) -> None
     [letter] = _letters(db, moderator, round_id, [codes.generate_code()], "en")
     assert letter.language == "en"
     assert letter.instructions[0] == "You can help decide how 50,000 euros are spent in Noord."
-    assert "You can vote from 1 March 2027 at 09:00." in letter.instructions
-    assert "Vote in time: you can vote until 17 March 2027 at 22:00." in letter.instructions
+    assert "You can vote from Monday 1 March 2027, 09:00." in letter.instructions
+    assert "Vote in time: you can vote until Wednesday 17 March 2027, 22:00." in letter.instructions
     assert not any("stemmen" in step.lower() for step in letter.instructions)
     assert ET.fromstring(letter.qr_svg).find(f"{SVG}title").text == "QR code: scan to vote"
 

@@ -329,7 +329,7 @@ def test_merging_moves_the_support_without_counting_anyone_twice(db: Database) -
     assert a.id not in by_plan
     assert len(by_plan[b.id]) == len(set(by_plan[b.id])) == 2
     assert _last_audit(db).details["moved_supports"] == 1
-    assert _mails(db)[0].recipient == AUTHOR_EMAIL
+    assert _mails(db) == []  # the author's mail waits out the undo window (services/merges.py)
 
 
 @pytest.mark.parametrize(

@@ -167,3 +167,22 @@ def test_voting_order_is_shuffled_per_visitor_but_stable(db: Database) -> None:
     assert a1 == a2
     assert a1 != b
     assert sorted(a1) == sorted(b)
+
+
+def test_a_chosen_order_replaces_the_shuffle_and_a_search_needs_every_word(db: Database) -> None:
+    def build(session):  # type: ignore[no-untyped-def]
+        return make_round(session, costs=[300, 100, 200]).id
+
+    round_id = transact(db, build)
+
+    def view(session, **chosen):  # type: ignore[no-untyped-def]
+        every = plans.public_plans(session, round_id, Phase.STEMMEN.value)
+        shown = plans.in_view(every, Phase.STEMMEN.value, None, "seed", **chosen)
+        return [p.title for p in shown]
+
+    assert read(db, view, order="kosten") == ["Plan 1", "Plan 2", "Plan 0"]
+    assert read(db, view, order="nieuwste") == ["Plan 2", "Plan 1", "Plan 0"]
+    assert read(db, view, search="plan 1") == ["Plan 1"]
+    assert read(db, view, search="plan 1 vijver") == []
+    assert plans.search_words("  Bankjes   VIJVER ") == ["bankjes", "vijver"]
+    assert len("".join(plans.search_words("x" * 500))) == plans.SEARCH_LIMIT

@@ -67,18 +67,24 @@ def test_round_page_shows_phase_timeline_budget_and_next_step(
     assert f"€{NBSP}25.000" in html
     assert "<strong>geld</strong>" in html  # the description is Markdown
     assert "Wat gebeurt er nu?" in html
-    assert "Dien uw plan in vóór 31 maart 2027." in html
+    assert "Dien uw plan in vóór woensdag 31 maart 2027, 10:00 uur." in html
     assert "Een plan heeft 10 steunbetuigingen nodig om op het stembiljet te komen." in html
     assert 'href="/rondes/ter-aa-2027/plannen/nieuw"' in html
     timeline = html[html.index('class="proeftuin-timeline"') :]
-    steps = ["Plannen indienen", "Plannen bekijken", "Stemmen", "Stemmen tellen", "Uitslag"]
+    steps = [
+        "Plannen indienen",
+        "Plannen worden bekeken",
+        "Stemmen",
+        "Stemmen is voorbij",
+        "Uitslag bekend",
+    ]
     positions = [timeline.index(step) for step in steps]
     assert positions == sorted(positions)
     current = re.search(
         r'<li class="[^"]*--current" aria-current="step">\s*<span[^>]*>([^<]+)', html
     )
     assert current and current.group(1) == "Plannen indienen"
-    assert "1 maart 2027 tot 31 maart 2027" in timeline
+    assert "maandag 1 maart 2027, 09:00 uur tot woensdag 31 maart 2027, 10:00 uur" in timeline
     assert "21 mei 2027" in timeline  # voting ends (and counting starts)
     # The breadcrumb leads back to the area.
     assert 'href="/wijken/ter-aa"' in html
@@ -88,7 +94,7 @@ def test_round_page_shows_phase_timeline_budget_and_next_step(
     ("phase", "expected"),
     [
         (Phase.BEOORDELEN, "De Dorpsraad Ter Aa bekijkt nu alle plannen"),
-        (Phase.STEMMEN, "U kunt stemmen tot 21 mei 2027."),
+        (Phase.STEMMEN, "U kunt stemmen tot vrijdag 21 mei 2027, 10:00 uur."),
         (Phase.GESLOTEN, "De stemmen worden nu geteld."),
         (Phase.GEPUBLICEERD, "De uitslag is bekend."),
     ],
@@ -288,3 +294,41 @@ def test_the_tie_break_seed_is_committed_on_the_round_page_once_voting_opens(
     else:
         assert f"<code>{committed}</code>" in html
         assert "SHA-256" in html
+
+
+def test_the_plan_list_is_searched_and_sorted_through_its_address(
+    client: TestClient, db: Database
+) -> None:
+    add_village_round(db)
+    add_plan(db, title="Bankjes bij de vijver", cost=3_000, summary="Zes bankjes.")
+    add_plan(
+        db, title="Appelbomen", cost=9_000, summary="Fruit voor iedereen.", location="Dorpsweide"
+    )
+    add_plan(db, title="Jeu de boules-baan", cost=1_500, summary="Een baan bij de kerk.")
+
+    def titles(html: str) -> list[str]:
+        listed = html[html.index('id="plannen"') :]
+        return re.findall(r'proeftuin-card__link" href="/plannen/[^"]+">([^<]+)<', listed)
+
+    page = client.get("/rondes/ter-aa-2027")
+    assert 'role="search"' in page.text and 'name="zoek"' in page.text
+    assert 'name="sorteer"' in page.text and "Laagste kosten eerst" in page.text
+    cheap = client.get("/rondes/ter-aa-2027?sorteer=kosten").text
+    assert titles(cheap) == ["Jeu de boules-baan", "Bankjes bij de vijver", "Appelbomen"]
+    assert '<option value="kosten" selected>' in cheap
+    by_title = client.get("/rondes/ter-aa-2027?sorteer=titel").text
+    assert titles(by_title) == ["Appelbomen", "Bankjes bij de vijver", "Jeu de boules-baan"]
+    newest = client.get("/rondes/ter-aa-2027?sorteer=nieuwste").text
+    assert titles(newest) == ["Jeu de boules-baan", "Appelbomen", "Bankjes bij de vijver"]
+    # Search looks in the title, the summary and the place, without regard to case.
+    found = client.get("/rondes/ter-aa-2027?zoek=DORPSWEIDE&sorteer=titel").text
+    assert titles(found) == ["Appelbomen"]
+    assert 'value="dorpsweide"' in found and "met de woorden" in found
+    nothing = client.get("/rondes/ter-aa-2027?zoek=zwembad").text
+    assert titles(nothing) == [] and "Geen plannen gevonden." in nothing
+    # An unknown order is the round's own order, not an error.
+    assert client.get("/rondes/ter-aa-2027?sorteer=%3Cscript%3E").status_code == 200
+    # htmx gets only the list.
+    fragment = client.get("/rondes/ter-aa-2027?zoek=bankjes", headers={"HX-Request": "true"})
+    assert fragment.text.lstrip().startswith('<div id="plannen"')
+    assert titles(fragment.text) == ["Bankjes bij de vijver"]

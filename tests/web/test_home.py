@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -57,7 +58,41 @@ def test_home_lists_areas_rounds_phase_and_budget_in_dutch(
     assert "3 maart 2027" in html
     assert "Hier is nog geen ronde." in html  # De Horst
     assert "Geheim concept 2028" not in html  # moderators' draft
-    assert html.index("Centrum-Oost") < html.index("De Horst") < html.index("Ter Aa")
+    listed = html[html.index('id="gebieden"') :]
+    assert listed.index("Centrum-Oost") < listed.index("De Horst") < listed.index("Ter Aa")
+
+
+def _nav(html: str) -> str:
+    return html[html.index('aria-label="Hoofdmenu"') : html.index("</nav>")]
+
+
+def test_while_a_round_is_voting_every_page_offers_stemmen_and_home_says_what_is_open(
+    client: TestClient, db: Database
+) -> None:
+    _demo(db)
+    html = client.get("/").text
+    assert 'href="/stem">Stemmen</a>' in _nav(html)
+    assert 'href="/stem">Stemmen</a>' in _nav(client.get("/inloggen").text)
+    open_now = html[html.index('id="nu-open"') : html.index("</section>")]
+    assert "Buurtbudget Oost 2027" in open_now and "Dorpsbudget Ter Aa 2027" in open_now
+    assert "u kunt stemmen tot woensdag 3 maart 2027, 00:30 uur." in open_now
+    assert "Geheim concept 2028" not in open_now
+
+
+def test_without_a_round_in_voting_the_nav_has_no_stemmen(client: TestClient, db: Database) -> None:
+    area = add_area(db, "ter-aa", "Ter Aa", kind="dorp")
+    add_round(db, area, "ter-aa-2026", "Dorpsbudget 2026", budget=1_000, phase=Phase.GESLOTEN)
+    html = client.get("/").text
+    assert "Stemmen" not in _nav(html) and 'id="nu-open"' not in html
+
+
+def test_a_deadline_today_says_vandaag(client: TestClient, db: Database) -> None:
+    area = add_area(db, "noord", "Noord")
+    soon = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(minutes=1)
+    add_round(db, area, "noord", "Noord", budget=1_000, phase=Phase.STEMMEN, voting_ends_at=soon)
+    local = soon.astimezone(ZoneInfo("Europe/Amsterdam"))
+    expected = "vandaag" if local.date() == dt.datetime.now(local.tzinfo).date() else "morgen"
+    assert f"u kunt stemmen tot {expected}, " in client.get("/").text
 
 
 def test_home_in_english(client: TestClient, db: Database) -> None:
@@ -80,8 +115,9 @@ def test_home_in_english(client: TestClient, db: Database) -> None:
 def test_home_filters_on_one_area(client: TestClient, db: Database) -> None:
     _demo(db)
     html = client.get("/?gebied=ter-aa").text
-    assert "Dorpsbudget Ter Aa 2027" in html
-    assert "Buurtbudget Oost 2027" not in html
+    listed = html[html.index('id="gebieden"') :]
+    assert "Dorpsbudget Ter Aa 2027" in listed
+    assert "Buurtbudget Oost 2027" not in listed
     assert '<option value="ter-aa" selected>' in html
     # An unknown area shows everything rather than an empty page.
     html = client.get("/?gebied=bestaat-niet").text

@@ -183,3 +183,29 @@ def test_a_checkout_without_compiled_catalogs_still_speaks_english(
         assert gettext("Geen toegang", "en") == "No access"
     finally:
         i18n.translations.cache_clear()
+
+
+def test_a_deadline_names_the_day_and_the_time_in_dutch_local_time() -> None:
+    sunday_evening = dt.datetime(2026, 12, 27, 17, 0, tzinfo=dt.UTC)  # 18:00 in Amsterdam
+    earlier = dt.datetime(2026, 12, 20, 9, 0, tzinfo=dt.UTC)
+    assert i18n.format_moment(sunday_evening, "nl", now=earlier) == (
+        "zondag 27 december 2026, 18:00 uur"
+    )
+    assert i18n.format_moment(sunday_evening, "en", now=earlier) == "Sunday 27 December 2026, 18:00"
+    # Summer time: 16:00 UTC is 18:00 in Amsterdam in July.
+    july = dt.datetime(2027, 7, 4, 16, 0, tzinfo=dt.UTC)
+    assert i18n.format_moment(july, "nl", now=earlier).endswith("18:00 uur")
+
+
+def test_a_deadline_today_or_tomorrow_says_so_and_a_printed_one_does_not() -> None:
+    deadline = dt.datetime(2026, 12, 27, 17, 0, tzinfo=dt.UTC)
+    same_day = dt.datetime(2026, 12, 27, 7, 0, tzinfo=dt.UTC)
+    day_before_late = dt.datetime(2026, 12, 26, 22, 30, tzinfo=dt.UTC)  # 23:30 local
+    assert i18n.format_moment(deadline, "nl", now=same_day) == (
+        "vandaag, zondag 27 december 2026, 18:00 uur"
+    )
+    assert i18n.format_moment(deadline, "nl", now=day_before_late).startswith("morgen, zondag")
+    assert i18n.format_moment(deadline, "en", now=same_day).startswith("today, Sunday")
+    assert i18n.format_moment(deadline, "nl", now=same_day, relative=False).startswith("zondag")
+    with pytest.raises(ValueError, match="naive"):
+        i18n.format_moment(dt.datetime(2026, 12, 27, 17, 0), "nl")

@@ -371,7 +371,7 @@ def test_round_page_shows_the_timeline_rules_plans_and_next_step(
     html = mod_a.get("/beheer/rondes/noord").text
     assert '<ol class="proeftuin-timeline">' in html
     assert 'aria-current="step"' in html
-    assert "vanaf 1 mei 2027, 09:00" in html
+    assert "vanaf zaterdag 1 mei 2027, 09:00 uur" in html
     assert "Naar de volgende fase: Stemmen" in html
     assert 'href="/beheer/rondes/noord/fase"' in html
     assert "Plan noord-speeltuin" in html and re.search(r"€\s4\.000", html)
@@ -575,9 +575,11 @@ def test_merging_a_duplicate_into_a_plan_of_the_round(
     assert "Alleen plannen uit dezelfde ronde kunnen samen." in other_round.text
     missing = post(mod_a, url, {"into_id": "", "public_reason": "Zelfde plan, twee keer."})
     assert "Kies het plan waarmee u dit plan samenvoegt." in missing.text
-    done = post(
-        mod_a, url, {"into_id": "noord-speeltuin", "public_reason": "Zelfde plan, twee keer."}
-    )
+    typed = {"into_id": "noord-speeltuin", "public_reason": "Zelfde plan, twee keer."}
+    confirm = post(mod_a, url, typed)
+    assert confirm.status_code == 200 and "Samenvoegen bevestigen" in confirm.text
+    assert plan_row(db, "noord-speeltuin2").status == "ingediend"  # nothing merged yet
+    done = post(mod_a, url, {**typed, "bevestigd": "ja"})
     assert done.status_code == 303
     duplicate = plan_row(db, "noord-speeltuin2")
     assert duplicate.status == "samengevoegd"
@@ -587,6 +589,52 @@ def test_merging_a_duplicate_into_a_plan_of_the_round(
     )
     assert supporters == 1
     assert "Samengevoegd met" in mod_a.get("/beheer/rondes/noord/plannen/noord-speeltuin2").text
+
+
+def test_a_merge_shows_both_plans_in_full_first_and_can_be_undone(
+    db: Database, world: World, mod_a: TestClient, mod_b: TestClient
+) -> None:
+    add_plan_round(db, world.area_a, "noord", Phase.BEOORDELEN, plans=QUEUE_PLANS)
+
+    def bodies(session: Session) -> None:
+        for plan in session.scalars(select(Plan)):
+            plan.body = f"Het hele verhaal van {plan.public_id}, met **details**."
+
+    transact(db, bodies)
+    url = "/beheer/rondes/noord/plannen/noord-speeltuin2"
+    typed = {"into_id": "noord-speeltuin", "public_reason": "Zelfde plan, twee keer."}
+    confirm = post(mod_a, f"{url}/samenvoegen", typed).text
+    for public_id in ("noord-speeltuin2", "noord-speeltuin"):
+        assert f"Het hele verhaal van {public_id}, met <strong>details</strong>." in confirm
+    assert 'name="bevestigd" value="ja"' in confirm
+    post(mod_a, f"{url}/samenvoegen", {**typed, "bevestigd": "ja"})
+    page = mod_a.get(url).text
+    assert "Samenvoegen ongedaan maken" in page and "De indiener krijgt een e-mail op" in page
+    assert post(mod_b, f"{url}/samenvoegen/ongedaan").status_code in (403, 404)
+    undone = post(mod_a, f"{url}/samenvoegen/ongedaan")
+    assert undone.status_code == 303
+    assert plan_row(db, "noord-speeltuin2").status == "ingediend"
+    assert "Het samenvoegen is ongedaan gemaakt." in mod_a.get(undone.headers["location"]).text
+    assert post(mod_a, f"{url}/samenvoegen/ongedaan").status_code == 422  # nothing to undo
+    assert "plan.merge_undo" in actions(db)
+
+
+def test_internal_notes_and_the_cost_check_on_the_staff_plan_page(
+    db: Database, world: World, mod_a: TestClient
+) -> None:
+    add_plan_round(db, world.area_a, "noord", Phase.BEOORDELEN, plans=QUEUE_PLANS)
+    url = "/beheer/rondes/noord/plannen/noord-speeltuin"
+    assert post(mod_a, f"{url}/notitie", {"note": " "}).status_code == 422
+    saved = post(mod_a, f"{url}/notitie", {"note": "Offerte van de aannemer opvragen."})
+    assert saved.status_code == 303
+    page = mod_a.get(url).text
+    assert "Offerte van de aannemer opvragen." in page and "Intern (alleen medewerkers)" in page
+    checker = re.search(r'<option value="(\d+)">([^<]+)</option>', page.split('id="nakijker"')[1])
+    assert checker
+    assert post(mod_a, f"{url}/kosten-nakijken", {"checker": checker.group(1)}).status_code == 303
+    assert f'<option value="{checker.group(1)}" selected>' in mod_a.get(url).text
+    assert post(mod_a, f"{url}/kosten-nakijken", {"checker": "999999"}).status_code == 422
+    assert "plan.note" in actions(db) and "plan.cost_check" in actions(db)
 
 
 def test_hiding_and_showing_abusive_text(db: Database, world: World, mod_a: TestClient) -> None:

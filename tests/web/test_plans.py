@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
+from email.message import Message
 
 import pytest
 from sqlalchemy import select
@@ -10,9 +12,12 @@ from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from proeftuin.config import Settings
 from proeftuin.db import Database, read, transact
 from proeftuin.models import Phase, Plan, PlanStatus, Round, Support
+from proeftuin.web.app import create_app
 from tests.factories import add_plan, add_village_round
+from tests.smtp import Inbox
 from tests.web.clients import HTMX, csrf_of, sign_in_resident
 
 NEW = "/rondes/ter-aa-2027/plannen/nieuw"
@@ -436,3 +441,41 @@ def test_every_form_macro_ties_label_hint_and_error_to_its_control(app: Starlett
     )
     assert html.count('role="alert"') == 1  # an empty summary shows nothing
     assert '<a class="utrecht-link" href="#naam">Naam: Te kort</a>' in html
+
+
+def test_mails_name_the_gemeente_and_round_and_the_author_gets_a_confirmation(
+    db: Database, settings: Settings, smtp_inbox: tuple[Inbox, int]
+) -> None:
+    """Against a real SMTP server: the sign-in mail (asked for from a round's page) and the
+    confirmation of a handed-in plan, with its link."""
+    inbox, port = smtp_inbox
+    mailing = dataclasses.replace(settings, smtp_host="127.0.0.1", smtp_port=port)
+    add_village_round(db)
+    with TestClient(create_app(mailing, db)) as client:
+        page = client.get(f"/inloggen?next={NEW}").text
+        client.post(
+            "/inloggen", data={"email": "anna@example.nl", "next": NEW, "csrf_token": csrf_of(page)}
+        )
+        [sign_in] = inbox.messages
+        body = _text(sign_in)
+        assert sign_in["Subject"] == f"{settings.site_name}: uw link om in te loggen"
+        assert f"burgerbegroting van {settings.site_name}, voor de ronde" in body
+        assert "Dorpsbudget Ter Aa 2027" in body
+        assert "Daarom krijgt u deze e-mail." in body
+        assert "Heeft u dit niet gevraagd? Klik dan niet op de link en doe niets." in body
+        inbox.messages.clear()
+        sign_in_resident(client, db, name="Anna")
+        inbox.messages.clear()
+        response = post_form(client, NEW, GOOD, follow_redirects=False)
+        public_id = response.headers["location"].removeprefix("/plannen/")
+        [confirmation] = inbox.messages
+    assert confirmation["To"] == "anna@example.nl"
+    assert confirmation["Subject"] == f"Uw plan is ingediend: {GOOD['title']}"
+    body = _text(confirmation)
+    assert f"{settings.base_url}/plannen/{public_id}" in body
+    assert "Hallo Anna," in body and "Dorpsbudget Ter Aa 2027" in body
+    assert "Dorpsraad Ter Aa bekijkt alle plannen" in body
+
+
+def _text(message: Message) -> str:
+    return message.get_payload(decode=True).decode()  # type: ignore[union-attr]

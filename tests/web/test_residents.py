@@ -169,7 +169,7 @@ def test_sign_in_with_a_real_mail_server(
         assert response.status_code == 200
         [message] = inbox.messages
         assert message["To"] == "anna@example.nl"
-        assert message["Subject"] == "Uw link om in te loggen"
+        assert message["Subject"] == f"{settings.site_name}: uw link om in te loggen"
         body = message.get_payload(decode=True).decode()  # type: ignore[union-attr]
         link = re.search(r"http://testserver/inloggen/link\?token=\S+", body)
         assert link
@@ -187,7 +187,7 @@ def test_outbox_shows_the_mail_in_development(dev_client: TestClient, db: Databa
     response = request_link(dev_client, "anna@example.nl")
     assert 'href="/ontwikkel/outbox"' in response.text
     html = dev_client.get("/ontwikkel/outbox").text
-    assert "Uw link om in te loggen" in html
+    assert "uw link om in te loggen" in html
     assert "anna@example.nl" in html
     link = re.search(r'href="(/inloggen/link\?token=[^"]+)"', html)
     assert link

@@ -8,10 +8,11 @@ import re
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from proeftuin.db import Database, read, transact
-from proeftuin.models import Area, AuditEvent, Membership, Phase, Role, StaffUser
+from proeftuin.models import Area, AuditEvent, Membership, Phase, Plan, Role, Round, StaffUser
 from proeftuin.services import audit
 from tests.factories import add_area, add_round
 from tests.web.clients import (
@@ -67,6 +68,47 @@ def test_dashboard_shows_a_moderator_only_their_areas_and_rounds(
     assert 'href="/beheer/gebieden"' not in html and 'href="/beheer/logboek"' not in html
     assert 'href="/beheer/wachtwoord"' in html
     assert_no_inline_code(html)
+
+
+def test_dashboard_says_per_round_what_waits_and_when_the_next_phase_starts(
+    client: TestClient, db: Database
+) -> None:
+    import datetime as dt
+
+    noord = add_area(db, "noord", "Noord")
+    voting_starts = dt.datetime(2027, 5, 1, 7, 0, tzinfo=dt.UTC)
+    add_round(db, noord, "noord-2027", "Buurtbudget Noord", budget=50_000, phase=Phase.BEOORDELEN)
+
+    def dates_and_plans(session: Session) -> None:
+        round_ = session.scalar(select(Round).where(Round.slug == "noord-2027"))
+        assert round_ is not None
+        round_.voting_starts_at = voting_starts
+        for i, (status, hidden) in enumerate(
+            [("ingediend", False), ("ingediend", False), ("aanpassen", False), ("afgewezen", True)]
+        ):
+            session.add(
+                Plan(
+                    round_id=round_.id,
+                    public_id=f"p{i}",
+                    title=f"Plan {i}",
+                    estimated_cost=100,
+                    status=status,
+                    hidden=hidden,
+                )
+            )
+
+    transact(db, dates_and_plans)
+    add_staff(db, "mo@gemeente.nl", area_ids=[noord])
+    signed_in(client, "mo@gemeente.nl")
+    html = client.get("/beheer").text
+    queue = '<a class="utrecht-link" href="/beheer/rondes/noord-2027/plannen">'
+    assert f"{queue}2 plannen wachten op een besluit</a>" in html
+    assert "1 plan: aanpassing gevraagd" in html
+    assert "1 verborgen plan" in html
+    assert "Volgende fase: Stemmen, zaterdag 1 mei 2027, 09:00 uur" in html
+    # On a phone the page comes before the staff menu, in the page's own order too.
+    assert html.index("<h1") < html.index('id="beheermenu"')
+    assert 'href="#beheermenu"' in html
 
 
 def test_dashboard_of_a_moderator_without_areas_says_what_to_do(

@@ -409,6 +409,20 @@ def test_the_live_fragment_counts_points_and_refuses_words(
     assert "heel getal" in word.text
 
 
+def test_one_point_too_many_is_named_live_and_on_the_page_without_javascript(
+    client: TestClient, db: Database, settings: Settings
+) -> None:
+    setup = setup_round(db, settings, ballot_kind="points", points_total=10)
+    ballot = enter(client, setup.codes[0]).text
+    eleven = {"plan0": 6, "plan1": 5}
+    live = post_ballot(client, "/stem/stand", ballot, eleven, headers={"HX-Request": "true"})
+    review = post_ballot(client, "/stem/controleer", ballot, eleven)
+    assert review.status_code == 422
+    for html in (live.text, review.text):
+        assert "Te veel gegeven:" in html and "<strong>1 punt</strong>" in html
+        assert "Nog te verdelen:" not in html
+
+
 def test_an_expired_pass_sends_htmx_back_to_the_start(
     client: TestClient, db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -686,7 +700,7 @@ def test_the_revote_notice_names_the_closing_date(
     setup = setup_round(db, settings, voting_ends_at=ends)
     vote(client, setup.codes[0], {"plan0": 1})
     html = enter(client, setup.codes[0]).text
-    assert "U kunt uw keuze nog veranderen tot 3 maart 2027." in html
+    assert "U kunt uw keuze nog veranderen tot woensdag 3 maart 2027, 00:30 uur." in html
 
 
 def test_the_same_submission_twice_gives_the_same_receipt(
@@ -732,6 +746,30 @@ def test_change_my_choice_goes_back_to_the_ballot_with_the_choices(
     assert back.status_code == 200
     assert checked(back.text) == {"plan0", "plan1"}
     assert stored(db) == []
+
+
+def test_the_receipt_says_when_and_where_the_result_comes_and_how_to_check_the_tracker(
+    client: TestClient, db: Database, settings: Settings
+) -> None:
+    import datetime as dt
+
+    ends = dt.datetime(2027, 3, 2, 17, 0, tzinfo=dt.UTC)  # Tuesday 2 March, 18:00 in Amsterdam
+    setup = setup_round(db, settings, voting_ends_at=ends)
+    ballot = enter(client, setup.codes[0])
+    review = post_ballot(client, "/stem/controleer", ballot.text, {"plan0": 1})
+    cast = cast_from_review(client, review.text)
+    location = cast.headers["location"]
+    assert f"ronde={setup.round_id}" in location
+    receipt = parse_qs(urlsplit(location).query)["bon"][0]
+    html = client.get(location).text
+    assert "Wat gebeurt er nu?" in html
+    assert "Het stemmen sluit dinsdag 2 maart 2027, 18:00 uur." in html
+    assert f'href="/rondes/{setup.slug}"' in html
+    assert f'href="/rondes/{setup.slug}/uitslag/stembonnen?stembon={receipt}"' in html
+    # A round id that is not a round (or not a number) shows the receipt without the next steps.
+    for other in ("999999", "abc", ""):
+        page = client.get(f"/stem/bedankt?bon={receipt}&ronde={other}")
+        assert page.status_code == 200 and "Wat gebeurt er nu?" not in page.text
 
 
 def test_the_receipt_page_needs_a_well_formed_tracker(client: TestClient) -> None:

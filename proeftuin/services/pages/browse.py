@@ -131,6 +131,9 @@ class RoundView:
     themes: tuple[str, ...]  # the themes that have plans in this round, in THEMES order
     shuffled: bool  # the order differs per visitor (voting)
     tie_break_sha256: str | None = None  # from voting on (rounds.tie_break_commitment)
+    search: str = ""  # the words searched for, or ""
+    order: str = ""  # the chosen order (plans.ORDERS), or "" for the round's own
+    total: int = 0  # public plans in the round, before filtering
 
     @property
     def supporting_open(self) -> bool:
@@ -193,6 +196,8 @@ def round_view(
     theme: str = "",
     shuffle_seed: str | None = None,
     resident_id: int | None = None,
+    search: str = "",
+    order: str = "",
 ) -> RoundView:
     """A public round (concept rounds are 404) with the plans the public sees, optionally of one
     theme. During voting they come in the order of ``shuffle_seed``, one per visitor."""
@@ -201,8 +206,12 @@ def round_view(
         raise NotFound()
     round_ = PublicRound(**{**row._mapping, "phase": Phase(row.phase)})
     chosen = theme if theme in THEMES else ""
+    order = order if order in plans.ORDERS else ""
+    search = " ".join(plans.search_words(search)) if search.strip() else ""
     every = plans.public_plans(session, round_.id, round_.phase)
-    shown = plans.in_view(list(every), round_.phase, chosen or None, shuffle_seed)
+    shown = plans.in_view(
+        list(every), round_.phase, chosen or None, shuffle_seed, search=search, order=order
+    )
     mine = plans.supported_by(session, round_.id, resident_id) if resident_id is not None else set()
     present = {p.theme for p in every}
     return RoundView(
@@ -218,7 +227,10 @@ def round_view(
         plans=tuple(_card(p, p.id in mine) for p in shown),
         theme=chosen,
         themes=tuple(t for t in THEMES if t in present),
-        shuffled=shuffle_seed is not None and round_.phase == Phase.STEMMEN,
+        shuffled=shuffle_seed is not None and round_.phase == Phase.STEMMEN and not order,
+        search=search,
+        order=order,
+        total=len(every),
         tie_break_sha256=(
             rounds.tie_break_commitment(round_.tie_break_seed)
             if round_.phase in rounds.FROZEN_PHASES

@@ -17,6 +17,12 @@ def areas_with_rounds(session: Session) -> list[AreaRounds]:
 
 
 @declare.read
+def voting_open(session: Session) -> bool:
+    """Whether some round is in its voting phase (the navigation then offers "Stemmen")."""
+    return rounds.any_voting(session)
+
+
+@declare.read
 def ping(session: Session) -> None:
     """Raise when the database does not answer."""
     health.ping(session)

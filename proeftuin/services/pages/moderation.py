@@ -21,6 +21,7 @@ from proeftuin.models import (
     Area,
     Phase,
     Plan,
+    PlanMerge,
     PlanStatus,
     Round,
     Support,
@@ -29,8 +30,10 @@ from proeftuin.services import (
     ballot_kinds,
     codes,
     lookup,
+    merges,
     moderation,
     permissions,
+    plan_notes,
     results,
     rounds,
     voting,
@@ -182,6 +185,10 @@ class PlanReview:
     supports: int
     merge_targets: tuple[Plan, ...]  # plans of the round this one could be merged into
     merged_into: Plan | None
+    merge: PlanMerge | None = None  # the merge that stands, which staff can undo
+    notes: tuple[plan_notes.Note, ...] = ()  # internal: staff of the area only
+    cost_checker: plan_notes.StaffChoice | None = None
+    checkers: tuple[plan_notes.StaffChoice, ...] = ()  # who may be given the cost check
 
     @property
     def reviewable(self) -> bool:
@@ -219,11 +226,13 @@ def plan_review(session: Session, actor: Actor, slug: str, public_id: str) -> Pl
     return PlanReview(
         round=round_,
         plan=plan,
-        supports=int(
-            session.scalar(select(func.count(Support.id)).where(Support.plan_id == plan.id)) or 0
-        ),
+        supports=_supports(session, plan),
         merge_targets=tuple(targets),
         merged_into=session.get(Plan, plan.merged_into_id) if plan.merged_into_id else None,
+        merge=merges.open_merge(session, plan),
+        notes=tuple(plan_notes.notes(session, plan)),
+        cost_checker=plan_notes.cost_checker(session, plan),
+        checkers=tuple(plan_notes.staff_of_area(session, round_.area_id)),
     )
 
 
@@ -255,6 +264,58 @@ def reject(
     return moderation.reject(session, actor, plan, reason, plan_url)
 
 
+MERGE_UNDO_MINUTES = merges.UNDO_MINUTES
+
+
+@dataclass(frozen=True)
+class MergePreview:
+    """Both plans in full, before staff confirm a merge."""
+
+    round: Round
+    duplicate: Plan
+    into: Plan
+    duplicate_supports: int
+    into_supports: int
+    reason: str
+
+
+def _merge_pair(
+    session: Session, actor: Actor, slug: str, public_id: str, into_id: str
+) -> tuple[Round, Plan, Plan]:
+    round_ = lookup.staff_round(session, actor, slug)
+    duplicate = lookup.plan_in_round(session, round_, public_id)
+    if not into_id:
+        raise Invalid("into_id", _("Kies het plan waarmee u dit plan samenvoegt."))
+    try:
+        into = lookup.plan_in_round(session, round_, into_id)
+    except NotFound:
+        raise Invalid("into_id", _("Alleen plannen uit dezelfde ronde kunnen samen.")) from None
+    return round_, duplicate, into
+
+
+@declare.read
+def merge_preview(
+    session: Session, actor: Actor, slug: str, public_id: str, into_id: str, reason: str
+) -> MergePreview:
+    """What a merge would join, checked as the merge itself checks it; changes nothing."""
+    round_, duplicate, into = _merge_pair(session, actor, slug, public_id, into_id)
+    cleaned = moderation.check_merge(duplicate, into, reason)
+    return MergePreview(
+        round=round_,
+        duplicate=duplicate,
+        into=into,
+        duplicate_supports=_supports(session, duplicate),
+        into_supports=_supports(session, into),
+        reason=cleaned,
+    )
+
+
+def _supports(session: Session, plan: Plan) -> int:
+    return int(
+        session.scalar(select(func.count(Support.id)).where(Support.plan_id == plan.id)) or 0
+    )
+
+
 @declare.write
 def merge(
     session: Session,
@@ -265,15 +326,34 @@ def merge(
     reason: str,
     plan_url: str,
 ) -> Plan:
-    round_ = lookup.staff_round(session, actor, slug)
-    duplicate = lookup.plan_in_round(session, round_, public_id)
-    if not into_id:
-        raise Invalid("into_id", _("Kies het plan waarmee u dit plan samenvoegt."))
-    try:
-        into = lookup.plan_in_round(session, round_, into_id)
-    except NotFound:
-        raise Invalid("into_id", _("Alleen plannen uit dezelfde ronde kunnen samen.")) from None
+    _, duplicate, into = _merge_pair(session, actor, slug, public_id, into_id)
     return moderation.merge(session, actor, duplicate, into, reason, plan_url)
+
+
+@declare.write
+def add_note(session: Session, actor: Actor, slug: str, public_id: str, text: str) -> Plan:
+    plan = _plan(session, actor, slug, public_id)
+    plan_notes.add_note(session, actor, plan, text)
+    return plan
+
+
+@declare.write
+def assign_cost_check(
+    session: Session, actor: Actor, slug: str, public_id: str, staff_id: str
+) -> Plan:
+    return plan_notes.assign_cost_check(
+        session, actor, _plan(session, actor, slug, public_id), staff_id
+    )
+
+
+@declare.write
+def undo_merge(session: Session, actor: Actor, slug: str, public_id: str) -> Plan:
+    return moderation.undo_merge(session, actor, _plan(session, actor, slug, public_id))
+
+
+@declare.write
+def send_merge_mail(session: Session, actor: Actor, slug: str, public_id: str) -> Plan:
+    return merges.send_now(session, actor, _plan(session, actor, slug, public_id))
 
 
 @declare.write

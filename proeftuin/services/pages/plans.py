@@ -65,9 +65,16 @@ def proposal_round(session: Session, slug: str) -> RoundBrief:
 
 
 @declare.write
-def propose(session: Session, slug: str, resident_id: int, values: PlanInput) -> str:
-    """The new plan's public id."""
-    return plans.propose(session, slug, resident_id, values).public_id
+def propose(
+    session: Session,
+    slug: str,
+    resident_id: int,
+    values: PlanInput,
+    base_url: str = "",
+    gemeente: str = "",
+) -> str:
+    """The new plan's public id; its author gets a confirmation mail with its link."""
+    return plans.propose(session, slug, resident_id, values, base_url, gemeente).public_id
 
 
 def _author_plan(session: Session, public_id: str, resident_id: int) -> AuthorPlan:

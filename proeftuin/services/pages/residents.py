@@ -57,9 +57,12 @@ def request_sign_in_link(
     ip_key: str,
     now: dt.datetime,
     next_path: str,
+    gemeente: str = "",
 ) -> None:
     """Queue the mail with the link; refused for a malformed address or too many sends."""
-    residents.request_sign_in_link(session, secret_key, base_url, email, ip_key, now, next_path)
+    residents.request_sign_in_link(
+        session, secret_key, base_url, email, ip_key, now, next_path, gemeente
+    )
 
 
 @declare.write

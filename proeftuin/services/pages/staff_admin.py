@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from proeftuin.models import AreaKind as AreaKind
-from proeftuin.services import areas, staff
+from proeftuin.services import areas, moderation, staff
 from proeftuin.services.areas import AreaInput as AreaInput
 from proeftuin.services.areas import AreaOverview as AreaOverview
 from proeftuin.services.areas import as_input as as_input
+from proeftuin.services.moderation import RoundWork as RoundWork
 from proeftuin.services.permissions import Actor
 from proeftuin.services.staff import AreaRef as AreaRef
 from proeftuin.services.staff import AuditPage as AuditPage
@@ -43,6 +44,20 @@ class PasswordReset:
 def overview(session: Session, actor: Actor) -> list[AreaOverview]:
     """The areas the actor works for (an admin: all of them), with their rounds."""
     return areas.overview(session, actor)
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    areas: list[AreaOverview]
+    work: dict[int, RoundWork]  # per round id: what waits for staff
+
+
+@declare.read
+def dashboard(session: Session, actor: Actor) -> Dashboard:
+    """The actor's areas with their rounds, and per round what waits to be done."""
+    found = areas.overview(session, actor)
+    round_ids = [r.id for a in found for r in a.rounds]
+    return Dashboard(found, moderation.round_work(session, round_ids))
 
 
 @declare.read

@@ -183,6 +183,30 @@ def enter_with_email(
     return credential, ballot_page(session, credential, None)
 
 
+@dataclass(frozen=True)
+class ReceiptRound:
+    """What the receipt page says about what comes next."""
+
+    slug: str
+    title: str
+    voting_ends_at: dt.datetime | None
+    council: str  # who signs off the result; may be empty
+
+
+@declare.read
+def receipt_round(session: Session, round_id: int) -> ReceiptRound | None:
+    """The public round a receipt belongs to (None for an unknown or draft round)."""
+    round_ = session.get(Round, round_id)
+    if round_ is None or round_.phase == Phase.CONCEPT:
+        return None
+    return ReceiptRound(
+        slug=round_.slug,
+        title=round_.title,
+        voting_ends_at=round_.voting_ends_at,
+        council=round_.area.council_name or "",
+    )
+
+
 @declare.read
 def email_rounds(session: Session, resident_id: int | None) -> list[EmailRound]:
     """Rounds open for voting where the eligibility allows e-mail, with this resident's status."""

@@ -24,3 +24,10 @@ def test_the_front_page_shows_every_area_but_no_draft_rounds(db: Database) -> No
 
 def test_the_health_check_reaches_the_database(db: Database) -> None:
     assert perform_now(db, home.ping) is None
+
+
+def test_voting_is_open_only_while_a_round_is_in_its_voting_phase(db: Database) -> None:
+    transact(db, lambda session: make_round(session, phase=Phase.INDIENEN, plan_prefix="i"))
+    assert perform_now(db, home.voting_open) is False
+    transact(db, lambda session: make_round(session, phase=Phase.STEMMEN, plan_prefix="s"))
+    assert perform_now(db, home.voting_open) is True

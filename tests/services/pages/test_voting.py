@@ -62,3 +62,17 @@ def test_codes_are_read_in_any_form_and_shown_in_groups_of_four() -> None:
     normalised = voting.normalise_code(" abcd efgh-jkmn ")
     assert normalised is not None
     assert voting.display_code(normalised) == "ABCD-EFGH-JKMN"
+
+
+def test_the_receipt_names_the_public_round_it_belongs_to(db: Database) -> None:
+    def build(session):  # type: ignore[no-untyped-def]
+        open_ = make_round(session, phase=Phase.STEMMEN, plan_prefix="o")
+        open_.area.council_name = "Wijkraad Noord"
+        draft = make_round(session, phase=Phase.CONCEPT, plan_prefix="d")
+        return open_.id, open_.slug, draft.id
+
+    open_id, open_slug, draft_id = transact(db, build)
+    found = perform_now(db, voting.receipt_round, open_id)
+    assert found is not None and (found.slug, found.council) == (open_slug, "Wijkraad Noord")
+    assert perform_now(db, voting.receipt_round, draft_id) is None
+    assert perform_now(db, voting.receipt_round, 10**8) is None
