@@ -10,9 +10,18 @@ from sqlalchemy.orm import Session
 from proeftuin import demo
 from proeftuin.db import Database, read, transact, utcnow
 from proeftuin.demo import data
+from proeftuin.demo import execution as demo_execution
 from proeftuin.demo import results as demo_results
-from proeftuin.models import AuditEvent, Ballot, Plan, Round, StaffUser, VotingCode
-from proeftuin.services import open_data, results, voting
+from proeftuin.models import (
+    AuditEvent,
+    Ballot,
+    ExecutionUpdate,
+    Plan,
+    Round,
+    StaffUser,
+    VotingCode,
+)
+from proeftuin.services import execution, open_data, results, voting
 
 PEPPER = "demo-test-pepper"
 
@@ -79,3 +88,21 @@ def test_a_code_used_in_the_voting_round_is_no_longer_listed(db: Database) -> No
     assert again.codes == summary.codes[1:]
     ballots = read(db, lambda s: s.scalar(select(func.count(Ballot.id))))
     assert ballots == demo_results.BALLOTS + 1
+
+
+def test_the_published_round_shows_funded_plans_at_different_stages_with_updates(
+    db: Database,
+) -> None:
+    transact(db, demo.seed_demo, PEPPER)
+    transact(db, demo.seed_demo, PEPPER)  # a second run adds nothing
+    slug = demo.PUBLISHED_ROUND_SLUG
+    round_id = read(db, lambda s: s.scalar(select(Round.id).where(Round.slug == slug)))
+    states = read(db, execution.states, round_id)
+    assert {s.status for s in states} >= {"klaar", "uitvoering", "vertraagd", "voorbereiding"}
+    assert all(s.spent <= s.cost for s in states)
+    late = next(s for s in states if s.status == "vertraagd")
+    assert late.reason
+    updates = read(db, lambda s: execution.updates(s, round_id=round_id))
+    assert len(updates) == sum(len(stage[4]) for stage in demo_execution.STAGES)
+    assert len({u.posted_on for u in updates}) > 3
+    assert read(db, lambda s: s.scalar(select(func.count(ExecutionUpdate.id)))) == len(updates)

@@ -25,6 +25,7 @@ from proeftuin.web import (
     browse,
     codes,
     errors,
+    execution,
     home,
     language,
     moderation,
@@ -33,6 +34,7 @@ from proeftuin.web import (
     residents,
     results,
     staff_admin,
+    subscriptions,
     voting,
 )
 from proeftuin.web.assets import Assets, StaticFilesMiddleware
@@ -54,6 +56,7 @@ ROUTE_MODULES: tuple[ModuleType, ...] = (
     staff_admin,
     voting,
     browse,
+    execution,
     plans,
     residents,
     moderation,
@@ -61,6 +64,7 @@ ROUTE_MODULES: tuple[ModuleType, ...] = (
     ops,
     results,
     api,
+    subscriptions,
 )
 
 SESSION_COOKIE = "proeftuin_session"
@@ -112,7 +116,12 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
                 BodyLimitMiddleware, max_bytes=settings.max_body_bytes, refuse=errors.refuse
             ),
             Middleware(NullByteMiddleware, refuse=errors.refuse),
-            Middleware(CSRFMiddleware, base_url=settings.base_url, refuse=errors.refuse),
+            Middleware(
+                CSRFMiddleware,
+                base_url=settings.base_url,
+                refuse=errors.refuse,
+                exempt_paths=subscriptions.ONE_CLICK_PATHS,
+            ),
         ],
         exception_handlers=errors.EXCEPTION_HANDLERS,
         lifespan=lifespan,

@@ -30,6 +30,8 @@ LABELS: dict[str, Any] = {
     "theme_labels": vocabulary.THEME_LABELS,
     "status_labels": vocabulary.STATUS_LABELS,
     "timeline_labels": vocabulary.TIMELINE_LABELS,
+    "execution_labels": vocabulary.EXECUTION_LABELS,
+    "month_names": vocabulary.MONTH_NAMES,
     "markdown": render_markdown,
 }
 
