@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from proeftuin.errors import Invalid, _
+from proeftuin.errors import Invalid, TooManyAttempts, _
 from proeftuin.i18n import gettext
 from proeftuin.models import Area, Phase, Plan, Round, Subscription
-from proeftuin.services import accounts, outbox
+from proeftuin.services import accounts, outbox, ratelimit
 
 RESEND_AFTER = dt.timedelta(hours=1)
 UNCONFIRMED_FOR = dt.timedelta(days=7)
@@ -58,10 +58,22 @@ def subject(session: Session, kind: str, slug: str) -> Subject | None:
 
 
 def subscribe(
-    session: Session, email: str, target: Subject, base_url: str, now: dt.datetime
+    session: Session,
+    email: str,
+    target: Subject,
+    base_url: str,
+    now: dt.datetime,
+    ip_key: str = "",
 ) -> None:
-    """Ask for a subscription. Returns nothing: the caller answers the same in every case."""
+    """Ask for a subscription. Returns nothing: the caller answers the same in every case.
+    Every request counts towards the sender's limit of mails asked for (``ip_key``, shared
+    with the sign-in links), whether or not a mail goes out, so the limit tells nothing."""
     address = accounts.validate_email(email)
+    if ip_key:
+        wait = ratelimit.retry_after(session, ratelimit.MAIL_PER_IP, ip_key, now)
+        if wait is not None:
+            raise TooManyAttempts(wait)
+        ratelimit.record(session, ratelimit.MAIL_PER_IP, ip_key, now)
     found = session.scalar(
         select(Subscription).where(
             Subscription.email == address,

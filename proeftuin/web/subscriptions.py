@@ -13,6 +13,7 @@ from starlette.routing import Route
 from proeftuin.errors import Invalid
 from proeftuin.services.pages import subscriptions
 from proeftuin.web.helpers import NO_STORE, call, form_errors, read_form
+from proeftuin.web.security import client_ip
 from proeftuin.web.state import get_settings
 from proeftuin.web.templating import render
 
@@ -40,9 +41,12 @@ async def subscribe(request: Request) -> Response:
     form = await read_form(request)
     kind, slug = _kind_and_slug(form)
     email = form.get("email", "")[:320]
-    base = get_settings(request).base_url
+    settings = get_settings(request)
+    ip_key = subscriptions.hash_key(settings.secret_key, client_ip(request))
     try:
-        target = await call(request, subscriptions.subscribe, kind, slug, email, base)
+        target = await call(
+            request, subscriptions.subscribe, kind, slug, email, settings.base_url, ip_key
+        )
     except Invalid as error:
         target = await call(request, subscriptions.subject, kind, slug)
         context = {"target": target, "errors": form_errors(request, error), "typed": form}

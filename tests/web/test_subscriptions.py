@@ -10,6 +10,7 @@ from starlette.testclient import TestClient
 
 from proeftuin.db import Database, read
 from proeftuin.models import OutboxMail, Subscription
+from proeftuin.services import ratelimit
 from tests.factories import add_funded_round
 from tests.web.clients import post
 
@@ -70,3 +71,16 @@ def test_bad_input_gets_a_dutch_message_and_changes_nothing(
     assert client.get("/berichten").status_code == 404
     assert post(client, "/berichten/bevestigen", {"t": "onzin"}).status_code == 404
     assert outbox(db) == [] and subscribers(db, confirmed=False) == 0
+
+
+def test_one_sender_cannot_have_mail_sent_to_many_addresses(
+    db: Database, client: TestClient
+) -> None:
+    slug = add_funded_round(db)
+    limit = ratelimit.MAIL_PER_IP.max_failures
+    for n in range(limit):
+        response = post(client, "/berichten", {"ronde": slug, "email": f"iemand{n}@example.nl"})
+        assert response.status_code == 200
+    refused = post(client, "/berichten", {"ronde": slug, "email": "nog-een@example.nl"})
+    assert refused.status_code == 429 and "Te veel pogingen" in refused.text
+    assert len(outbox(db)) == limit

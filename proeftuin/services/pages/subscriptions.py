@@ -9,6 +9,7 @@ from proeftuin.db import utcnow
 from proeftuin.errors import NotFound
 from proeftuin.services import notifications, subscriptions
 from proeftuin.services.pages import declare
+from proeftuin.services.ratelimit import hash_key as hash_key
 from proeftuin.services.subscriptions import Subject as Subject
 
 
@@ -26,9 +27,11 @@ def subject(session: Session, kind: str, slug: str) -> Subject:
 
 
 @declare.write
-def subscribe(session: Session, kind: str, slug: str, email: str, base_url: str) -> Subject:
+def subscribe(
+    session: Session, kind: str, slug: str, email: str, base_url: str, ip_key: str = ""
+) -> Subject:
     target = _subject(session, kind, slug)
-    subscriptions.subscribe(session, email, target, base_url, utcnow())
+    subscriptions.subscribe(session, email, target, base_url, utcnow(), ip_key)
     return target
 
 
