@@ -23,7 +23,16 @@ from sqlalchemy.orm import Session
 
 from proeftuin.errors import _
 from proeftuin.i18n import gettext
-from proeftuin.models import Notice, Phase, Plan, PlanStatus, Resident, Round, Subscription
+from proeftuin.models import (
+    Eligibility,
+    Notice,
+    Phase,
+    Plan,
+    PlanStatus,
+    Resident,
+    Round,
+    Subscription,
+)
 from proeftuin.services import outbox, outcomes
 from proeftuin.services.execution import ExecutionState
 from proeftuin.services.subscriptions import UNSUBSCRIBE_PATH, new_token
@@ -33,6 +42,13 @@ DAY = dt.timedelta(days=1)
 SITE = "[site]"
 LANGUAGE = "nl"
 ANNOUNCED = (Phase.INDIENEN, Phase.STEMMEN, Phase.GEPUBLICEERD)
+HOW_TO_VOTE = {
+    Eligibility.CODES: _("U stemt met de code uit de brief die u kreeg, op {vote_url}."),
+    Eligibility.EMAIL: _("U stemt met uw e-mailadres, op {vote_url}."),
+    Eligibility.CODES_OR_EMAIL: _(
+        "U stemt met de code uit de brief of met uw e-mailadres, op {vote_url}."
+    ),
+}
 SUBJECTS = {
     Phase.INDIENEN: _("U kunt nu plannen indienen voor \u201c{round}\u201d"),
     Phase.STEMMEN: _("U kunt nu stemmen in \u201c{round}\u201d"),
@@ -40,10 +56,7 @@ SUBJECTS = {
 }
 BODIES = {
     Phase.INDIENEN: _("Heeft u een idee voor {area}? Dien uw plan in op {url}"),
-    Phase.STEMMEN: _(
-        "Kies welke plannen er komen. U stemt met de code uit de brief, op {vote_url}. "
-        "Alle plannen staan op {url}"
-    ),
+    Phase.STEMMEN: _("Kies welke plannen er komen. {how} Alle plannen staan op {url}"),
     Phase.GEPUBLICEERD: _("Lees welke plannen doorgaan, en waarom, op {url}/uitslag"),
 }
 
@@ -133,7 +146,7 @@ def announce_phases(session: Session, now: dt.datetime) -> int:
             round_,
             f"phase:{phase.value}",
             _t(SUBJECTS[phase], round=round_.title),
-            _t(BODIES[phase], area=round_.area.name, url=url, vote_url=f"{SITE}/stem"),
+            _t(BODIES[phase], area=round_.area.name, url=url, how=_how_to_vote(round_)),
             now,
         )
         if notice is None:
@@ -142,6 +155,10 @@ def announce_phases(session: Session, now: dt.datetime) -> int:
         if phase in (Phase.STEMMEN, Phase.GEPUBLICEERD):
             written += _tell_authors(session, round_, phase, now)
     return written
+
+
+def _how_to_vote(round_: Round) -> str:
+    return _t(HOW_TO_VOTE[Eligibility(round_.eligibility)], vote_url=f"{SITE}/stem")
 
 
 def _tell_authors(session: Session, round_: Round, phase: Phase, now: dt.datetime) -> int:

@@ -8,12 +8,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from proeftuin.db import transact
 from proeftuin.demo import PUBLISHED_ROUND_SLUG, DemoSummary
+from proeftuin.models import Membership, Round
+from proeftuin.services import accounts
 from tests.browser.axe import assert_accessible, assert_no_horizontal_scroll, assert_touch_targets
 from tests.browser.conftest import LiveServer, sqlite_only
 
 Shoot = Callable[..., Path]
+PASSWORD = "correct horse battery"
 
 
 def check(page: Page, shoot: Shoot, name: str) -> None:
@@ -51,3 +57,34 @@ def test_a_resident_follows_what_happened_to_the_plans(
     check(page, shoot, "news by e-mail")
     page.get_by_role("button", name="Aanmelden").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Kijk in uw e-mail")
+
+
+@sqlite_only
+def test_a_moderator_records_how_a_funded_plan_is_carried_out(
+    live_server: LiveServer, demo: DemoSummary, page: Page, shoot: Shoot
+) -> None:
+    def moderator(session: Session) -> None:
+        round_ = session.scalars(select(Round).where(Round.slug == PUBLISHED_ROUND_SLUG)).one()
+        user = accounts.create_staff(session, "joost@gemeente.nl", "Joost", PASSWORD)
+        session.add(Membership(staff_id=user.id, area_id=round_.area_id))
+
+    transact(live_server.database, moderator)
+    page.goto(f"{live_server.url}/beheer/rondes/{PUBLISHED_ROUND_SLUG}/uitvoering")
+    page.get_by_label("E-mailadres").fill("joost@gemeente.nl")
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Uitvoering")
+    check(page, shoot, "staff execution")
+
+    page.locator(".moderation-plan__title a").first.click()
+    page.get_by_label("Tot nu toe uitgegeven").fill("-5")
+    page.get_by_role("button", name="Stand opslaan").click()
+    expect(page.get_by_role("heading", name="Niet alles is goed ingevuld")).to_be_visible()
+    check(page, shoot, "staff execution with a mistake")
+    page.get_by_label("Tot nu toe uitgegeven").fill("100")
+    page.get_by_role("button", name="Stand opslaan").click()
+    expect(page.locator(".beheer-notice")).to_contain_text("De stand is opgeslagen.")
+    page.get_by_label("Bericht (openbaar)").fill("De eerste spade gaat deze week de grond in.")
+    page.get_by_role("button", name="Bericht plaatsen").click()
+    expect(page.locator(".beheer-notice")).to_contain_text("Het bericht staat online.")
+    expect(page.locator("main")).to_contain_text("De eerste spade gaat deze week de grond in.")

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from proeftuin import jobs
 from proeftuin.config import Settings
 from proeftuin.db import Database, read, transact
-from proeftuin.models import Notice, OutboxMail, Plan, Subscription
+from proeftuin.models import Notice, OutboxMail, Phase, Plan, Subscription
 from proeftuin.services import execution, notifications, subscriptions
 from proeftuin.services.permissions import Actor
 from tests.factories import (
@@ -20,6 +20,7 @@ from tests.factories import (
     STOPPING,
     STOPPING_COSTS,
     make_resident,
+    make_round,
     make_staff,
     published_round,
 )
@@ -137,3 +138,16 @@ def test_the_scheduled_jobs_send_it_with_one_click_unsubscribe_headers(
         read(db, lambda s: s.scalar(select(OutboxMail.id).where(OutboxMail.sent_at.is_(None))))
         is None
     )
+
+
+def test_the_voting_announcement_says_how_to_vote_in_this_round(db: Database) -> None:
+    def work(session: Session) -> dict[str, str]:
+        by_code = make_round(session, phase=Phase.STEMMEN, plan_prefix="c")
+        by_mail = make_round(session, phase=Phase.STEMMEN, plan_prefix="m", eligibility="email")
+        notifications.announce_phases(session, NOW)
+        bodies = dict(session.execute(select(Notice.round_id, Notice.body)).all())
+        return {"code": bodies[by_code.id], "mail": bodies[by_mail.id]}
+
+    bodies = transact(db, work)
+    assert "code uit de brief" in bodies["code"] and "[site]/stem" in bodies["code"]
+    assert "e-mailadres" in bodies["mail"] and "brief" not in bodies["mail"]
