@@ -185,6 +185,8 @@ def _tell_authors(session: Session, round_: Round, phase: Phase, now: dt.datetim
 
 def plan_accepted(session: Session, plan: Plan, now: dt.datetime) -> None:
     """The author hears that the plan was accepted for the ballot."""
+    if plan.author_id is None:
+        return
     subject = _t(_("Uw plan \u201c{title}\u201d is goedgekeurd"), title=plan.title)
     body = _t(_("Uw plan komt op het stembiljet. Meer leest u op {url}"), url=plan_link(plan))
     kind = f"author:accepted:{plan.id}:{now.isoformat()}"
