@@ -13,7 +13,7 @@ from proeftuin.db import Database, read, transact
 from proeftuin.errors import Invalid
 from proeftuin.models import OutboxMail, Phase, Subscription
 from proeftuin.services import retention, subscriptions
-from tests.factories import NOW, make_round
+from tests.factories import NOW, STOPPING, STOPPING_COSTS, make_round, published_round
 
 BASE = "https://burgerbegroting.example"
 
@@ -110,3 +110,19 @@ def test_the_purge_removes_unconfirmed_subscriptions_after_a_week(db: Database) 
     assert purged.subscriptions == 1
     left = read(db, lambda s: s.scalars(select(Subscription.email)).all())
     assert left == ["bram@example.nl"]
+
+
+def test_the_purge_removes_subscriptions_of_finished_rounds(db: Database) -> None:
+    def work(session: Session) -> None:
+        round_, _ = published_round(session, STOPPING, costs=STOPPING_COSTS, rule="greedy")
+        about = subscriptions.subject(session, "ronde", round_.slug)
+        assert about is not None
+        subscriptions.subscribe(session, "anna@example.nl", about, BASE, NOW)
+        token = session.scalars(select(Subscription.token)).one()
+        subscriptions.confirm(session, token, NOW, 0)
+
+    transact(db, work)
+    assert transact(db, retention.purge, NOW + dt.timedelta(days=30)).subscriptions == 0
+    later = NOW + retention.RETENTION + dt.timedelta(days=1)
+    assert transact(db, retention.purge, later).subscriptions == 1
+    assert read(db, lambda s: s.scalar(select(func.count(Subscription.id)))) == 0
