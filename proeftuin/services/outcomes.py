@@ -26,7 +26,7 @@ _lock = threading.Lock()
 def funded_public_ids(session: Session, round_id: int) -> frozenset[str] | None:
     """The public ids of the plans the round's own rule funded; None before publication."""
     row = session.execute(
-        select(Result.id, Result.ballots_sha256, Result.data)
+        select(Result.id, Result.ballots_sha256)
         .join(Round, Round.id == Result.round_id)
         .where(
             Result.round_id == round_id,
@@ -36,13 +36,13 @@ def funded_public_ids(session: Session, round_id: int) -> frozenset[str] | None:
     ).first()
     if row is None:
         return None
-    result_id, sha256, data = row
+    result_id, sha256 = row
     key = (result_id, sha256)
     with _lock:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-    funded = frozenset(result_record.from_json(data).own.report.selected)
+    funded = frozenset(result_record.read(session.get_one(Result, result_id)).own.report.selected)
     with _lock:
         _cache[key] = funded
         while len(_cache) > CACHE_SIZE:
