@@ -1,5 +1,5 @@
-"""Scheduled jobs: rounds move to their next phase at the set dates, queued mail goes out, old
-rate-limit rows go.
+"""Scheduled jobs: rounds move to their next phase at the set dates, subscribers get what is new
+(at most a mail a day), queued mail goes out, old rate-limit rows go.
 
 Every server process may run them (the built-in scheduler, every ``jobs_interval`` seconds, or
 ``proeftuin jobs run-once`` from a timer); a lock makes sure only one runs them at a time, and each
@@ -32,7 +32,7 @@ from sqlalchemy import text
 from proeftuin import mail
 from proeftuin.config import Settings
 from proeftuin.db import Database, live_connection, transact, utcnow
-from proeftuin.services import merges, ratelimit, rounds
+from proeftuin.services import merges, notifications, ratelimit, rounds
 from proeftuin.services.rounds import PhaseChange
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,7 @@ class JobRun:
     mails_sent: int = 0
     rate_limits_pruned: int = 0
     failed: tuple[str, ...] = ()  # names of the jobs that raised (logged with their traceback)
+    notices_mailed: int = 0  # subscribers' mails queued (at most one a day per address)
 
 
 def run_once(database: Database, settings: Settings, now: dt.datetime | None = None) -> JobRun:
@@ -75,8 +76,15 @@ def _run_jobs(database: Database, settings: Settings, now: dt.datetime) -> JobRu
             log.info("round %s", step)
     pruned = _attempt("prune", lambda: transact(database, ratelimit.prune, now), 0, failed)
     _attempt("merge mail", lambda: transact(database, merges.send_due, now), 0, failed)
+    mailed = _attempt("notices", lambda: _notices(database, settings, now), 0, failed)
     sent = _attempt("mail", lambda: mail.deliver_pending(database, settings), 0, failed)
-    return JobRun(True, tuple(changes), sent, pruned, tuple(failed))
+    return JobRun(True, tuple(changes), sent, pruned, tuple(failed), mailed)
+
+
+def _notices(database: Database, settings: Settings, now: dt.datetime) -> int:
+    """Announce the phases rounds reached, then queue the subscribers' mail that is due."""
+    transact(database, notifications.announce_phases, now)
+    return transact(database, notifications.send_due, settings.base_url, now)
 
 
 def _attempt(name: str, job: Callable[[], T], fallback: T, failed: list[str]) -> T:

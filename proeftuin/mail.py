@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from email import policy
 from email.message import EmailMessage
 
 from proeftuin.config import Settings
@@ -11,13 +12,22 @@ from proeftuin.db import Database, read, transact, utcnow
 from proeftuin.services import outbox
 
 log = logging.getLogger(__name__)
+# RFC 5322's limit rather than 78: a List-Unsubscribe address cannot be folded, and a longer one
+# would otherwise be sent as an encoded word that no mail program reads as a link.
+POLICY = policy.default.clone(max_line_length=998)
 
 
-def compose(settings: Settings, recipient: str, subject: str, body: str) -> EmailMessage:
-    message = EmailMessage()
+def compose(
+    settings: Settings, recipient: str, subject: str, body: str, unsubscribe_url: str = ""
+) -> EmailMessage:
+    message = EmailMessage(policy=POLICY)
     message["From"] = settings.mail_from
     message["To"] = recipient
     message["Subject"] = subject
+    if unsubscribe_url:
+        # One click stops it (RFC 8058): the mail program POSTs to the link itself.
+        message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(body)
     return message
 
@@ -43,7 +53,10 @@ def deliver_pending(database: Database, settings: Settings) -> int:
         if mail is None:
             continue
         try:
-            send(settings, compose(settings, mail.recipient, mail.subject, mail.body))
+            message = compose(
+                settings, mail.recipient, mail.subject, mail.body, mail.unsubscribe_url
+            )
+            send(settings, message)
         except (smtplib.SMTPException, OSError) as error:
             log.warning("mail %s not sent: %s", mail_id, type(error).__name__)
             transact(database, outbox.release, mail_id, f"{type(error).__name__}: {error}")

@@ -414,6 +414,8 @@ class OutboxMail(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(String(300), default="")
+    # One-click unsubscribe (RFC 8058): the address the List-Unsubscribe headers name ("": none).
+    unsubscribe_url: Mapped[str] = mapped_column(String(500), default="")
 
 
 # -- The conversation on plans (services/comments.py) -----------------------------------------
@@ -541,3 +543,105 @@ class CostCheck(Base):
     plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), unique=True)
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"))
     assigned_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# -- After the vote: carrying out funded plans, and who wants to hear about it -------------------
+
+
+class ExecutionStatus(StrEnum):
+    VOORBEREIDING = "voorbereiding"
+    UITVOERING = "uitvoering"
+    KLAAR = "klaar"
+    VERVALLEN = "vervallen"
+    VERTRAAGD = "vertraagd"
+
+
+class PlanExecution(Base):
+    """How a funded plan is being carried out; one row per plan, made at its first change."""
+
+    __tablename__ = "plan_execution"
+    __table_args__ = (
+        _one_of("status", ExecutionStatus),
+        _non_negative("spent"),
+        CheckConstraint(
+            "status NOT IN ('vervallen', 'vertraagd') OR reason <> ''", name="status_has_reason"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default=ExecutionStatus.VOORBEREIDING.value)
+    reason: Mapped[str] = mapped_column(Text, default="")  # public; needed when stopped or late
+    # "2027-05" (a month) or "2027-Q2" (a quarter); "" when not known yet.
+    expected: Mapped[str] = mapped_column(String(7), default="")
+    spent: Mapped[int] = mapped_column(Integer, default=0)
+    spent_explanation: Mapped[str] = mapped_column(Text, default="")  # needed above the cost
+    co_executors: Mapped[str] = mapped_column(String(300), default="")  # residents, by name
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ExecutionUpdate(Base):
+    """A dated public message about a funded plan, in plain text."""
+
+    __tablename__ = "execution_update"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    posted_on: Mapped[dt.date] = mapped_column(Date)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class Subscription(Base):
+    """An e-mail address that wants news of one round or one area (double opt-in), or the
+    author of a plan, who hears about it without asking (``plan_id``)."""
+
+    __tablename__ = "subscription"
+    __table_args__ = (
+        CheckConstraint(
+            "(CASE WHEN round_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN area_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN plan_id IS NULL THEN 0 ELSE 1 END) = 1",
+            name="one_subject",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)  # normalised
+    round_id: Mapped[int | None] = mapped_column(
+        ForeignKey("round.id", ondelete="CASCADE"), index=True
+    )
+    area_id: Mapped[int | None] = mapped_column(
+        ForeignKey("area.id", ondelete="CASCADE"), index=True
+    )
+    plan_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plan.id", ondelete="CASCADE"), index=True
+    )
+    # In the confirm and stop links; stored as is, because every mail must name it again.
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirm_sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    stopped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # an author said stop
+    last_mailed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_notice_id: Mapped[int] = mapped_column(Integer, default=0)  # the newest notice mailed
+
+
+class Notice(Base):
+    """Something to tell in the next mail: to the subscribers of its round and area when
+    ``public``, and to the author of ``plan_id``. ``kind`` keeps each announcement single."""
+
+    __tablename__ = "notice"
+    __table_args__ = (UniqueConstraint("round_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"))
+    area_id: Mapped[int] = mapped_column(ForeignKey("area.id", ondelete="CASCADE"), index=True)
+    plan_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plan.id", ondelete="CASCADE"), index=True
+    )
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
+    kind: Mapped[str] = mapped_column(String(60))  # "phase:stemmen", "update:12", …
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

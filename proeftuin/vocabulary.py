@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from proeftuin import i18n
 from proeftuin.i18n import N_
-from proeftuin.models import AreaKind, Eligibility, Phase, PlanStatus, Role, Rule
+from proeftuin.models import AreaKind, Eligibility, ExecutionStatus, Phase, PlanStatus, Role, Rule
 
 # (name, what it means), for staff choosing a rule; RULE_SUMMARIES says it for residents.
 RULES: dict[Rule, tuple[str, str]] = {
@@ -202,3 +202,28 @@ def phase_label(phase: str) -> str:
 
 
 RULE_NAMES: dict[Rule, str] = {rule: name for rule, (name, _) in RULES.items()}
+
+
+# How far a funded plan is (services/execution.py).
+EXECUTION_LABELS: dict[str, str] = {
+    ExecutionStatus.VOORBEREIDING.value: N_("In voorbereiding"),
+    ExecutionStatus.UITVOERING.value: N_("In uitvoering"),
+    ExecutionStatus.KLAAR.value: N_("Klaar"),
+    ExecutionStatus.VERVALLEN.value: N_("Vervallen"),
+    ExecutionStatus.VERTRAAGD.value: N_("Vertraagd"),
+}
+
+MONTH_NAMES: tuple[str, ...] = (
+    N_("januari"),
+    N_("februari"),
+    N_("maart"),
+    N_("april"),
+    N_("mei"),
+    N_("juni"),
+    N_("juli"),
+    N_("augustus"),
+    N_("september"),
+    N_("oktober"),
+    N_("november"),
+    N_("december"),
+)

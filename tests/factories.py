@@ -419,3 +419,24 @@ def actions(db: Database) -> list[str]:
         ~AuditEvent.action.like("staff.sign\\_in%", escape="\\")
     )
     return list(read(db, lambda s: s.scalars(query.order_by(AuditEvent.id))))
+
+
+def add_funded_round(db: Database, area_id: int | None = None, slug: str = "noord-2027") -> str:
+    """A round published with greedy: plan0 and plan2 go ahead, plan1 does not; plan3 was
+    rejected and plan4 merged into plan0. In ``area_id`` when given."""
+
+    def build(session: Session) -> str:
+        round_, _ = published_round(
+            session, STOPPING, costs=STOPPING_COSTS, rule="greedy", slug=slug
+        )
+        if area_id is not None:
+            round_.area_id = area_id
+        into = next(p for p in round_.plans if p.public_id == "plan0")
+        rejected = make_plan(session, round_, "plan3", status=PlanStatus.AFGEWEZEN)
+        rejected.public_reason = "Dit mag niet op deze plek."
+        merged = make_plan(session, round_, "plan4", status=PlanStatus.SAMENGEVOEGD)
+        merged.merged_into_id, merged.public_reason = into.id, "Hetzelfde idee als plan0."
+        session.flush()
+        return round_.slug
+
+    return transact(db, build)

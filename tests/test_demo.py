@@ -10,9 +10,19 @@ from sqlalchemy.orm import Session
 from proeftuin import demo
 from proeftuin.db import Database, read, transact, utcnow
 from proeftuin.demo import data
+from proeftuin.demo import execution as demo_execution
 from proeftuin.demo import results as demo_results
-from proeftuin.models import AuditEvent, Ballot, Comment, Plan, Round, StaffUser, VotingCode
-from proeftuin.services import open_data, results, voting
+from proeftuin.models import (
+    AuditEvent,
+    Ballot,
+    Comment,
+    ExecutionUpdate,
+    Plan,
+    Round,
+    StaffUser,
+    VotingCode,
+)
+from proeftuin.services import execution, open_data, results, voting
 
 PEPPER = "demo-test-pepper"
 
@@ -97,3 +107,21 @@ def test_the_demo_plans_carry_a_discussion_with_one_hidden_comment(db: Database)
     assert {"vraag", "voor", "tegen"} <= kinds
     plans = read(db, lambda s: len(set(s.scalars(select(Comment.plan_id)))))
     assert plans >= 3
+
+
+def test_the_published_round_shows_funded_plans_at_different_stages_with_updates(
+    db: Database,
+) -> None:
+    transact(db, demo.seed_demo, PEPPER)
+    transact(db, demo.seed_demo, PEPPER)  # a second run adds nothing
+    slug = demo.PUBLISHED_ROUND_SLUG
+    round_id = read(db, lambda s: s.scalar(select(Round.id).where(Round.slug == slug)))
+    states = read(db, execution.states, round_id)
+    assert {s.status for s in states} >= {"klaar", "uitvoering", "vertraagd", "voorbereiding"}
+    assert all(s.spent <= s.cost for s in states)
+    late = next(s for s in states if s.status == "vertraagd")
+    assert late.reason
+    updates = read(db, lambda s: execution.updates(s, round_id=round_id))
+    assert len(updates) == sum(len(stage[4]) for stage in demo_execution.STAGES)
+    assert len({u.posted_on for u in updates}) > 3
+    assert read(db, lambda s: s.scalar(select(func.count(ExecutionUpdate.id)))) == len(updates)

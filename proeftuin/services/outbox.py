@@ -20,8 +20,13 @@ from proeftuin.models import OutboxMail
 MAX_ATTEMPTS = 5
 
 
-def queue(session: Session, recipient: str, subject: str, body: str) -> OutboxMail:
-    mail = OutboxMail(recipient=recipient, subject=subject, body=body)
+def queue(
+    session: Session, recipient: str, subject: str, body: str, *, unsubscribe_url: str = ""
+) -> OutboxMail:
+    """``unsubscribe_url``: the one-click stop link the mail's List-Unsubscribe headers name."""
+    mail = OutboxMail(
+        recipient=recipient, subject=subject, body=body, unsubscribe_url=unsubscribe_url
+    )
     session.add(mail)
     session.flush()
     return mail

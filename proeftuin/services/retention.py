@@ -15,6 +15,8 @@ published (a round that never got that far is never "finished", and is left alon
   while a round is open for voting by e-mail: an account made anew would then vote a second time;
 - comments on plans of finished rounds (and residents' reports of them): kept with the name they
   showed, but no longer linked to the resident who wrote them;
+- subscriptions to news of finished rounds (and of their plans), and those never confirmed
+  within a week (``subscriptions.UNCONFIRMED_FOR``);
 - staff sessions that ended before the retention period; spent sign-in links that have expired;
   mail in the outbox older than the retention period; rate-limit rows older than a day.
 
@@ -45,7 +47,7 @@ from proeftuin.models import (
     UsedToken,
     VotingCode,
 )
-from proeftuin.services import audit, comments, ratelimit
+from proeftuin.services import audit, comments, ratelimit, subscriptions
 
 # Long enough for objections and appeals against a published result (and for a recount from the
 # ballots, which stay anyway), short enough that no one's address outlives its use by much.
@@ -66,6 +68,7 @@ class Purged:
     used_tokens: int
     outbox: int
     rate_limits: int
+    subscriptions: int = 0
 
     @property
     def total(self) -> int:
@@ -111,6 +114,7 @@ def purge(session: Session, now: dt.datetime, retention: dt.timedelta = RETENTIO
         used_tokens=_count(session.execute(delete(UsedToken).where(UsedToken.expires_at < now))),
         outbox=_count(session.execute(delete(OutboxMail).where(OutboxMail.created_at < cutoff))),
         rate_limits=ratelimit.prune(session, now),
+        subscriptions=subscriptions.purge(session, now, finished),
     )
     if purged.total:
         audit.record(
@@ -128,6 +132,7 @@ def purge(session: Session, now: dt.datetime, retention: dt.timedelta = RETENTIO
             spent_links=purged.used_tokens,
             outbox=purged.outbox,
             rate_limits=purged.rate_limits,
+            subscriptions=purged.subscriptions,
             retention_days=retention.days,
         )
     return purged

@@ -560,6 +560,9 @@ def _whole_euros(typed: str | int) -> int | None:
     return int(text)
 
 
+whole_euros = _whole_euros  # the one reading of typed money, for the other services
+
+
 def euros(amount: int) -> str:
     """50000 → "50.000", the Dutch way."""
     return f"{amount:,}".replace(",", ".")

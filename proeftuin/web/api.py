@@ -10,7 +10,9 @@ Responses are the same bytes on every request (keys sorted), open to any origin.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -19,7 +21,13 @@ from starlette.routing import Route
 
 from proeftuin.errors import DomainError
 from proeftuin.services.pages import api
-from proeftuin.services.pages.api import AreaRounds, Phase, ResultView
+from proeftuin.services.pages.api import (
+    AreaRounds,
+    ExecutionState,
+    ExecutionStatus,
+    Phase,
+    ResultView,
+)
 from proeftuin.web.helpers import call
 from proeftuin.web.results import DOWNLOADS
 from proeftuin.web.state import get_settings
@@ -57,8 +65,11 @@ async def rounds_index(request: Request) -> Response:
     return json_response(rounds_document(await call(request, api.public_rounds)))
 
 
-def result_document(view: ResultView, base_url: str) -> dict[str, Any]:
+def result_document(
+    view: ResultView, base_url: str, executions: Mapping[str, ExecutionState] | None = None
+) -> dict[str, Any]:
     own = view.own
+    executions = executions or {}
     turnout = view.turnout
     return {
         "rule": view.rule,
@@ -71,6 +82,7 @@ def result_document(view: ResultView, base_url: str) -> dict[str, Any]:
                 "cost": plan.cost,
                 "votes": plan.votes,
                 "funded": plan.funded,
+                "execution": _execution(executions.get(plan.id)),
             }
             for plan in own.plans
         ],
@@ -93,13 +105,25 @@ def result_document(view: ResultView, base_url: str) -> dict[str, Any]:
     }
 
 
+def _execution(state: ExecutionState | None) -> dict[str, Any] | None:
+    """How a funded plan is carried out; None for a plan that was not funded."""
+    if state is None:
+        return None
+    return {
+        "status": state.status,
+        "spent": state.spent,
+        "expected": state.expected or None,
+        "updated_at": state.updated_at.astimezone(dt.UTC).isoformat() if state.updated_at else None,
+    }
+
+
 async def round_results(request: Request) -> Response:
     slug = request.path_params["slug"]
     try:
-        view = await call(request, api.published_result, slug)
+        view, executions = await call(request, api.published_with_execution, slug)
     except DomainError as error:
         return json_response({"error": error.message}, error.status_code)
-    return json_response(result_document(view, get_settings(request).base_url))
+    return json_response(result_document(view, get_settings(request).base_url, executions))
 
 
 async def openapi(request: Request) -> Response:
@@ -119,6 +143,19 @@ def _plan_schema() -> dict[str, Any]:
                 "description": "What the rule counted: approvals, or points on points ballots.",
             },
             "funded": {"type": "boolean"},
+            "execution": {
+                "type": ["object", "null"],
+                "description": "How a funded plan is carried out; null when not funded.",
+                "properties": {
+                    "status": {"type": "string", "enum": [s.value for s in ExecutionStatus]},
+                    "spent": {"type": "integer", "description": "Whole euros spent so far."},
+                    "expected": {
+                        "type": ["string", "null"],
+                        "description": "When it should be done: 2027-05 (month), 2027-Q2.",
+                    },
+                    "updated_at": {"type": ["string", "null"], "format": "date-time"},
+                },
+            },
         },
     }
 

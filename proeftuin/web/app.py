@@ -26,6 +26,7 @@ from proeftuin.web import (
     codes,
     comments,
     errors,
+    execution,
     home,
     language,
     moderation,
@@ -34,6 +35,7 @@ from proeftuin.web import (
     residents,
     results,
     staff_admin,
+    subscriptions,
     voting,
 )
 from proeftuin.web.assets import Assets, StaticFilesMiddleware
@@ -56,6 +58,7 @@ ROUTE_MODULES: tuple[ModuleType, ...] = (
     staff_admin,
     voting,
     browse,
+    execution,
     plans,
     comments,
     residents,
@@ -64,6 +67,7 @@ ROUTE_MODULES: tuple[ModuleType, ...] = (
     ops,
     results,
     api,
+    subscriptions,
 )
 
 SESSION_COOKIE = "proeftuin_session"
@@ -116,7 +120,12 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
                 BodyLimitMiddleware, max_bytes=settings.max_body_bytes, refuse=errors.refuse
             ),
             Middleware(NullByteMiddleware, refuse=errors.refuse),
-            Middleware(CSRFMiddleware, base_url=settings.base_url, refuse=errors.refuse),
+            Middleware(
+                CSRFMiddleware,
+                base_url=settings.base_url,
+                refuse=errors.refuse,
+                exempt_paths=subscriptions.ONE_CLICK_PATHS,
+            ),
         ],
         exception_handlers=errors.EXCEPTION_HANDLERS,
         lifespan=lifespan,

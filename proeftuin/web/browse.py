@@ -34,6 +34,8 @@ LABELS: dict[str, Any] = {
     "status_labels": vocabulary.STATUS_LABELS,
     "timeline_labels": vocabulary.TIMELINE_LABELS,
     "order_labels": vocabulary.PLAN_ORDER_LABELS,
+    "execution_labels": vocabulary.EXECUTION_LABELS,
+    "month_names": vocabulary.MONTH_NAMES,
     "markdown": render_markdown,
 }
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from proeftuin.models import ExecutionStatus as ExecutionStatus
 from proeftuin.models import Phase as Phase
-from proeftuin.services import results, rounds
+from proeftuin.services import execution, lookup, results, rounds
+from proeftuin.services.execution import ExecutionState as ExecutionState
 from proeftuin.services.results import ResultView as ResultView
 from proeftuin.services.rounds import AreaRounds as AreaRounds
 
@@ -22,3 +24,13 @@ def public_rounds(session: Session) -> list[AreaRounds]:
 def published_result(session: Session, slug: str) -> ResultView:
     """The round's result; ``NotFound`` until it is published."""
     return results.public_view(session, slug)
+
+
+@declare.read
+def published_with_execution(
+    session: Session, slug: str
+) -> tuple[ResultView, dict[str, ExecutionState]]:
+    """The round's result and, by public id, how each funded plan is carried out."""
+    view = results.public_view(session, slug)
+    round_ = lookup.public_round(session, slug)
+    return view, {state.public_id: state for state in execution.states(session, round_.id)}

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session, selectinload
 from proeftuin.db import table_of
 from proeftuin.errors import NotFound
 from proeftuin.models import PHASE_ORDER, Area, Phase, Plan, PlanStatus, Round, plan_cost
-from proeftuin.services import lookup, plans, rounds
+from proeftuin.services import execution, lookup, outcomes, plans, rounds
+from proeftuin.services.execution import ExecutionState, Update
 from proeftuin.services.pages import declare
 from proeftuin.services.pages._common import RoundBrief, round_brief
 from proeftuin.services.plans import EDITABLE_STATUSES, THEMES
@@ -113,6 +114,18 @@ class PlanCard:
     self_executed: bool
     support_count: int
     supported: bool
+    outcome: bool | None = None  # published: goes ahead (True) or not (False)
+
+
+@dataclass(frozen=True)
+class OtherPlan:
+    """A plan that did not reach the ballot, still findable with its public reason."""
+
+    public_id: str
+    title: str
+    status: str
+    public_reason: str
+    merged_into: tuple[str, str] | None  # (public_id, title) of the plan it became part of
 
 
 @dataclass(frozen=True)
@@ -134,6 +147,8 @@ class RoundView:
     search: str = ""  # the words searched for, or ""
     order: str = ""  # the chosen order (plans.ORDERS), or "" for the round's own
     total: int = 0  # public plans in the round, before filtering
+    not_on_ballot: tuple[OtherPlan, ...] = ()  # once published: rejected and merged plans
+    published: bool = False
 
     @property
     def supporting_open(self) -> bool:
@@ -163,6 +178,9 @@ class PlanView:
     is_author: bool
     can_edit: bool
     can_withdraw: bool
+    outcome: bool | None = None  # published: goes ahead (True) or not (False)
+    execution: ExecutionState | None = None  # funded plans
+    updates: tuple[Update, ...] = ()
 
     @property
     def cost(self) -> int:
@@ -214,6 +232,8 @@ def round_view(
     )
     mine = plans.supported_by(session, round_.id, resident_id) if resident_id is not None else set()
     present = {p.theme for p in every}
+    published = round_.phase == Phase.GEPUBLICEERD
+    funded = outcomes.funded_public_ids(session, round_.id) if published else None
     return RoundView(
         round=round_.brief,
         description=round_.description,
@@ -224,7 +244,7 @@ def round_view(
         voting_starts_at=round_.voting_starts_at,
         voting_ends_at=round_.voting_ends_at,
         timeline=_timeline(round_),
-        plans=tuple(_card(p, p.id in mine) for p in shown),
+        plans=tuple(_card(p, p.id in mine, funded) for p in shown),
         theme=chosen,
         themes=tuple(t for t in THEMES if t in present),
         shuffled=shuffle_seed is not None and round_.phase == Phase.STEMMEN and not order,
@@ -236,7 +256,37 @@ def round_view(
             if round_.phase in rounds.FROZEN_PHASES
             else None
         ),
+        not_on_ballot=tuple(_other(session, round_.id, chosen or None)) if published else (),
+        published=published,
     )
+
+
+def _other(session: Session, round_id: int, theme: str | None) -> list[OtherPlan]:
+    """The round's rejected and merged plans, with their reason and what they merged into."""
+    query = (
+        select(Plan)
+        .where(
+            Plan.round_id == round_id,
+            Plan.status.in_([PlanStatus.AFGEWEZEN, PlanStatus.SAMENGEVOEGD]),
+            Plan.hidden.is_(False),
+        )
+        .order_by(Plan.id)
+    )
+    if theme is not None:
+        query = query.where(Plan.theme == theme)
+    return [
+        OtherPlan(p.public_id, p.title, p.status, p.public_reason, _merged_into(session, p))
+        for p in session.scalars(query)
+    ]
+
+
+def _merged_into(session: Session, plan: Plan) -> tuple[str, str] | None:
+    if plan.merged_into_id is None:
+        return None
+    target = session.get(Plan, plan.merged_into_id)
+    if target is None or target.hidden or target.status == PlanStatus.INGETROKKEN:
+        return None
+    return (target.public_id, target.title)
 
 
 def _timeline(round_: PublicRound) -> tuple[Step, ...]:
@@ -266,11 +316,8 @@ def plan_view(session: Session, public_id: str, resident_id: int | None = None) 
         session, round_.id, resident_id
     )
     is_author = resident_id is not None and plan.author_id == resident_id
-    merged_into = None
-    if plan.merged_into_id is not None:
-        target = session.get(Plan, plan.merged_into_id)
-        if target is not None and not target.hidden and target.status != PlanStatus.INGETROKKEN:
-            merged_into = (target.public_id, target.title)
+    funded = outcomes.funded_public_ids(session, round_.id)
+    outcome = outcomes.outcome(funded, plan.public_id, plan.status == PlanStatus.OP_STEMBILJET)
     return PlanView(
         round=round_brief(round_),
         support_threshold=round_.support_threshold,
@@ -287,16 +334,19 @@ def plan_view(session: Session, public_id: str, resident_id: int | None = None) 
         status=plan.status,
         public_reason=plan.public_reason,
         author_name=plan.author_name,
-        merged_into=merged_into,
+        merged_into=_merged_into(session, plan),
         support_count=count,
         supported=supported,
         is_author=is_author,
         can_edit=is_author and plans.can_edit(plan),
         can_withdraw=is_author and plans.can_withdraw(plan),
+        outcome=outcome,
+        execution=execution.state(session, plan) if outcome else None,
+        updates=tuple(execution.updates(session, plan_id=plan.id)) if outcome else (),
     )
 
 
-def _card(plan: plans.PlanRow, supported: bool) -> PlanCard:
+def _card(plan: plans.PlanRow, supported: bool, funded: frozenset[str] | None) -> PlanCard:
     """A row of ``plans.PUBLIC_PLANS``."""
     return PlanCard(
         public_id=plan.public_id,
@@ -310,4 +360,5 @@ def _card(plan: plans.PlanRow, supported: bool) -> PlanCard:
         self_executed=plan.self_executed,
         support_count=plan.support_count,
         supported=supported,
+        outcome=outcomes.outcome(funded, plan.public_id, plan.status == PlanStatus.OP_STEMBILJET),
     )

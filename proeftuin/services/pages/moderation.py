@@ -32,6 +32,7 @@ from proeftuin.services import (
     lookup,
     merges,
     moderation,
+    notifications,
     permissions,
     plan_notes,
     results,
@@ -245,7 +246,9 @@ def accept(
     session: Session, actor: Actor, slug: str, public_id: str, cost: str, explanation: str
 ) -> Plan:
     plan = _plan(session, actor, slug, public_id)
-    return moderation.accept(session, actor, plan, cost, explanation)
+    moderation.accept(session, actor, plan, cost, explanation)
+    notifications.plan_accepted(session, plan, utcnow())
+    return plan
 
 
 @declare.write

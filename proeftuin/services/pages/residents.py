@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from proeftuin.mail import deliver_pending as deliver_pending
 from proeftuin.models import OutboxMail, Phase, PlanStatus, Resident, Round
-from proeftuin.services import outbox, plans, residents
+from proeftuin.services import outbox, outcomes, plans, residents
 from proeftuin.services.ratelimit import hash_key as hash_key
 
 from . import declare
@@ -37,6 +37,7 @@ class MyPlan:
     visible: bool  # has a public page
     can_edit: bool
     can_withdraw: bool
+    outcome: bool | None = None  # published: goes ahead (True) or not (False)
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,11 @@ def my_plans(session: Session, resident_id: int) -> list[MyPlan]:
             and plan.round.phase != Phase.CONCEPT,
             can_edit=plans.can_edit(plan),
             can_withdraw=plans.can_withdraw(plan),
+            outcome=outcomes.outcome(
+                outcomes.funded_public_ids(session, plan.round_id),
+                plan.public_id,
+                plan.status == PlanStatus.OP_STEMBILJET,
+            ),
         )
         for plan in plans.my_plans(session, resident_id)
     ]

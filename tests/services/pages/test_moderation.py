@@ -3,16 +3,16 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from proeftuin.db import Database, transact
+from proeftuin.db import Database, read, transact
 from proeftuin.errors import Invalid, InvalidForm, NotAllowed, NotFound
-from proeftuin.models import Phase, PlanStatus, Round
+from proeftuin.models import Notice, Phase, PlanStatus, Round, Subscription
 from proeftuin.services.pages import moderation
 from proeftuin.services.pages.declare import perform_now
 from proeftuin.services.permissions import Actor
-from tests.factories import make_plan, make_round, make_staff
+from tests.factories import make_plan, make_resident, make_round, make_staff
 
 
 def _setup(db: Database) -> tuple[str, str, Actor, Actor]:
@@ -114,3 +114,19 @@ def test_the_round_form_keeps_greedys_options_and_freezes_them_with_the_vote(
     assert set(refused.value.errors) == {"min_vote_percent"}
     still = perform_now(db, moderation.round_form, moderator, slug).round
     assert still is not None and still.min_vote_percent == 10
+
+
+def test_accepting_a_plan_tells_its_author(db: Database) -> None:
+    def build(session: Session) -> tuple[str, Actor]:
+        round_ = make_round(session, phase=Phase.BEOORDELEN, costs=())
+        make_plan(session, round_, "a", estimated_cost=2_000, author=make_resident(session))
+        make_plan(session, round_, "b", estimated_cost=1_000)  # no author: nobody to tell
+        return round_.slug, make_staff(session, area_ids=[round_.area_id])
+
+    slug, moderator = transact(db, build)
+    perform_now(db, moderation.accept, moderator, slug, "a", "2000", "")
+    perform_now(db, moderation.accept, moderator, slug, "b", "1000", "")
+    notices = read(db, lambda s: s.execute(select(Notice.subject, Notice.public)).all())
+    assert notices == [("Uw plan \u201cPlan a\u201d is goedgekeurd", False)]
+    followers = read(db, lambda s: s.scalars(select(Subscription.plan_id)).all())
+    assert len(followers) == 1  # the author now hears about the plan

@@ -6,13 +6,14 @@ import datetime as dt
 import re
 
 import pytest
+from sqlalchemy import select
 
 from proeftuin.db import Database, transact
 from proeftuin.errors import Invalid
-from proeftuin.models import Phase, PlanStatus
+from proeftuin.models import Phase, Plan, PlanStatus
 from proeftuin.services.pages import residents
 from proeftuin.services.pages.declare import perform_now
-from tests.factories import make_plan, make_resident, make_round
+from tests.factories import add_funded_round, make_plan, make_resident, make_round
 
 SECRET = "s" * 40
 BASE_URL = "https://proeftuin.example"
@@ -88,3 +89,17 @@ def test_my_plans_are_my_own_newest_first_with_what_i_may_still_do(db: Database)
     }
     assert mine[-1].round.slug == slug
     assert mine[-1].round.title == "Buurtbudget Noord"
+
+
+def test_my_plans_say_whether_each_plan_goes_ahead_once_published(db: Database) -> None:
+    slug = add_funded_round(db)
+
+    def authored(session):  # type: ignore[no-untyped-def]
+        author = make_resident(session)
+        for plan in session.scalars(select(Plan).where(Plan.public_id.in_(["plan0", "plan1"]))):
+            plan.author_id = author.id
+        return author.id
+
+    author_id = transact(db, authored)
+    mine = {p.public_id: p.outcome for p in perform_now(db, residents.my_plans, author_id)}
+    assert slug and mine == {"plan0": True, "plan1": False}
