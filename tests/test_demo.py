@@ -11,8 +11,17 @@ from proeftuin import demo
 from proeftuin.db import Database, read, transact, utcnow
 from proeftuin.demo import data
 from proeftuin.demo import results as demo_results
-from proeftuin.models import AuditEvent, Ballot, Plan, Round, StaffUser, VotingCode
-from proeftuin.services import open_data, results, voting
+from proeftuin.models import (
+    AuditEvent,
+    Ballot,
+    Plan,
+    Round,
+    SitePage,
+    SiteProfile,
+    StaffUser,
+    VotingCode,
+)
+from proeftuin.services import open_data, results, site_content, voting
 
 PEPPER = "demo-test-pepper"
 
@@ -79,3 +88,17 @@ def test_a_code_used_in_the_voting_round_is_no_longer_listed(db: Database) -> No
     assert again.codes == summary.codes[1:]
     ballots = read(db, lambda s: s.scalar(select(func.count(Ballot.id))))
     assert ballots == demo_results.BALLOTS + 1
+
+
+def test_the_demo_gemeente_has_its_contact_details_and_statements(db: Database) -> None:
+    transact(db, demo.seed_demo, PEPPER)
+    transact(db, demo.seed_demo, PEPPER)  # a second run changes nothing
+    contact = read(db, site_content.contact_details)
+    assert contact.phone and contact.email and contact.address_lines and contact.hours_lines
+    privacy = read(db, site_content.page_text, SitePage.PRIVACY)
+    assert privacy is not None and "Functionaris gegevensbescherming" in privacy
+    assert "Autoriteit Persoonsgegevens" in privacy  # completed, not replaced
+    actions = read(db, lambda s: list(s.scalars(select(AuditEvent.action))))
+    assert actions.count("site.contact_update") == 1
+    assert actions.count("site.page_update") == 1
+    assert read(db, lambda s: s.get(SiteProfile, 1)).colour_button == ""  # the example theme

@@ -32,6 +32,7 @@ from proeftuin.web import (
     plans,
     residents,
     results,
+    site,
     staff_admin,
     voting,
 )
@@ -45,6 +46,7 @@ from proeftuin.web.security import (
     SecurityHeadersMiddleware,
     client_networks,
 )
+from proeftuin.web.site_cache import SiteMiddleware
 from proeftuin.web.templating import create_templates
 
 ROUTE_MODULES: tuple[ModuleType, ...] = (
@@ -61,6 +63,7 @@ ROUTE_MODULES: tuple[ModuleType, ...] = (
     ops,
     results,
     api,
+    site,
 )
 
 SESSION_COOKIE = "proeftuin_session"
@@ -99,6 +102,8 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
             # Pages compressed as they go out (brotli, gzip; static files come compressed).
             Middleware(CompressMiddleware, zstd=False),
             Middleware(StaticFilesMiddleware, assets=assets),
+            # The gemeente's name, contact details and look, for every page (error pages too).
+            Middleware(SiteMiddleware),
             Middleware(
                 SessionMiddleware,
                 secret_key=settings.secret_key,
