@@ -93,10 +93,12 @@ class Look:
 
     colours: LookInput
     logo_sha256: str  # "" when there is no logo
+    tokens: str = ""  # the gemeente's own NL Design System theme (a tokens file), if any
 
     @property
     def css(self) -> str:
-        return theme_css(self.colours)
+        """The tokens file first, so the colours set in /beheer win over it."""
+        return self.tokens + theme_css(self.colours)
 
     @property
     def version(self) -> str:
@@ -112,8 +114,8 @@ class Logo:
     media_type: str
 
 
-def look(profile: SiteProfile | None) -> Look:
-    return Look(look_input(profile), profile.logo_sha256 if profile is not None else "")
+def look(profile: SiteProfile | None, tokens: str = "") -> Look:
+    return Look(look_input(profile), profile.logo_sha256 if profile is not None else "", tokens)
 
 
 def look_input(profile: SiteProfile | None) -> LookInput:

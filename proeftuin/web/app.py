@@ -46,7 +46,7 @@ from proeftuin.web.security import (
     SecurityHeadersMiddleware,
     client_networks,
 )
-from proeftuin.web.site_cache import SiteMiddleware
+from proeftuin.web.site_cache import SiteMiddleware, read_tokens
 from proeftuin.web.templating import create_templates
 
 ROUTE_MODULES: tuple[ModuleType, ...] = (
@@ -103,7 +103,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
             Middleware(CompressMiddleware, zstd=False),
             Middleware(StaticFilesMiddleware, assets=assets),
             # The gemeente's name, contact details and look, for every page (error pages too).
-            Middleware(SiteMiddleware),
+            Middleware(SiteMiddleware, tokens=read_tokens(settings.instance_path)),
             Middleware(
                 SessionMiddleware,
                 secret_key=settings.secret_key,

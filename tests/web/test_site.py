@@ -10,9 +10,11 @@ from PIL import Image
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
+from proeftuin.config import Settings
 from proeftuin.db import Database, read
 from proeftuin.models import AuditEvent, Phase, Role, SitePageText, SiteProfile
 from proeftuin.services import retention
+from proeftuin.web.app import create_app
 from tests.factories import add_area, add_round
 from tests.web.clients import add_staff, cheap_hashing, post, signed_in
 
@@ -273,3 +275,19 @@ def test_a_logo_that_is_not_an_image_is_refused_in_dutch(
     assert "PNG" in response.text or "Kies een bestand" in response.text
     assert read(db, lambda s: s.scalar(select(SiteProfile.logo_sha256))) in (None, "")
     assert _actions(db) == []
+
+
+def test_a_tokens_file_in_the_instance_folder_is_the_theme_under_the_admins_colours(
+    settings: Settings, db: Database
+) -> None:
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    (settings.instance_path / "huisstijl.css").write_text(
+        ".utrecht-root{--utrecht-link-color:#003366}", encoding="utf-8"
+    )
+    with TestClient(create_app(settings, db)) as client:
+        html = client.get("/").text
+        href = re.search(r'href="(/huisstijl\.css\?v=[0-9a-f]+)"', html)
+        assert href
+        assert client.get(href.group(1)).text.startswith(
+            ".utrecht-root{--utrecht-link-color:#003366}"
+        )

@@ -71,12 +71,13 @@ class ContentPage:
 
 
 @declare.read
-def site_info(session: Session) -> SiteInfo:
+def site_info(session: Session, tokens: str = "") -> SiteInfo:
+    """``tokens``: the instance folder's NL Design System theme (web/site_cache.py), or ""."""
     found = site_content.profile(session)
     return SiteInfo(
         gemeente_name=found.gemeente_name if found is not None else "",
         contact=site_content.contact_details(session),
-        look=theme.look(found),
+        look=theme.look(found, tokens),
     )
 
 
