@@ -50,7 +50,6 @@ class OpenRound:
     phase: str
     budget: int
     kind_name: str
-    kind_description: str
     max_choices: int | None
     points_total: int
     rule: str
@@ -107,7 +106,6 @@ def _open_rounds(session: Session) -> tuple[OpenRound, ...]:
                 phase=r.phase,
                 budget=r.budget,
                 kind_name=spec.name,
-                kind_description=spec.description,
                 max_choices=r.max_choices,
                 points_total=r.points_total,
                 rule=r.rule,
