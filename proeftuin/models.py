@@ -15,6 +15,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -645,3 +646,51 @@ class Notice(Base):
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# -- The gemeente's own site: contact details, its look, and the statements ----------------------
+
+
+class SitePage(StrEnum):
+    PRIVACY = "privacy"
+    ACCESSIBILITY = "accessibility"
+    HOW_IT_WORKS = "how_it_works"
+
+
+class SiteProfile(Base):
+    """The one row of the gemeente's contact details and look; "" means not set (the example
+    theme, the name from PROEFTUIN_SITE_NAME). Colours are #rrggbb."""
+
+    __tablename__ = "site_profile"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    gemeente_name: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    email: Mapped[str] = mapped_column(String(320), default="")
+    address: Mapped[str] = mapped_column(String(500), default="")
+    opening_hours: Mapped[str] = mapped_column(String(1000), default="")
+    colour_button: Mapped[str] = mapped_column(String(7), default="")
+    colour_button_text: Mapped[str] = mapped_column(String(7), default="")
+    colour_link: Mapped[str] = mapped_column(String(7), default="")
+    colour_footer: Mapped[str] = mapped_column(String(7), default="")
+    colour_footer_text: Mapped[str] = mapped_column(String(7), default="")
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    logo_type: Mapped[str] = mapped_column(String(20), default="")
+    logo_sha256: Mapped[str] = mapped_column(String(64), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class SitePageText(Base):
+    """An admin's own text of a content page (Markdown); no row means the generated default."""
+
+    __tablename__ = "site_page"
+    __table_args__ = (_one_of("page", SitePage),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page: Mapped[str] = mapped_column(String(30), unique=True)
+    body: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL")
+    )

@@ -19,10 +19,12 @@ from proeftuin.models import (
     ExecutionUpdate,
     Plan,
     Round,
+    SitePage,
+    SiteProfile,
     StaffUser,
     VotingCode,
 )
-from proeftuin.services import execution, open_data, results, voting
+from proeftuin.services import execution, open_data, results, site_content, voting
 
 PEPPER = "demo-test-pepper"
 
@@ -125,3 +127,17 @@ def test_the_published_round_shows_funded_plans_at_different_stages_with_updates
     assert len(updates) == sum(len(stage[4]) for stage in demo_execution.STAGES)
     assert len({u.posted_on for u in updates}) > 3
     assert read(db, lambda s: s.scalar(select(func.count(ExecutionUpdate.id)))) == len(updates)
+
+
+def test_the_demo_gemeente_has_its_contact_details_and_statements(db: Database) -> None:
+    transact(db, demo.seed_demo, PEPPER)
+    transact(db, demo.seed_demo, PEPPER)  # a second run changes nothing
+    contact = read(db, site_content.contact_details)
+    assert contact.phone and contact.email and contact.address_lines and contact.hours_lines
+    privacy = read(db, site_content.page_text, SitePage.PRIVACY)
+    assert privacy is not None and "Functionaris gegevensbescherming" in privacy
+    assert "Autoriteit Persoonsgegevens" in privacy  # completed, not replaced
+    actions = read(db, lambda s: list(s.scalars(select(AuditEvent.action))))
+    assert actions.count("site.contact_update") == 1
+    assert actions.count("site.page_update") == 1
+    assert read(db, lambda s: s.get(SiteProfile, 1)).colour_button == ""  # the example theme

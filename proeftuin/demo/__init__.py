@@ -25,6 +25,7 @@ from proeftuin.demo.comments import seed_comments
 from proeftuin.demo.execution import seed_execution
 from proeftuin.demo.results import seed_published_round
 from proeftuin.demo.rounds import demo_admin, demo_resident, existing_round, seed_round
+from proeftuin.demo.site import seed_site
 from proeftuin.demo.staff_work import seed_staff_work
 from proeftuin.models import VotingCode
 from proeftuin.services import codes, rounds
@@ -69,6 +70,7 @@ def seed_demo(session: Session, pepper: str, now: dt.datetime | None = None) -> 
     seed_round(session, actor, resident, data.CONCEPT_ROUND, (), now)
     seed_comments(session, actor, resident, [voting, proposals], now)
     seed_execution(session, seed_published_round(session, pepper, now), now)
+    seed_site(session, actor)
     plain_codes = demo_codes(pepper)
     # Known codes rather than codes.generate_for_round's random ones: the command lists them again
     # on every run. Issuing codes that exist already changes nothing.

@@ -8,13 +8,11 @@ reason, say) is blanked out before it is stored.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import json
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from proeftuin.db import lock_name, utcnow
 from proeftuin.models import AuditEvent, StaffUser
+from proeftuin.services.spreadsheets import Sheet
 
 # Key words (whole or as one part of a snake_case key) that point at secret or personal data.
 FORBIDDEN_KEY_PARTS = frozenset(
@@ -235,26 +234,26 @@ def count(session: Session, area_ids: Collection[int] | None = None) -> int:
 
 
 CSV_HEADER = (
-    "id",
-    "tijd_utc",
-    "medewerker_id",
-    "medewerker",
-    "actie",
-    "object",
-    "object_id",
-    "gebied_id",
-    "details",
+    "Nummer",
+    "Tijd (UTC)",
+    "Medewerkernummer",
+    "Medewerker",
+    "Actie",
+    "Soort object",
+    "Objectnummer",
+    "Gebiedsnummer",
+    "Details",
 )
 
 
-def export_csv(session: Session) -> str:
-    """Every event, oldest first, for a spreadsheet (cells are safe from formula injection)."""
+def export_sheet(session: Session) -> Sheet:
+    """Every event, oldest first, for a spreadsheet (services/spreadsheets.py)."""
     query = (
         select(AuditEvent, StaffUser.name)
         .outerjoin(StaffUser, StaffUser.id == AuditEvent.actor_id)
         .order_by(AuditEvent.at, AuditEvent.id)
     )
-    rows = (
+    rows = [
         (
             e.id,
             e.at.isoformat(),
@@ -267,24 +266,8 @@ def export_csv(session: Session) -> str:
             e.details,
         )
         for e, name in session.execute(query)
-    )
-    return csv_text(CSV_HEADER, rows)
-
-
-def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([_safe_cell(value) for value in row])
-    return out.getvalue()
-
-
-def _safe_cell(value: object) -> object:
-    # A cell starting with = + - @ is run as a formula by spreadsheet programs.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
+    ]
+    return Sheet("Logboek", CSV_HEADER, rows)
 
 
 def _check_key(key: str) -> None:

@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session
 from proeftuin.db import UTCDateTime, utcnow
 from proeftuin.errors import Invalid, _
 from proeftuin.models import CodeStatus, Eligibility, Phase, Round, VotingCode
-from proeftuin.services import audit, lookup
+from proeftuin.services import audit, lookup, spreadsheets
 from proeftuin.services.permissions import Actor
+from proeftuin.services.spreadsheets import Sheet
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 LENGTH = 12
@@ -251,15 +252,20 @@ def counts_for(session: Session, round_id: int) -> CodeCounts:
     return CodeCounts(issued=unused + used + revoked, unused=unused, used=used, revoked=revoked)
 
 
-def codes_csv(codes: Iterable[str]) -> str:
+def codes_sheet(codes: Iterable[str]) -> Sheet:
     """For mail merge: a header, then one code per row in the 4-4-4 form."""
-    lines = [CSV_HEADER]
+    rows = []
     for typed in codes:
         code = normalise(typed)
         if code is None:
             raise ValueError("not a letter code")
-        lines.append(display(code))
-    return "\r\n".join(lines) + "\r\n"
+        rows.append((display(code),))
+    return Sheet("Codes", (CSV_HEADER,), rows)
+
+
+def codes_csv(codes: Iterable[str]) -> str:
+    """The same as a plain CSV file, for the command line (``proeftuin codes generate``)."""
+    return spreadsheets.csv_text(codes_sheet(codes))
 
 
 def _count(typed: int | str) -> int:

@@ -49,8 +49,7 @@ from proeftuin.models import (
     Round,
     Rule,
 )
-from proeftuin.services import ballot_kinds, result_record
-from proeftuin.services.audit import csv_text
+from proeftuin.services import ballot_kinds, result_record, spreadsheets
 from proeftuin.services.result_record import ResultRecord, Snapshot, SnapshotPlan
 
 NOT_PUBLISHED = _("De uitslag van deze ronde is nog niet bekend.")
@@ -360,8 +359,9 @@ def plans_csv(session: Session, slug: str) -> Download:
         (p.id, titles.get(p.id, ""), p.cost, p.support, int(p.funded))
         for p in found.record.own.report.projects
     ]
-    text = csv_text(("id", "title", "cost", "votes", "funded"), rows)
-    return Download(("\ufeff" + text).encode("utf-8"), f"{slug}.csv", "text/csv; charset=utf-8")
+    # Open data: standard comma-separated UTF-8 (services/spreadsheets.py), English names.
+    sheet = spreadsheets.Sheet(slug, ("id", "title", "cost", "votes", "funded"), rows)
+    return Download(spreadsheets.open_data_csv(sheet), f"{slug}.csv", spreadsheets.CSV_TYPE)
 
 
 def result_document(found: Published) -> dict[str, Any]:

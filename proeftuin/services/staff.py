@@ -19,6 +19,7 @@ from proeftuin.errors import Invalid, InvalidForm, NotFound, TooManyAttempts, _
 from proeftuin.models import Area, Membership, Role, StaffSession, StaffUser
 from proeftuin.services import accounts, audit, permissions, ratelimit, staff_sessions
 from proeftuin.services.permissions import Actor
+from proeftuin.services.spreadsheets import Sheet
 
 # Characters a person can read out and type without confusion (no 0/o, 1/l/i).
 READABLE_CHARACTERS = "abcdefghjkmnpqrstuvwxyz23456789"
@@ -334,8 +335,8 @@ def audit_page(session: Session, actor: Actor, page: int = 1) -> AuditPage:
     return AuditPage(tuple(entries), names, page, pages, total)
 
 
-def audit_export(session: Session, actor: Actor) -> str:
-    """The whole log as CSV; the export itself is logged too (it leaves the system)."""
+def audit_export(session: Session, actor: Actor) -> Sheet:
+    """The whole log as a table; the export itself is logged too (it leaves the system)."""
     permissions.require_admin(actor)
     audit.record(session, actor.staff_id, "audit.export", "audit", None)
-    return audit.export_csv(session)
+    return audit.export_sheet(session)

@@ -34,6 +34,7 @@ from proeftuin.web import (
     plans,
     residents,
     results,
+    site,
     staff_admin,
     subscriptions,
     voting,
@@ -48,6 +49,7 @@ from proeftuin.web.security import (
     SecurityHeadersMiddleware,
     client_networks,
 )
+from proeftuin.web.site_cache import SiteMiddleware, read_tokens
 from proeftuin.web.templating import create_templates
 from proeftuin.web.voting_nav import VotingNavMiddleware
 
@@ -68,6 +70,7 @@ ROUTE_MODULES: tuple[ModuleType, ...] = (
     results,
     api,
     subscriptions,
+    site,
 )
 
 SESSION_COOKIE = "proeftuin_session"
@@ -106,6 +109,8 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
             # Pages compressed as they go out (brotli, gzip; static files come compressed).
             Middleware(CompressMiddleware, zstd=False),
             Middleware(StaticFilesMiddleware, assets=assets),
+            # The gemeente's name, contact details and look, for every page (error pages too).
+            Middleware(SiteMiddleware, tokens=read_tokens(settings.instance_path)),
             Middleware(
                 SessionMiddleware,
                 secret_key=settings.secret_key,

@@ -18,8 +18,9 @@ from starlette.responses import Response
 from proeftuin import i18n
 from proeftuin.db import utcnow
 from proeftuin.errors import DomainError, Invalid, InvalidForm, TooManyAttempts
-from proeftuin.i18n import N_, TIMEZONE
+from proeftuin.i18n import N_
 from proeftuin.services.pages import codes
+from proeftuin.web.downloads import FORMAT_FIELD, staff_download
 from proeftuin.web.helpers import NO_STORE, call, error_text, form_errors, read_form
 from proeftuin.web.htmx import hx_redirect, render_page, vary_on_htmx
 from proeftuin.web.language import language
@@ -109,27 +110,20 @@ async def generate(request: Request) -> Response:
 
 
 async def download_csv(request: Request) -> Response:
-    """The codes the letters page sent back, as a CSV file for mail merge."""
+    """The codes the letters page sent back, as a CSV or XLSX file for mail merge."""
     form = await read_form(request)
     slug = _slug(request)
     typed = form.get(CODES_FIELD, "").split()
-    text = await call(
+    found = await call(
         request,
         codes.codes_csv,
         current_actor(request),
         slug,
         typed,
         get_settings(request).code_pepper,
+        form.get(FORMAT_FIELD, ""),
     )
-    day = utcnow().astimezone(TIMEZONE).date().isoformat()
-    return Response(
-        text.encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="codes-{slug}-{day}.csv"',
-            **NO_STORE,
-        },
-    )
+    return staff_download(found, f"codes-{slug}")
 
 
 async def revoke(request: Request) -> Response:

@@ -20,6 +20,7 @@ from proeftuin.errors import Invalid
 from proeftuin.i18n import N_
 from proeftuin.services.pages import comments
 from proeftuin.services.pages.comments import CommentInput
+from proeftuin.web.downloads import FORMAT_FIELD, staff_download
 from proeftuin.web.helpers import NO_STORE, call, error_text, read_form
 from proeftuin.web.htmx import hx_redirect, is_htmx, vary_on_htmx
 from proeftuin.web.markdown import render_markdown
@@ -300,14 +301,12 @@ async def staff_decide(request: Request) -> Response:
 
 async def staff_csv(request: Request) -> Response:
     slug = str(request.path_params["slug"])
+    public_id = _public_id(request)
+    format_ = request.query_params.get(FORMAT_FIELD, "csv")
     found = await call(
-        request, comments.discussion_csv, current_actor(request), slug, _public_id(request)
+        request, comments.discussion_csv, current_actor(request), slug, public_id, format_
     )
-    return Response(
-        found.content,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{found.filename}"', **NO_STORE},
-    )
+    return staff_download(found, f"reacties-{public_id}")
 
 
 STAFF, POST = Policy.STAFF, ("POST",)

@@ -159,8 +159,8 @@ class NullByteMiddleware:
 
     No person types one, and PostgreSQL refuses it in text (where SQLite would store it): let
     through, it crashes the first query that sees it. A form is read whole here; the body
-    limit, outside this layer, bounds it. (Multipart bodies are checked as bytes: fine while
-    the site takes no file uploads.)
+    limit, outside this layer, bounds it. In a multipart form only the text fields are checked:
+    an uploaded file (a logo) is bytes, and holds NULs as a matter of course.
     """
 
     def __init__(self, app: ASGIApp, *, refuse: Refuse) -> None:
@@ -186,10 +186,28 @@ class NullByteMiddleware:
         if messages[-1]["type"] == "http.disconnect":
             return
         body = b"".join(message.get("body", b"") for message in messages)
-        if b"\x00" in body or (content_type.startswith(FORM_TYPES[0]) and b"%00" in body):
+        if content_type.startswith(FORM_TYPES[1]):
+            refused = await _nul_in_text_fields(scope, _replay(messages, receive))
+        else:
+            refused = b"\x00" in body or b"%00" in body
+        if refused:
             await self.refuse(Request(scope), 400, FORM_UNREADABLE)(scope, receive, send)
             return
         await self.app(scope, _replay(messages, receive), send)
+
+
+async def _nul_in_text_fields(scope: Scope, receive: Receive) -> bool:
+    """Whether a multipart form has a NUL in a field name, a text field or a file name (or
+    cannot be read at all)."""
+    try:
+        async with Request(scope, receive).form() as form:
+            for name, value in form.multi_items():
+                text = value if isinstance(value, str) else value.filename or ""
+                if "\x00" in name or "\x00" in text:
+                    return True
+    except HTTPException:
+        return True
+    return False
 
 
 def _media_type(headers: Headers) -> str:

@@ -15,6 +15,7 @@ from proeftuin.i18n import TIMEZONE
 from proeftuin.services.pages import staff_admin
 from proeftuin.services.pages.staff_admin import AreaChange, AreaInput, AreaKind, AreaOverview
 from proeftuin.vocabulary import ROLE_NAMES
+from proeftuin.web.downloads import FORMAT_FIELD, staff_download
 from proeftuin.web.helpers import NO_STORE, call, form_errors, read_form
 from proeftuin.web.htmx import hx_redirect, is_htmx, render_page, vary_on_htmx
 from proeftuin.web.policy import Policy, current_actor, staff_route
@@ -275,13 +276,10 @@ async def audit_log(request: Request) -> Response:
 
 
 async def audit_export(request: Request) -> Response:
-    text = await call(request, staff_admin.audit_export, current_actor(request))
-    name = f"logboek-{utcnow().astimezone(TIMEZONE).date().isoformat()}.csv"
-    return Response(
-        text.encode("utf-8-sig"),  # with a BOM, so spreadsheet programs read UTF-8
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"', **NO_STORE},
-    )
+    form = await read_form(request)
+    actor = current_actor(request)
+    found = await call(request, staff_admin.audit_export, actor, form.get(FORMAT_FIELD, ""))
+    return staff_download(found, "logboek")
 
 
 STAFF, ADMIN = Policy.STAFF, Policy.ADMIN

@@ -2,11 +2,11 @@
 
 Every template gets ``request``, ``lang`` ("nl" | "en"), ``site_name``, ``current_path``, ``here``,
 ``voting_open`` (some round is in its voting phase: web/voting_nav.py),
-``csrf_token()`` and ``csrf_field()`` (the hidden form field), ``rule_options()`` (greedy's
-options in words), and the filters ``euro``, ``date``, ``moment`` (a deadline: day and time,
-"vandaag"/"morgen") and ``phase_label``. Imported macros see only the globals: import a macro
-``with context`` when it needs the request (``csrf_field()`` does); translations work in macros
-either way.
+``csrf_token()`` and ``csrf_field()`` (the hidden form field), ``site`` (the gemeente's name,
+contact details and look: web/site_cache.py), ``rule_options()`` (greedy's options in words),
+and the filters ``euro``, ``date``, ``moment`` (a deadline: day and time, "vandaag"/"morgen")
+and ``phase_label``. Imported macros see only the globals: import a macro ``with context`` when
+it needs the request (``csrf_field()`` does); translations work in macros either way.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from proeftuin.config import Settings
 from proeftuin.vocabulary import phase_label, rule_options
 from proeftuin.web.language import language
 from proeftuin.web.security import CSRF_FIELD, csrf_token
+from proeftuin.web.site_cache import site_info
 from proeftuin.web.voting_nav import SCOPE_KEY as VOTING_OPEN_KEY
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -86,13 +87,18 @@ def render(
 
 
 def _request_context(request: Request) -> dict[str, Any]:
-    return {
+    site = site_info(request)
+    context = {
         "lang": language(request),
         "current_path": request.url.path,
         "here": _here(request),
         "csrf_token": lambda: csrf_token(request),
         "voting_open": request.scope.get(VOTING_OPEN_KEY, False),
+        "site": site,
     }
+    if site.gemeente_name:  # the name an admin set wins over PROEFTUIN_SITE_NAME
+        context["site_name"] = site.gemeente_name
+    return context
 
 
 def _here(request: Request) -> str:

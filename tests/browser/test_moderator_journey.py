@@ -188,8 +188,8 @@ def test_a_moderator_runs_a_round_from_start_to_close(
     assert all(re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", c) for c in codes)
     check(page, shoot, "letters")
     with page.expect_download() as download_info:
-        page.get_by_role("button", name="Download de codes (CSV)").click()
-    rows = Path(download_info.value.path()).read_text(encoding="utf-8").splitlines()
+        page.get_by_role("button", name="Download als CSV").click()
+    rows = Path(download_info.value.path()).read_text(encoding="utf-8-sig").splitlines()
     assert rows == ["code", *sorted(codes)]
 
     # The print view: only the letters, one per A4 page.

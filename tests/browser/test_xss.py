@@ -5,7 +5,8 @@ links in Markdown, template syntax ``{{7*7}}`` and ``{% raw %}``, Python format 
 direction and look-alike tricks, and strings as long as each field allows) go into every field a
 resident, moderator or admin can fill: an area's names, a round's title and description, plan
 titles, summaries, descriptions and locations, a resident's name, every moderation reason, a
-staff member's name and the council's decision. They are stored through the services, as the
+staff member's name, the council's decision, and the gemeente's name, address, opening hours and
+content pages. They are stored through the services, as the
 forms would, in rounds that are open for plans, open for voting and published.
 
 Then every page that shows them is checked twice:
@@ -41,14 +42,26 @@ from sqlalchemy.orm import Session
 
 from proeftuin.config import Settings
 from proeftuin.db import Database, transact, utcnow
-from proeftuin.models import Area, Phase, Plan, PlanStatus, Round
-from proeftuin.services import areas, codes, comments, lookup, plans, residents, rounds, staff
+from proeftuin.models import Area, Phase, Plan, PlanStatus, Round, SitePage
+from proeftuin.services import (
+    areas,
+    codes,
+    comments,
+    lookup,
+    plans,
+    residents,
+    rounds,
+    site_content,
+    staff,
+)
 from proeftuin.services.comments import CommentInput
 from proeftuin.services.pages import moderation as moderation_pages
 from proeftuin.services.permissions import Actor
 from proeftuin.services.plans import PlanInput
 from proeftuin.services.rounds import RoundInput
+from proeftuin.services.site_content import ContactInput
 from proeftuin.web.app import SESSION_COOKIE, create_app
+from proeftuin.web.site_cache import site_cache
 from tests.browser.conftest import BrowserLog, LiveServer, sqlite_only
 from tests.security.conftest import (
     HTMX,
@@ -224,6 +237,13 @@ def seed_payloads(world: World) -> Payloads:
             decision=fit(LONG, 500),
             area_slug="xss-wijk",
         )
+        # The gemeente's own site: its name and contact details are on every page.
+        contact = ContactInput(
+            gemeente_name=fit(LONG, 200), address=fit(LONG, 500), opening_hours=fit(LONG, 1_000)
+        )
+        site_content.update_contact(session, admin, contact)
+        for page in SitePage:
+            site_content.update_page(session, admin, page, MARKDOWN)
         plan_ids = [*made, *(f"xss-stem-{n}" for n in range(3))]
         plan_ids += list(
             session.scalars(select(Plan.public_id).where(Plan.round_id == published.id))
@@ -236,7 +256,9 @@ def seed_payloads(world: World) -> Payloads:
             code=code,
         )
 
-    return transact(world.db, build)
+    payloads = transact(world.db, build)
+    site_cache(world.app).forget()  # pages show the gemeente's new details at once
+    return payloads
 
 
 def seed_comments(
@@ -382,6 +404,11 @@ def test_markdown_is_sanitised_and_javascript_links_are_neutralised(
     round_page = client.get(f"/rondes/{payloads.slugs[0]}").text
     assert not unsafe_markup(round_page)
     assert "<h3>Kop {{7*7}}</h3>" in round_page  # headings moved down, the braces as typed
+    for path in ("/privacy", "/toegankelijkheid", "/hoe-werkt-het"):  # the gemeente's pages
+        content = client.get(path).text
+        assert not unsafe_markup(content), path
+        assert "<h2>Kop {{7*7}}</h2>" in content and "[klik](javascript:alert(11))" in content
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in content, path
 
 
 def test_unknown_filter_values_are_ignored_and_never_reflected_raw(

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from proeftuin.db import Database, read, transact, transact_locking
 from proeftuin.models import Area, AuditEvent
-from proeftuin.services import audit
+from proeftuin.services import audit, spreadsheets
 from tests.factories import make_staff
 
 
@@ -126,12 +126,13 @@ def test_the_export_holds_every_event_oldest_first_and_is_safe_in_a_spreadsheet(
         )
 
     transact(db, act)
-    rows = list(csv.reader(io.StringIO(read(db, audit.export_csv))))
+    rows = list(csv.reader(io.StringIO(spreadsheets.csv_text(read(db, audit.export_sheet)))))
     assert rows[0] == list(audit.CSV_HEADER)
     assert [row[4] for row in rows[1:]] == ["round.create", "plan.reject"]
     assert rows[1][3].startswith("Medewerker")
     assert json.loads(rows[2][8]) == {"reason": "=HYPERLINK(1)"}  # the JSON cell starts with {
-    assert audit.csv_text(["a"], [["=1+1"], ["-2"], ["ok"]]).splitlines() == [
+    sheet = spreadsheets.Sheet("t", ("a",), [["=1+1"], ["-2"], ["ok"]])
+    assert spreadsheets.csv_text(sheet).splitlines() == [
         "a",
         "'=1+1",
         "'-2",

@@ -221,7 +221,8 @@ def test_a_title_edited_after_the_count_changes_no_file(db: Database) -> None:
 def test_csv_lists_every_plan_with_votes_cost_and_funded(db: Database) -> None:
     slug = transact(db, lambda s: published_round(s, SPLIT, costs=SPLIT_COSTS)[0].slug)
     download = read(db, open_data.plans_csv, slug)
-    rows = list(csv.DictReader(io.StringIO(download.content.decode("utf-8-sig"))))
+    assert not download.content.startswith(b"\xef\xbb\xbf")  # standard CSV: no BOM
+    rows = list(csv.DictReader(io.StringIO(download.content.decode("utf-8"))))
     assert [(r["id"], r["cost"], r["votes"], r["funded"]) for r in rows] == [
         ("plan0", "6000", "6", "0"),
         ("plan1", "3000", "6", "1"),

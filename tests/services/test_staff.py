@@ -13,7 +13,7 @@ from sqlalchemy import select
 from proeftuin.db import Database, read, transact
 from proeftuin.errors import Invalid, InvalidForm, NotAllowed, NotFound, TooManyAttempts
 from proeftuin.models import Area, AuditEvent, Membership, Role, StaffUser
-from proeftuin.services import accounts, audit, staff, staff_sessions
+from proeftuin.services import accounts, audit, spreadsheets, staff, staff_sessions
 from proeftuin.services.permissions import Actor
 
 SECRET = "k" * 40
@@ -317,8 +317,8 @@ def test_audit_page_is_paged_newest_first(db: Database, admin: Actor) -> None:
 
 def test_audit_export_is_csv_and_logged(db: Database, admin: Actor) -> None:
     transact(db, audit.record, admin.staff_id, "area.create", "area", 1, name="=cmd()")
-    text = transact(db, staff.audit_export, admin)
-    rows = list(csv.reader(io.StringIO(text)))
+    sheet = transact(db, staff.audit_export, admin)
+    rows = list(csv.reader(io.StringIO(spreadsheets.csv_text(sheet))))
     assert rows[0] == list(audit.CSV_HEADER)
     assert rows[1][4] == "area.create"
     assert json.loads(rows[1][8]) == {"name": "=cmd()"}  # JSON text starts with {, not =

@@ -4,8 +4,10 @@ the app, on both databases."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 
+import openpyxl
 import pyotp
 import pytest
 from sqlalchemy import select, text, update
@@ -26,6 +28,7 @@ from proeftuin.models import (
     VotingCode,
 )
 from proeftuin.services import codes, voting
+from proeftuin.services.spreadsheets import XLSX_TYPE
 from tests.factories import actions, add_plan_round, count
 from tests.web.clients import (
     HTMX,
@@ -147,12 +150,21 @@ def test_the_csv_has_one_code_per_row_in_4_4_4(
         r'attachment; filename="codes-noord-\d{4}-\d{2}-\d{2}\.csv"',
         response.headers["content-disposition"],
     )
-    lines = response.text.splitlines()
+    assert response.content.startswith(b"\xef\xbb\xbf")  # the BOM Dutch Excel needs
+    lines = response.content.decode("utf-8-sig").splitlines()
     assert lines[0] == "code"
     assert len(lines) == 5
     assert all(CODE.fullmatch(line) for line in lines[1:])
     assert sorted(lines[1:]) == sorted(field.group(1).split())
     assert count(db, VotingCode.id) == 4  # the download made no new codes
+    xlsx = post(
+        mod_a, "/beheer/rondes/noord/codes/csv", {"codes": field.group(1), "formaat": "xlsx"}
+    )
+    assert xlsx.headers["content-type"] == XLSX_TYPE
+    assert xlsx.headers["content-disposition"].endswith('.xlsx"')
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet is not None
+    assert [row[0] for row in sheet.iter_rows(values_only=True)] == lines
 
 
 def test_the_csv_only_repeats_codes_of_this_round(

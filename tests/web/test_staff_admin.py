@@ -6,6 +6,7 @@ import csv
 import io
 import re
 
+import openpyxl
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -14,6 +15,7 @@ from starlette.testclient import TestClient
 from proeftuin.db import Database, read, transact
 from proeftuin.models import Area, AuditEvent, Membership, Phase, Plan, Role, Round, StaffUser
 from proeftuin.services import audit
+from proeftuin.services.spreadsheets import XLSX_TYPE
 from tests.factories import add_area, add_round
 from tests.web.clients import (
     HTMX,
@@ -372,8 +374,29 @@ def test_audit_log_export_is_csv_and_is_itself_logged(admin: TestClient, db: Dat
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert response.headers["content-disposition"].startswith('attachment; filename="logboek-')
     assert response.headers["cache-control"] == "no-store"
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert rows[0] == list(audit.CSV_HEADER)
+    # For Dutch Excel: a BOM and ";" between the cells.
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    text = response.content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert rows[0] == list(audit.CSV_HEADER) and rows[0][1] == "Tijd (UTC)"
     assert [row[4] for row in rows[1:]] == ["staff.sign_in", "area.create", "audit.export"]
     assert "admin@gemeente.nl" not in response.text
     assert admin.get("/beheer/logboek/export").status_code == 405  # no export by GET
+
+
+def test_audit_log_export_as_xlsx_opens_with_the_same_rows(admin: TestClient, db: Database) -> None:
+    post(admin, "/beheer/gebieden", {"name": "=Noord", "slug": "noord", "kind": "wijk"})
+    response = post(admin, "/beheer/logboek/export", {"formaat": "xlsx"})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == XLSX_TYPE
+    assert re.fullmatch(
+        r'attachment; filename="logboek-\d{4}-\d{2}-\d{2}\.xlsx"',
+        response.headers["content-disposition"],
+    )
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == audit.CSV_HEADER
+    assert [row[4] for row in rows[1:]] == ["staff.sign_in", "area.create", "audit.export"]
+    assert isinstance(rows[1][0], int)  # numbers are numbers
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)  # no formulas

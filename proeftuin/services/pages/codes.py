@@ -24,6 +24,7 @@ from proeftuin.services import (
     lookup,
     paper,
     ratelimit,
+    spreadsheets,
     staff_sessions,
     turnout,
     voting,
@@ -33,6 +34,7 @@ from proeftuin.services.codes import CodeCounts
 from proeftuin.services.letters import Letter
 from proeftuin.services.pages import declare
 from proeftuin.services.permissions import Actor
+from proeftuin.services.spreadsheets import StaffFile as StaffFile
 from proeftuin.services.turnout import Turnout
 
 # Re-exported for the letters page (web/codes.py).
@@ -106,9 +108,15 @@ def generate(
 
 @declare.read
 def codes_csv(
-    session: Session, actor: Actor, slug: str, typed_codes: Iterable[str], pepper: str
-) -> str:
-    """The CSV of codes that the staff member's browser sends back right after generating them.
+    session: Session,
+    actor: Actor,
+    slug: str,
+    typed_codes: Iterable[str],
+    pepper: str,
+    format_: str = "csv",
+) -> StaffFile:
+    """The codes that the staff member's browser sends back right after generating them, as
+    CSV or XLSX for mail merge.
 
     Nothing is stored or looked up by the plain code: each code must hash to a code of this
     round, so the download can only repeat codes this round really has.
@@ -128,7 +136,7 @@ def codes_csv(
     )
     if known != len(hashes):
         raise Invalid("codes", CODES_NOT_OF_ROUND)
-    return codes.codes_csv(plain)
+    return spreadsheets.staff_file(codes.codes_sheet(plain), format_)
 
 
 @declare.write

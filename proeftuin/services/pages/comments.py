@@ -16,8 +16,7 @@ from sqlalchemy.orm import Session
 
 from proeftuin.errors import NotAllowed, PhaseClosed
 from proeftuin.models import Comment, CommentKind, CommentReport, CommentStatus, Plan, Resident
-from proeftuin.services import comments, lookup
-from proeftuin.services.audit import csv_text
+from proeftuin.services import comments, lookup, spreadsheets
 from proeftuin.services.comments import CommentInput as CommentInput
 from proeftuin.services.pages import declare
 from proeftuin.services.pages._common import RoundBrief, round_brief
@@ -77,12 +76,6 @@ class QueueEntry:
 class CommentQueue:
     round: RoundBrief
     entries: tuple[QueueEntry, ...]
-
-
-@dataclass(frozen=True)
-class CsvFile:
-    content: bytes
-    filename: str
 
 
 def _view(
@@ -318,7 +311,9 @@ CSV_HEADER = (
 
 
 @declare.read
-def discussion_csv(session: Session, actor: Actor, slug: str, public_id: str) -> CsvFile:
+def discussion_csv(
+    session: Session, actor: Actor, slug: str, public_id: str, format_: str = "csv"
+) -> spreadsheets.StaffFile:
     """The plan's discussion for the wijkraad: everyone's public view, one row per comment; the
     text of a hidden, deleted or waiting comment is left out."""
     plan = _staff_plan(session, actor, slug, public_id)
@@ -347,5 +342,4 @@ def discussion_csv(session: Session, actor: Actor, slug: str, public_id: str) ->
         )
         for c in every
     ]
-    text = "\ufeff" + csv_text(CSV_HEADER, rows)
-    return CsvFile(text.encode("utf-8"), f"reacties-{plan.public_id}.csv")
+    return spreadsheets.staff_file(spreadsheets.Sheet("Reacties", CSV_HEADER, rows), format_)

@@ -14,7 +14,7 @@ from proeftuin.db import utcnow
 from proeftuin.errors import NotFound
 from proeftuin.i18n import TIMEZONE
 from proeftuin.models import Area, Plan
-from proeftuin.services import audit, execution, feeds, lookup, notifications, outcomes
+from proeftuin.services import execution, feeds, lookup, notifications, outcomes, spreadsheets
 from proeftuin.services.execution import ExecutionInput as ExecutionInput
 from proeftuin.services.execution import ExecutionState, Update
 from proeftuin.services.open_data import NOT_PUBLISHED
@@ -80,9 +80,10 @@ def execution_csv(session: Session, slug: str) -> Download:
         for p in found.plans
     ]
     header = ("id", "title", "cost", "status", "expected", "spent", "updated_at")
-    text = audit.csv_text(header, rows)
+    # Open data: standard comma-separated UTF-8, English column names.
+    sheet = spreadsheets.Sheet(slug, header, rows)
     return Download(
-        ("\ufeff" + text).encode("utf-8"), f"{slug}-uitvoering.csv", "text/csv; charset=utf-8"
+        spreadsheets.open_data_csv(sheet), f"{slug}-uitvoering.csv", spreadsheets.CSV_TYPE
     )
 
 

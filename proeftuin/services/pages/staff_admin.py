@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from proeftuin.models import AreaKind as AreaKind
-from proeftuin.services import areas, moderation, staff
+from proeftuin.services import areas, moderation, spreadsheets, staff
 from proeftuin.services.areas import AreaInput as AreaInput
 from proeftuin.services.areas import AreaOverview as AreaOverview
 from proeftuin.services.areas import as_input as as_input
 from proeftuin.services.moderation import RoundWork as RoundWork
 from proeftuin.services.permissions import Actor
+from proeftuin.services.spreadsheets import StaffFile as StaffFile
 from proeftuin.services.staff import AreaRef as AreaRef
 from proeftuin.services.staff import AuditPage as AuditPage
 from proeftuin.services.staff import Invited as Invited
@@ -146,6 +147,6 @@ def audit_page(session: Session, actor: Actor, page: int) -> AuditPage:
 
 
 @declare.write
-def audit_export(session: Session, actor: Actor) -> str:
-    """The whole log as CSV; a write, because the export itself is logged."""
-    return staff.audit_export(session, actor)
+def audit_export(session: Session, actor: Actor, format_: str) -> StaffFile:
+    """The whole log as CSV or XLSX; a write, because the export itself is logged."""
+    return spreadsheets.staff_file(staff.audit_export(session, actor), format_)

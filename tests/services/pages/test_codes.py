@@ -30,8 +30,9 @@ def test_generated_codes_come_back_with_their_letters_and_only_they_make_a_csv(
     slug, moderator, stranger = _setup(db, Phase.BEOORDELEN)
     made = perform_now(db, codes.generate, moderator, slug, "3", PEPPER, BASE_URL, "Veenhoven")
     assert len(made.codes) == len(made.letters) == 3
-    csv = perform_now(db, codes.codes_csv, moderator, slug, made.codes, PEPPER)
-    assert all(codes.display(code) in csv for code in made.codes)
+    found = perform_now(db, codes.codes_csv, moderator, slug, made.codes, PEPPER)
+    csv = found.content.decode("utf-8-sig")
+    assert found.extension == "csv" and all(codes.display(code) in csv for code in made.codes)
     with pytest.raises(Invalid):
         perform_now(db, codes.codes_csv, moderator, slug, ["ABCD-EFGH-JKMN"], PEPPER)
     with pytest.raises(NotAllowed):
