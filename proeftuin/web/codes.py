@@ -20,6 +20,7 @@ from proeftuin.db import utcnow
 from proeftuin.errors import DomainError, Invalid, InvalidForm, TooManyAttempts
 from proeftuin.i18n import N_, TIMEZONE
 from proeftuin.services.pages import codes
+from proeftuin.vocabulary import VOID_REASONS
 from proeftuin.web.helpers import NO_STORE, call, error_text, form_errors, read_form
 from proeftuin.web.htmx import hx_redirect, render_page, vary_on_htmx
 from proeftuin.web.language import language
@@ -36,6 +37,10 @@ CHECKER_FIELDS = {"password": "controle_wachtwoord", "totp": "controle_code"}
 NOTICES = {
     "ingetrokken": N_("De code is ingetrokken. Er kan niet meer mee worden gestemd."),
     "opgeslagen": N_("Het papieren stembiljet is opgeslagen en telt mee."),
+    "niet-geteld": N_(
+        "Het papieren stembiljet is opgeslagen als blanco of ongeldig. Het telt mee voor de "
+        "opkomst, niet in de uitslag."
+    ),
 }
 # Messages of the services used here that are not marked for translation where they are raised.
 SERVICE_MESSAGES = (
@@ -181,7 +186,7 @@ async def paper_enter(request: Request) -> Response:
     )
     now = utcnow()
     try:
-        await call(
+        stored = await call(
             request,
             codes.enter_paper,
             current_actor(request),
@@ -195,14 +200,17 @@ async def paper_enter(request: Request) -> Response:
             settings.secret_key,
             now,
             settings.production,
+            typed.get("reden", ""),
         )
     except (Invalid, InvalidForm, TooManyAttempts) as error:
         errors = _paper_errors(request, error)
         return await _paper_page(
             request, choices, typed=typed, errors=errors, show_total=True, status_code=422
         )
+    # A blank or invalid ballot answers with its kind (a VoidKind, a str), a counted one a receipt.
+    notice = "niet-geteld" if isinstance(stored, str) else "opgeslagen"
     path = request.app.url_path_for("staff_paper", slug=_slug(request))
-    return hx_redirect(request, f"{path}?{urlencode({'melding': 'opgeslagen'})}")
+    return hx_redirect(request, f"{path}?{urlencode({'melding': notice})}")
 
 
 def _choices(form: FormData) -> dict[str, int] | Invalid:
@@ -217,7 +225,7 @@ def _choices(form: FormData) -> dict[str, int] | Invalid:
 
 def _typed(form: FormData) -> dict[str, str]:
     """What was typed, to show again; never the checker's password."""
-    keep = ("code", "controle_email", "controle_wachtwoord", "controle_code")
+    keep = ("code", "reden", "controle_email", "controle_wachtwoord", "controle_code")
     typed = {k: v for k in keep if isinstance(v := form.get(k), str)}
     typed |= {
         k: v for k, v in form.multi_items() if k.startswith(CHOICE_PREFIX) and isinstance(v, str)
@@ -275,12 +283,38 @@ async def _paper_page(
         "notice": notice,
         "show_total": show_total,
         "problem": error_text(request, problem) if problem is not None and show_total else None,
+        "void_reasons": [
+            (key, i18n.gettext(label, language(request))) for key, label in VOID_REASONS.items()
+        ],
     }
     response = render_page(
         request, "codes/paper.html", "codes/_paper_total.html", context, status_code
     )
     response.headers.update(NO_STORE)
     return response
+
+
+async def paper_ballot_pdf(request: Request) -> Response:
+    """The printable paper ballot, with the round as it stands at this moment."""
+    slug = _slug(request)
+    content = await call(
+        request,
+        codes.paper_ballot_pdf,
+        current_actor(request),
+        slug,
+        get_settings(request).site_name,
+        language(request),
+        utcnow(),
+    )
+    return _pdf(content, f"stembiljet-{slug}.pdf")
+
+
+def _pdf(content: bytes, filename: str) -> Response:
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', **NO_STORE},
+    )
 
 
 # -- Turnout ---------------------------------------------------------------------------------
@@ -331,6 +365,9 @@ routes = [
     ),
     staff_route(
         f"{ROUND}/papier/totaal", paper_total, policy=STAFF, name="staff_paper_total", methods=POST
+    ),
+    staff_route(
+        f"{ROUND}/papier/stembiljet.pdf", paper_ballot_pdf, policy=STAFF, name="staff_paper_pdf"
     ),
     staff_route(f"{ROUND}/opkomst", turnout_page, policy=STAFF, name="staff_turnout"),
 ]

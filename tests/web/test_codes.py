@@ -20,13 +20,14 @@ from proeftuin.models import (
     Ballot,
     BallotChoice,
     Channel,
+    PaperVoid,
     Phase,
     RateLimit,
     StaffUser,
     VotingCode,
 )
 from proeftuin.services import codes, voting
-from tests.factories import actions, add_plan_round, count
+from tests.factories import actions, add_plan_round, count, pdf_text
 from tests.web.clients import (
     HTMX,
     PASSWORD,
@@ -264,6 +265,17 @@ def paper_ballots(db: Database) -> list[tuple[str, list[str]]]:
     return read(db, load)
 
 
+def assert_no_online_vote(db: Database, settings: Settings, code: str) -> None:
+    """A code that voted on paper cannot vote online."""
+
+    def online(session: Session) -> None:
+        _, credential = voting.check_code(session, settings.code_pepper, code)
+        voting.cast(session, credential, {"noord-bankjes": 1}, today=TODAY)
+
+    with pytest.raises(Invalid, match="al op papier gestemd"):
+        transact(db, online)
+
+
 def test_the_paper_ballot_form_and_its_total(
     db: Database, world: World, mod_a: TestClient, settings: Settings
 ) -> None:
@@ -311,12 +323,7 @@ def test_a_paper_ballot_counts_and_is_marked_as_paper(
     assert again.status_code == 422
     assert "Voor deze code is al een papieren stembiljet ingevoerd." in again.text
 
-    def online(session: Session) -> None:
-        _, credential = voting.check_code(session, settings.code_pepper, plain[0])
-        voting.cast(session, credential, {"noord-bankjes": 1}, today=TODAY)
-
-    with pytest.raises(Invalid, match="al op papier gestemd"):
-        transact(db, online)
+    assert_no_online_vote(db, settings, plain[0])
     assert paper_ballots(db) == [("paper", ["noord-bankjes", "noord-speeltuin"])]
 
 
@@ -349,6 +356,71 @@ def test_a_paper_ballot_that_breaks_the_rules_is_refused(
     assert "Deze code klopt niet." in wrong.text
     assert count(db, Ballot.id) == 0
     assert count(db, RateLimit.id) == 0  # staff typing is not a resident guessing
+
+
+def test_blank_and_invalid_paper_ballots_count_in_turnout_only(
+    db: Database, world: World, mod_a: TestClient, settings: Settings
+) -> None:
+    plain = paper_round(db, world, settings)
+    form = mod_a.get("/beheer/rondes/noord/papier").text
+    assert '<option value="te-veel-geld">te veel geld uitgegeven</option>' in form
+    # An overspent ballot is refused as a vote, and stored as invalid with its reason.
+    over = enter(mod_a, plain[0], "speeltuin", "bankjes", "fietspad", reden="te-veel-geld")
+    assert over.status_code == 303, over.text
+    assert over.headers["location"] == "/beheer/rondes/noord/papier?melding=niet-geteld"
+    blank = enter(mod_a, plain[1], reden="blanco")
+    assert blank.status_code == 303
+    unknown = enter(mod_a, plain[2], reden="zomaar")
+    assert unknown.status_code == 422
+    assert "Kies waarom het stembiljet niet meetelt." in unknown.text
+    assert count(db, Ballot.id) == 0 and count(db, PaperVoid.id) == 2
+    voids = read(db, lambda s: sorted((v.kind, v.reason) for v in s.scalars(select(PaperVoid))))
+    assert voids == [("blank", "blanco"), ("invalid", "te-veel-geld")]
+    assert actions(db) == ["paper.void", "paper.void"]
+    # The code is taken: no second ballot on paper or online.
+    again = enter(mod_a, plain[0], "bankjes")
+    assert "Voor deze code is al een papieren stembiljet ingevoerd." in again.text
+
+    assert_no_online_vote(db, settings, plain[1])
+    turnout = mod_a.get("/beheer/rondes/noord/opkomst").text
+    assert "<dt>Blanco op papier</dt><dd>1</dd>" in turnout
+    assert "<dt>Ongeldig op papier</dt><dd>1</dd>" in turnout
+    assert "<dt>Opkomst in totaal</dt><dd>2</dd>" in turnout
+
+
+def test_a_blank_ballot_needs_the_second_person_too(
+    db: Database, world: World, mod_a: TestClient, settings: Settings
+) -> None:
+    plain = paper_round(db, world, settings, paper_check=True)
+    add_staff(db, "tweede@gemeente.nl", area_ids=[world.area_a])
+    alone = enter(mod_a, plain[0], reden="blanco")
+    assert alone.status_code == 422
+    assert "Vul het e-mailadres van de tweede medewerker in." in alone.text
+    assert count(db, PaperVoid.id) == 0
+    checked = enter(
+        mod_a,
+        plain[0],
+        reden="onleesbaar",
+        controle_email="tweede@gemeente.nl",
+        controle_wachtwoord=PASSWORD,
+    )
+    assert checked.status_code == 303, checked.text
+    assert count(db, PaperVoid.id) == 1
+
+
+def test_the_printable_paper_ballot(
+    db: Database, world: World, mod_a: TestClient, settings: Settings
+) -> None:
+    paper_round(db, world, settings)
+    response = mod_a.get("/beheer/rondes/noord/papier/stembiljet.pdf")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["cache-control"] == "no-store"
+    shown = pdf_text(response.content)
+    assert "Plan noord-speeltuin" in shown and "€ 4.000" in shown
+    assert "Zet een kruisje bij de plannen die u wilt." in shown
+    assert "Uw code (van uw brief):" in shown
+    assert "Het stemmen is begonnen. U kunt nu stemmen." in shown
 
 
 def test_paper_ballots_only_while_voting(

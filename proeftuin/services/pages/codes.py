@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from proeftuin.errors import Invalid, _
-from proeftuin.models import BallotKind, Eligibility, Phase, Plan, Round, VotingCode
+from proeftuin.models import BallotKind, Eligibility, Phase, Plan, Round, VoidKind, VotingCode
 from proeftuin.services import (
     ballot_kinds,
     ballot_rules,
@@ -23,6 +23,7 @@ from proeftuin.services import (
     letters,
     lookup,
     paper,
+    paper_form,
     ratelimit,
     staff_sessions,
     turnout,
@@ -192,9 +193,11 @@ def enter_paper(
     secret_key: str,
     now: dt.datetime,
     require_admin_totp: bool,
-) -> voting.Receipt:
+    void_reason: str = "",
+) -> voting.Receipt | VoidKind:
     """Store a paper ballot; when the round asks for it, only after a second staff member
-    proved who they are (password, and TOTP where set) on the same form.
+    proved who they are (password, and TOTP where set) on the same form. With ``void_reason``
+    the ballot is stored as blank or invalid (it counts in turnout, never in the count).
 
     A wrong checker password is counted like a failed sign-in (and committed, nothing else
     having changed yet); the checker's sign-in opens no session that stays usable.
@@ -218,6 +221,18 @@ def enter_paper(
         )
         staff_sessions.sign_out(session, signed_in.token, now)
         checked_by = signed_in.actor.staff_id
+    if void_reason:
+        return paper.enter_void_ballot(
+            session,
+            actor,
+            round_.id,
+            typed_code,
+            void_reason,
+            pepper,
+            today,
+            checked_by,
+            require_check=round_.paper_check,
+        )
     return paper.enter_paper_ballot(
         session,
         actor,
@@ -271,3 +286,12 @@ def generate_csv(session: Session, actor: Actor, slug: str, count: int, pepper: 
     """A batch of codes as a CSV (one code per row, 4-4-4), for ``proeftuin codes generate``."""
     round_ = lookup.staff_round(session, actor, slug)
     return codes.codes_csv(codes.generate_for_round(session, actor, round_.id, count, pepper))
+
+
+@declare.read
+def paper_ballot_pdf(
+    session: Session, actor: Actor, slug: str, gemeente: str, language: str, now: dt.datetime
+) -> bytes:
+    """The printable paper ballot of the round, as it stands now."""
+    round_ = lookup.staff_round(session, actor, slug)
+    return paper_form.paper_ballot_pdf(session, actor, round_.id, gemeente, language, now)
