@@ -39,7 +39,7 @@ def render(
     now: dt.datetime,
 ) -> bytes:
     def say(message: str, **params: object) -> str:
-        return pdf.fit(gettext(message, language, **params))
+        return pdf.say(message, language, **params)
 
     def euros(amount: int) -> str:
         return "\u20ac " + format_decimal(amount, locale=LOCALES[language])

@@ -7,11 +7,12 @@ page (CSRF-protected) to an endpoint that only turns them into a file. Nothing h
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
 from babel.numbers import format_decimal
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -37,6 +38,9 @@ CHECKER_FIELDS = {"password": "controle_wachtwoord", "totp": "controle_code"}
 NOTICES = {
     "ingetrokken": N_("De code is ingetrokken. Er kan niet meer mee worden gestemd."),
     "opgeslagen": N_("Het papieren stembiljet is opgeslagen en telt mee."),
+    "brief-ingetrokken": N_(
+        "De brief is ingetrokken. Met de code op die brief kan niemand meer stemmen."
+    ),
     "niet-geteld": N_(
         "Het papieren stembiljet is opgeslagen als blanco of ongeldig. Het telt mee voor de "
         "opkomst, niet in de uitslag."
@@ -73,15 +77,23 @@ async def _codes_page(
     errors: dict[str, str] | None = None,
     typed: dict[str, str] | None = None,
     status_code: int = 200,
+    replacing: bool = False,
 ) -> Response:
+    """The codes page; after a failed replacement (``replacing``) its errors and what was typed
+    show on the replacement form only."""
     page = await call(request, codes.codes_page, current_actor(request), _slug(request))
     context = {
         "page": page,
         "round": page.round,
         "notice": notice,
-        "errors": errors or {},
+        "errors": {} if replacing else errors or {},
+        "replace_errors": (errors or {}) if replacing else {},
+        "replacing": replacing,
         "typed": typed or {},
         "limit": format_decimal(codes.WEB_BATCH_LIMIT, locale=i18n.LOCALES[language(request)]),
+        "address_limit": format_decimal(
+            codes.MAX_ADDRESSES, locale=i18n.LOCALES[language(request)]
+        ),
     }
     return render(request, "codes/codes.html", context, status_code, NO_STORE)
 
@@ -154,6 +166,91 @@ async def revoke(request: Request) -> Response:
         return await _codes_page(request, errors=errors, typed=form, status_code=422)
     path = request.app.url_path_for("staff_codes", slug=slug)
     return hx_redirect(request, f"{path}?{urlencode({'melding': 'ingetrokken'})}")
+
+
+# -- Letters for the mail house ----------------------------------------------------------------
+
+ADDRESS_FIELD = "adressen"
+REPLACE_FIELDS = ("nummer", "straat", "huisnummer", "postcode", "plaats")
+
+
+async def make_letters(request: Request) -> Response:
+    """The uploaded address list in, a ZIP with the letters and the merge file out."""
+    async with request.form() as form:
+        upload = form.get(ADDRESS_FIELD)
+        if isinstance(upload, UploadFile):
+            filename, content = upload.filename or "", await upload.read()
+        else:
+            filename, content = "", b""
+    try:
+        made = await call(
+            request,
+            codes.make_letters,
+            current_actor(request),
+            _slug(request),
+            filename,
+            content,
+            *_printing(request),
+        )
+    except Invalid as error:
+        return await _codes_page(request, errors=form_errors(request, error), status_code=422)
+    return _download(made.content, made.media_type, made.filename)
+
+
+async def revoke_letter(request: Request) -> Response:
+    form = await read_form(request)
+    slug = _slug(request)
+    try:
+        await call(
+            request, codes.revoke_letter, current_actor(request), slug, form.get("nummer", "")
+        )
+    except Invalid as error:
+        errors = form_errors(request, error)
+        return await _codes_page(request, errors=errors, typed=form, status_code=422)
+    path = request.app.url_path_for("staff_codes", slug=slug)
+    return hx_redirect(request, f"{path}?{urlencode({'melding': 'brief-ingetrokken'})}")
+
+
+async def replace_letter(request: Request) -> Response:
+    """Revoke a lost letter and answer with its replacement (PDF); the address is not kept."""
+    form = await read_form(request)
+    try:
+        made = await call(
+            request,
+            codes.replace_letter,
+            current_actor(request),
+            _slug(request),
+            form.get("nummer", ""),
+            {name: form.get(name, "") for name in REPLACE_FIELDS},
+            *_printing(request),
+        )
+    except Invalid as error:
+        errors = form_errors(request, error)
+        return await _codes_page(
+            request, errors=errors, typed=form, status_code=422, replacing=True
+        )
+    return _download(made.content, made.media_type, made.filename)
+
+
+def _printing(request: Request) -> tuple[str, str, str, str, dt.datetime]:
+    """What printing letters takes from the settings and the request: the pepper, the base URL,
+    the gemeente's name, the language and the moment of printing."""
+    settings = get_settings(request)
+    return (
+        settings.code_pepper,
+        settings.base_url,
+        settings.site_name,
+        language(request),
+        utcnow(),
+    )
+
+
+def _download(content: bytes, media_type: str, filename: str) -> Response:
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', **NO_STORE},
+    )
 
 
 # -- Paper ballots ---------------------------------------------------------------------------
@@ -306,15 +403,7 @@ async def paper_ballot_pdf(request: Request) -> Response:
         language(request),
         utcnow(),
     )
-    return _pdf(content, f"stembiljet-{slug}.pdf")
-
-
-def _pdf(content: bytes, filename: str) -> Response:
-    return Response(
-        content,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"', **NO_STORE},
-    )
+    return _download(content, "application/pdf", f"stembiljet-{slug}.pdf")
 
 
 # -- Turnout ---------------------------------------------------------------------------------
@@ -358,6 +447,23 @@ routes = [
     ),
     staff_route(
         f"{ROUND}/codes/intrekken", revoke, policy=STAFF, name="staff_codes_revoke", methods=POST
+    ),
+    staff_route(
+        f"{ROUND}/brieven", make_letters, policy=STAFF, name="staff_letters_make", methods=POST
+    ),
+    staff_route(
+        f"{ROUND}/brieven/intrekken",
+        revoke_letter,
+        policy=STAFF,
+        name="staff_letters_revoke",
+        methods=POST,
+    ),
+    staff_route(
+        f"{ROUND}/brieven/vervangen",
+        replace_letter,
+        policy=STAFF,
+        name="staff_letters_replace",
+        methods=POST,
     ),
     staff_route(f"{ROUND}/papier", paper_page, policy=STAFF, name="staff_paper"),
     staff_route(

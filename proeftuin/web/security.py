@@ -159,8 +159,8 @@ class NullByteMiddleware:
 
     No person types one, and PostgreSQL refuses it in text (where SQLite would store it): let
     through, it crashes the first query that sees it. A form is read whole here; the body
-    limit, outside this layer, bounds it. (Multipart bodies are checked as bytes: fine while
-    the site takes no file uploads.)
+    limit, outside this layer, bounds it. In a multipart body only the text fields are checked:
+    uploaded files may hold any byte.
     """
 
     def __init__(self, app: ASGIApp, *, refuse: Refuse) -> None:
@@ -186,10 +186,24 @@ class NullByteMiddleware:
         if messages[-1]["type"] == "http.disconnect":
             return
         body = b"".join(message.get("body", b"") for message in messages)
-        if b"\x00" in body or (content_type.startswith(FORM_TYPES[0]) and b"%00" in body):
+        if content_type.startswith(FORM_TYPES[0]):
+            bad = b"\x00" in body or b"%00" in body
+        else:
+            bad = await _nul_in_fields(scope, _replay(messages, receive))
+        if bad:
             await self.refuse(Request(scope), 400, FORM_UNREADABLE)(scope, receive, send)
             return
         await self.app(scope, _replay(messages, receive), send)
+
+
+async def _nul_in_fields(scope: Scope, receive: Receive) -> bool:
+    """A NUL in a multipart form's text fields; uploaded files may hold any byte (an XLSX file
+    is a ZIP), and whoever reads them checks what they hold."""
+    try:
+        async with Request(scope, receive).form() as form:
+            return any(isinstance(v, str) and "\x00" in v for _, v in form.multi_items())
+    except HTTPException:  # an unreadable form: the CSRF check refuses it with its own page
+        return False
 
 
 def _media_type(headers: Headers) -> str:

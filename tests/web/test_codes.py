@@ -4,8 +4,12 @@ the app, on both databases."""
 from __future__ import annotations
 
 import datetime as dt
+import html
+import io
 import re
+import zipfile
 
+import openpyxl
 import pyotp
 import pytest
 from sqlalchemy import select, text, update
@@ -20,13 +24,14 @@ from proeftuin.models import (
     Ballot,
     BallotChoice,
     Channel,
+    Letter,
     PaperVoid,
     Phase,
     RateLimit,
     StaffUser,
     VotingCode,
 )
-from proeftuin.services import codes, voting
+from proeftuin.services import address_list, codes, letter_pdf, voting
 from tests.factories import actions, add_plan_round, count, pdf_text
 from tests.web.clients import (
     HTMX,
@@ -35,6 +40,7 @@ from tests.web.clients import (
     add_staff,
     assert_no_inline_code,
     cheap_hashing,
+    csrf,
     post,
 )
 
@@ -577,3 +583,207 @@ def test_a_moderator_of_another_area_gets_nothing(
     assert count(db, VotingCode.id) == 3
     assert count(db, Ballot.id) == 0
     assert actions(db) == []
+
+
+# -- letters for the mail house ------------------------------------------------------------------
+
+STREET = "Zonnebloemstraat"
+ADDRESSES = (
+    "straat;huisnummer;postcode;plaats\n"
+    f"{STREET};12;1234 AB;Veenhoven\n"
+    f"{STREET};14 a;1234ab;Veenhoven\n"
+    "Kerkweg;3;5678 CD;Veenhoven\n"
+)
+
+
+def upload(client: TestClient, content: bytes | str, name: str = "adressen.csv"):  # type: ignore[no-untyped-def]
+    data = content.encode() if isinstance(content, str) else content
+    return client.post(
+        "/beheer/rondes/noord/brieven",
+        data={"csrf_token": csrf(client)},
+        files={"adressen": (name, data, "application/octet-stream")},
+        follow_redirects=False,
+    )
+
+
+def unzip(content: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def letter_round(db: Database, world: World, settings: Settings) -> None:
+    add_plan_round(db, world.area_a, "noord", Phase.STEMMEN, pepper=settings.code_pepper)
+
+
+def test_an_address_list_gives_letters_and_a_merge_file_and_is_not_kept(
+    db: Database, world: World, mod_a: TestClient, settings: Settings
+) -> None:
+    letter_round(db, world, settings)
+    response = upload(mod_a, ADDRESSES)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/zip"
+    assert response.headers["cache-control"] == "no-store"
+    files = unzip(response.content)
+    assert sorted(files) == ["brieven.pdf", "samenvoegbestand.csv"]
+    merge = files["samenvoegbestand.csv"].decode("utf-8-sig").splitlines()
+    assert merge[0] == "briefnummer;straat;huisnummer;postcode;plaats;code;qr_url"
+    rows = [line.split(";") for line in merge[1:]]
+    assert [row[:5] for row in rows] == [
+        ["1", STREET, "12", "1234 AB", "Veenhoven"],
+        ["2", STREET, "14 a", "1234 AB", "Veenhoven"],
+        ["3", "Kerkweg", "3", "5678 CD", "Veenhoven"],
+    ]
+    assert all(CODE.fullmatch(row[5]) and row[6].endswith(f"/stem?code={row[5]}") for row in rows)
+    shown = pdf_text(files["brieven.pdf"])
+    assert shown.count("Aan de bewoners van") == 3
+    assert f"{STREET} 12" in shown and "1234 AB  VEENHOVEN" in shown
+    assert "Briefnummer 2" in shown and f"Uw code: {rows[1][5]}" in shown
+    # One code per letter, the four digits of each postcode, and no address anywhere.
+    letters = read(db, lambda s: [(x.number, x.pc4) for x in s.scalars(select(Letter))])
+    assert sorted(letters) == [(1, "1234"), (2, "1234"), (3, "5678")]
+    assert count(db, VotingCode.id) == 3
+    stored = everything_stored(db)
+    for secret in (STREET, "Kerkweg", "1234 AB", rows[0][5]):
+        assert secret not in stored
+    assert actions(db) == ["codes.generate", "letters.make"]
+    # More letters later go on numbering.
+    more = upload(mod_a, "straat,huisnummer,postcode,plaats\nMolenlaan,1,9999 ZZ,Veenhoven\n")
+    merge = unzip(more.content)["samenvoegbestand.csv"].decode("utf-8-sig").splitlines()
+    assert merge[1].startswith("4;Molenlaan;1;9999 ZZ;")
+
+
+def test_an_excel_address_list(
+    db: Database, world: World, mod_a: TestClient, settings: Settings
+) -> None:
+    letter_round(db, world, settings)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Straat", "Huisnummer", "Postcode", "Plaats"])
+    sheet.append([STREET, 12, "1234AB", "Veenhoven"])
+    saved = io.BytesIO()
+    book.save(saved)
+    response = upload(mod_a, saved.getvalue(), "adressen.xlsx")
+    assert response.status_code == 200, response.text
+    merge = unzip(response.content)["samenvoegbestand.csv"].decode("utf-8-sig").splitlines()
+    assert merge[1].startswith(f"1;{STREET};12;1234 AB;Veenhoven;")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("naam;adres\nJan;Dorp 1\n", "Regel 1: de kopregel klopt niet."),
+        (
+            ADDRESSES + f"{STREET};12;1234 AB;Veenhoven\n",
+            "Regel 5: dit adres staat ook op regel 2.",
+        ),
+        (
+            "straat;huisnummer;postcode;plaats\nKerkweg;3;;Veenhoven\n",
+            "Regel 2: de postcode ontbreekt.",
+        ),
+        (
+            "straat;huisnummer;postcode;plaats\nKerkweg;3;;Veenhoven\nKerkweg;4;12345;Veenhoven\n",
+            "Regel 2: de postcode ontbreekt.",
+        ),
+        (
+            "straat;huisnummer;postcode;plaats\nKerkweg;3;0123 AB;Veenhoven\n",
+            "Regel 2: de postcode",
+        ),
+        ("", "Het bestand is leeg."),
+        ("straat;huisnummer;postcode;plaats\n", "Er staan geen adressen in het bestand"),
+        (b"PK\x03\x04 not really a workbook", "Dit bestand kunnen we niet lezen."),
+    ],
+)
+def test_a_bad_address_list_names_the_line_and_makes_nothing(
+    db: Database,
+    world: World,
+    mod_a: TestClient,
+    settings: Settings,
+    content: str | bytes,
+    message: str,
+) -> None:
+    letter_round(db, world, settings)
+    response = upload(mod_a, content)
+    assert response.status_code == 422
+    assert message in html.unescape(response.text)
+    assert 'aria-invalid="true"' in response.text
+    assert count(db, VotingCode.id) == 0 and count(db, Letter.id) == 0
+    assert actions(db) == []
+
+
+def test_too_many_addresses_are_refused_with_the_limit(
+    db: Database,
+    world: World,
+    mod_a: TestClient,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    letter_round(db, world, settings)
+    monkeypatch.setattr(address_list, "MAX_ROWS", 2)
+    response = upload(mod_a, ADDRESSES)
+    assert response.status_code == 422
+    assert "Regel 4: het bestand heeft meer dan 2 adressen." in response.text
+    assert count(db, VotingCode.id) == 0
+
+
+def test_codes_and_letters_are_made_together_or_not_at_all(
+    db: Database,
+    world: World,
+    mod_a: TestClient,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    letter_round(db, world, settings)
+
+    def broken(*args: object) -> bytes:
+        raise RuntimeError("the printer caught fire")
+
+    monkeypatch.setattr(letter_pdf, "render", broken)
+    with pytest.raises(RuntimeError):
+        upload(mod_a, ADDRESSES)
+    assert count(db, VotingCode.id) == 0 and count(db, Letter.id) == 0
+    assert actions(db) == []
+
+
+def test_a_lost_letter_is_revoked_by_its_number_and_replaced(
+    db: Database, world: World, mod_a: TestClient, settings: Settings
+) -> None:
+    letter_round(db, world, settings)
+    upload(mod_a, ADDRESSES)
+    wrong = post(mod_a, "/beheer/rondes/noord/brieven/intrekken", {"nummer": "99"})
+    assert wrong.status_code == 422
+    assert "Brief 99 hoort niet bij deze ronde." in wrong.text
+    revoked = post(mod_a, "/beheer/rondes/noord/brieven/intrekken", {"nummer": "2"})
+    assert revoked.status_code == 303
+    assert revoked.headers["location"] == "/beheer/rondes/noord/codes?melding=brief-ingetrokken"
+    again = post(mod_a, "/beheer/rondes/noord/brieven/intrekken", {"nummer": "2"})
+    assert "Deze code is al ingetrokken." in again.text
+    address = {"straat": STREET, "huisnummer": "12", "postcode": "1234 ab", "plaats": "Veenhoven"}
+    bad = post(
+        mod_a, "/beheer/rondes/noord/brieven/vervangen", {"nummer": "1", **address, "postcode": "x"}
+    )
+    assert bad.status_code == 422 and "Deze postcode klopt niet." in bad.text
+    assert 'id="vervang-nummer" name="nummer" value="1"' in bad.text  # kept, on its own form
+    new = post(mod_a, "/beheer/rondes/noord/brieven/vervangen", {"nummer": "1", **address})
+    assert new.status_code == 200, new.text
+    assert new.headers["content-type"] == "application/pdf"
+    shown = pdf_text(new.content)
+    assert "Deze brief vervangt brief 1." in shown and "Briefnummer 4" in shown
+    assert f"{STREET} 12" in shown
+    status = read(
+        db,
+        lambda s: sorted(
+            (x.number, x.replaces, s.get(VotingCode, x.code_id).status)  # type: ignore[union-attr]
+            for x in s.scalars(select(Letter))
+        ),
+    )
+    assert status == [
+        (1, None, "revoked"),
+        (2, None, "revoked"),
+        (3, None, "unused"),
+        (4, 1, "unused"),
+    ]
+    log = read(db, lambda s: [e.details for e in s.scalars(select(AuditEvent))])
+    assert any('"letter": 2' in details for details in log)
+    assert any('"replaces": 1' in details for details in log)
+    assert STREET not in everything_stored(db) and STREET not in "".join(log)

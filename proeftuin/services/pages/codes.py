@@ -17,11 +17,13 @@ from sqlalchemy.orm import Session
 from proeftuin.errors import Invalid, _
 from proeftuin.models import BallotKind, Eligibility, Phase, Plan, Round, VoidKind, VotingCode
 from proeftuin.services import (
+    address_list,
     ballot_kinds,
     ballot_rules,
     codes,
     letters,
     lookup,
+    mail_house,
     paper,
     paper_form,
     ratelimit,
@@ -137,6 +139,61 @@ def revoke(session: Session, actor: Actor, slug: str, typed_code: str, pepper: s
     round_ = lookup.staff_round(session, actor, slug)
     codes.revoke_code(session, actor, round_.id, typed_code, pepper)
     return round_
+
+
+# -- Letters for the mail house ----------------------------------------------------------------
+
+MAX_ADDRESSES = address_list.MAX_ROWS
+
+
+@declare.write
+def make_letters(
+    session: Session,
+    actor: Actor,
+    slug: str,
+    filename: str,
+    content: bytes,
+    pepper: str,
+    base_url: str,
+    gemeente: str,
+    language: str,
+    now: dt.datetime,
+) -> mail_house.Made:
+    """Letters for every address in the uploaded list: the codes, their numbers and the files
+    in one transaction. The list itself is not kept."""
+    round_ = lookup.staff_round(session, actor, slug)
+    addresses = address_list.read(filename, content)
+    return mail_house.make_letters(
+        session, actor, round_.id, addresses, pepper, base_url, gemeente, language, now
+    )
+
+
+@declare.write
+def revoke_letter(session: Session, actor: Actor, slug: str, number: str) -> Round:
+    round_ = lookup.staff_round(session, actor, slug)
+    mail_house.revoke_letter(session, actor, round_.id, number)
+    return round_
+
+
+@declare.write
+def replace_letter(
+    session: Session,
+    actor: Actor,
+    slug: str,
+    number: str,
+    typed_address: Mapping[str, str],
+    pepper: str,
+    base_url: str,
+    gemeente: str,
+    language: str,
+    now: dt.datetime,
+) -> mail_house.Made:
+    """Revoke a lost letter by its number and make its replacement for the address typed."""
+    round_ = lookup.staff_round(session, actor, slug)
+    address = address_list.one(typed_address)
+    return mail_house.replace_letter(
+        session, actor, round_.id, number, address, pepper, base_url, gemeente, language, now
+    )
 
 
 # -- Paper ballots ---------------------------------------------------------------------------
