@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections import Counter
 
 from sqlalchemy import func, select
@@ -12,8 +14,12 @@ from proeftuin.db import Database, read, transact, utcnow
 from proeftuin.demo import data
 from proeftuin.demo import letters as demo_letters
 from proeftuin.demo import results as demo_results
+from proeftuin.demo.rounds import demo_admin
 from proeftuin.models import AuditEvent, Ballot, Plan, Round, StaffUser, VotingCode
 from proeftuin.services import open_data, results, voting
+from proeftuin.services.pages import codes as pages_codes
+from proeftuin.services.pages.declare import perform_now
+from tests.factories import pdf_text
 
 PEPPER = "demo-test-pepper"
 
@@ -83,3 +89,30 @@ def test_a_code_used_in_the_voting_round_is_no_longer_listed(db: Database) -> No
     assert again.codes == summary.codes[1:]
     ballots = read(db, lambda s: s.scalar(select(func.count(Ballot.id))))
     assert ballots == demo_results.BALLOTS + 1
+
+
+def test_the_voting_round_prints_letters_and_a_paper_ballot(db: Database) -> None:
+    summary = transact(db, demo.seed_demo, PEPPER)
+    slug = summary.voting_round_slug
+    admin = read(db, demo_admin)
+    now = utcnow()
+    made = perform_now(
+        db,
+        pages_codes.make_letters,
+        admin,
+        slug,
+        "adressen.csv",
+        demo_letters.SAMPLE_ADDRESSES.encode(),
+        PEPPER,
+        "https://proeftuin.example",
+        "Gemeente Proeftuin",
+        "nl",
+        now,
+    )
+    with zipfile.ZipFile(io.BytesIO(made.content)) as archive:
+        shown = pdf_text(archive.read("brieven.pdf"))
+    assert shown.count("Aan de bewoners van") == 16 and "9403 GH  PROEFTUIN" in shown
+    ballot = perform_now(
+        db, pages_codes.paper_ballot_pdf, admin, slug, "Gemeente Proeftuin", "nl", now
+    )
+    assert "Stembiljet: Buurtbudget Centrum-Oost 2027" in pdf_text(ballot)

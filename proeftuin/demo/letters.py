@@ -28,3 +28,22 @@ def enter_void_ballots(
     for code, reason in zip(letter_codes, reasons, strict=False):
         paper.enter_void_ballot(session, actor, round_id, code, reason, pepper, day)
     return min(len(letter_codes), len(reasons))
+
+
+# An address list to try the letters with in the demo's voting round (Centrum-Oost, postcodes
+# 9401-9403): made-up addresses, in the shape a gemeente exports them (semicolons).
+SAMPLE_ADDRESSES = "\n".join(
+    [
+        "straat;huisnummer;postcode;plaats",
+        *(
+            f"{street};{number};{postcode};Proeftuin"
+            for street, postcode in (
+                ("Havenstraat", "9401 AB"),
+                ("Kerkplein", "9401 CD"),
+                ("Molenweg", "9402 EF"),
+                ("Burgemeester de Vriesstraat", "9403 GH"),
+            )
+            for number in (1, 3, 5, "7 a")
+        ),
+    ]
+)

@@ -19,7 +19,9 @@ from babel.numbers import format_decimal
 
 from proeftuin.errors import Invalid, _
 
-MAX_ROWS = 100_000  # addresses per upload; more is split over several uploads
+# Addresses per upload; more is split over several uploads. Ten thousand letters take about a
+# hundred seconds and 150 MB (benchmarks/letters.py); a web request should not take longer.
+MAX_ROWS = 10_000
 FIELD = "adressen"
 COLUMNS = ("straat", "huisnummer", "postcode", "plaats")
 # Headers people write for the same columns (lower case, without spaces, dots or dashes).

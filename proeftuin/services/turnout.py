@@ -11,10 +11,10 @@ import datetime as dt
 from dataclasses import dataclass
 from fractions import Fraction
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from proeftuin.models import Ballot, Channel, CodeStatus, VotingCode
+from proeftuin.models import Ballot, Channel, CodeStatus, Letter, VotingCode
 from proeftuin.services import codes, lookup, paper
 from proeftuin.services.permissions import Actor
 
@@ -97,3 +97,28 @@ def turnout(session: Session, actor: Actor, round_id: int) -> Turnout:
         blank=void.blank,
         invalid=void.invalid,
     )
+
+
+@dataclass(frozen=True)
+class PostcodeTurnout:
+    pc4: str
+    letters: int  # letters sent there, replacements included
+    voted: int  # of their codes, the ones used
+
+    @property
+    def percent(self) -> int:
+        return round(self.voted * 100 / self.letters) if self.letters else 0
+
+
+def per_postcode(session: Session, round_id: int) -> tuple[PostcodeTurnout, ...]:
+    """Turnout per postcode area (PC4) of the letters made from address lists, for after the
+    round has closed (the caller checks); no access check here."""
+    used = func.sum(case((VotingCode.status == CodeStatus.USED, 1), else_=0))
+    rows = session.execute(
+        select(Letter.pc4, func.count(Letter.id), used)
+        .join(VotingCode, VotingCode.id == Letter.code_id)
+        .where(Letter.round_id == round_id)
+        .group_by(Letter.pc4)
+        .order_by(Letter.pc4)
+    )
+    return tuple(PostcodeTurnout(pc4, n, int(voted or 0)) for pc4, n, voted in rows)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import io
+import logging
 import re
 import zipfile
 
@@ -28,6 +29,7 @@ from proeftuin.models import (
     PaperVoid,
     Phase,
     RateLimit,
+    Round,
     StaffUser,
     VotingCode,
 )
@@ -787,3 +789,35 @@ def test_a_lost_letter_is_revoked_by_its_number_and_replaced(
     assert any('"letter": 2' in details for details in log)
     assert any('"replaces": 1' in details for details in log)
     assert STREET not in everything_stored(db) and STREET not in "".join(log)
+
+
+def test_turnout_per_postcode_area_once_voting_has_closed(
+    db: Database,
+    world: World,
+    mod_a: TestClient,
+    settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    letter_round(db, world, settings)
+    caplog.set_level(logging.DEBUG)
+    response = upload(mod_a, ADDRESSES)
+    assert STREET not in caplog.text and "1234 AB" not in caplog.text
+    merge = unzip(response.content)["samenvoegbestand.csv"].decode("utf-8-sig").splitlines()
+    first_code = merge[1].split(";")[5]
+
+    def vote_and_close(session: Session) -> None:
+        _, credential = voting.check_code(session, settings.code_pepper, first_code)
+        voting.cast(session, credential, {"noord-bankjes": 1}, today=TODAY)
+        session.execute(update(Round).values(phase=Phase.GESLOTEN.value))
+
+    assert "Per postcodegebied" not in mod_a.get("/beheer/rondes/noord/opkomst").text
+    transact(db, vote_and_close)
+    page = mod_a.get("/beheer/rondes/noord/opkomst").text
+    assert "Per postcodegebied" in page
+    cells = re.findall(
+        r'<th class="utrecht-table__header-cell" scope="row">(\d{4})</th>\s*'
+        r'<td class="utrecht-table__cell">(\d+)</td>\s*'
+        r'<td class="utrecht-table__cell">(\d+)</td>',
+        page,
+    )
+    assert cells == [("1234", "2", "1"), ("5678", "1", "0")]

@@ -36,7 +36,7 @@ from proeftuin.services.codes import CodeCounts
 from proeftuin.services.letters import Letter
 from proeftuin.services.pages import declare
 from proeftuin.services.permissions import Actor
-from proeftuin.services.turnout import Turnout
+from proeftuin.services.turnout import PostcodeTurnout, Turnout
 
 # Re-exported for the letters page (web/codes.py).
 display = codes.display
@@ -318,6 +318,8 @@ class TurnoutPage:
     round: Round
     turnout: Turnout
     days: tuple[TurnoutDay, ...]  # every day with ballots or used codes, in order
+    # Per postcode area, from the letters; only once voting has closed (empty before).
+    postcodes: tuple[PostcodeTurnout, ...] = ()
 
     @property
     def busiest(self) -> int:
@@ -335,7 +337,9 @@ def turnout_page(session: Session, actor: Actor, slug: str) -> TurnoutPage:
         TurnoutDay(day, ballots.get(day, 0), used.get(day, 0))
         for day in sorted(ballots.keys() | used.keys())
     )
-    return TurnoutPage(round_, figures, days)
+    closed = round_.phase in codes.CLOSED_PHASES
+    postcodes = turnout.per_postcode(session, round_.id) if closed else ()
+    return TurnoutPage(round_, figures, days, postcodes)
 
 
 @declare.write
