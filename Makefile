@@ -42,6 +42,7 @@ bench: install assets translations
 	$(BIN)/python benchmarks/load.py --db sqlite --requests 6000
 	$(BIN)/python benchmarks/load.py --db postgresql --requests 6000 --workers 2
 	$(BIN)/python benchmarks/frontend.py
+	$(BIN)/python benchmarks/letters.py
 
 install: $(VENV)/.installed
 

@@ -694,3 +694,41 @@ class SitePageText(Base):
     updated_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_user.id", ondelete="SET NULL")
     )
+
+
+# -- Letters for the mail house and paper ballots that do not count ----------------------------
+
+
+class VoidKind(StrEnum):
+    BLANK = "blank"
+    INVALID = "invalid"
+
+
+class PaperVoid(Base):
+    """A paper ballot that counts for turnout but never in the count: blank or invalid, with
+    the reason staff chose. It takes the code like a ballot does: one per credential."""
+
+    __tablename__ = "paper_void"
+    __table_args__ = (UniqueConstraint("round_id", "voter_key"), _one_of("kind", VoidKind))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), index=True)
+    voter_key: Mapped[str] = mapped_column(String(64))  # HMAC(pepper, credential)
+    kind: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    entered_on: Mapped[dt.date] = mapped_column(Date)
+
+
+class Letter(Base):
+    """A letter made from an address list: its number and its code, never the address. Only
+    the four digits of the postcode stay, for turnout per postcode area."""
+
+    __tablename__ = "letter"
+    __table_args__ = (UniqueConstraint("round_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    code_id: Mapped[int] = mapped_column(ForeignKey("voting_code.id"), unique=True)
+    pc4: Mapped[str] = mapped_column(String(4))
+    replaces: Mapped[int | None] = mapped_column(Integer)  # the number of the lost letter

@@ -227,3 +227,16 @@ MONTH_NAMES: tuple[str, ...] = (
     N_("november"),
     N_("december"),
 )
+
+# Why a paper ballot does not count (services/paper.py): the key is what is stored. "blanco" is
+# a blank ballot; every other reason makes it invalid.
+BLANK_REASON = "blanco"
+VOID_REASONS: dict[str, str] = {
+    BLANK_REASON: N_("blanco: niets gekozen"),
+    "te-veel-geld": N_("te veel geld uitgegeven"),
+    "te-veel-plannen": N_("te veel plannen gekozen"),
+    "te-weinig-plannen": N_("te weinig plannen gekozen"),
+    "punten": N_("de punten kloppen niet"),
+    "meer-kruisjes": N_("meer dan één kruisje bij een plan"),
+    "onleesbaar": N_("onleesbaar"),
+}

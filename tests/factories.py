@@ -7,7 +7,9 @@ own on a ``Database`` (for tests that go through the app afterwards).
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
+import zlib
 from collections.abc import Mapping, Sequence
 
 from sqlalchemy import func, select
@@ -440,3 +442,19 @@ def add_funded_round(db: Database, area_id: int | None = None, slug: str = "noor
         return round_.slug
 
     return transact(db, build)
+
+
+def pdf_text(content: bytes) -> str:
+    """The text a PDF made by fpdf2 with the core fonts shows, in drawing order (its content
+    streams inflated; each string of a ``Tj`` on a line of its own)."""
+    assert content.startswith(b"%PDF-")
+    out = []
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", content, re.S):
+        try:
+            data = zlib.decompress(stream)
+        except zlib.error:
+            data = stream
+        for raw in re.findall(rb"\(((?:\\.|[^\\)])*)\)\s*Tj", data):
+            text = re.sub(rb"\\([()\\])", rb"\1", raw)
+            out.append(text.decode("cp1252"))
+    return "\n".join(out)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections import Counter
 
 from sqlalchemy import func, select
@@ -11,7 +13,9 @@ from proeftuin import demo
 from proeftuin.db import Database, read, transact, utcnow
 from proeftuin.demo import data
 from proeftuin.demo import execution as demo_execution
+from proeftuin.demo import letters as demo_letters
 from proeftuin.demo import results as demo_results
+from proeftuin.demo.rounds import demo_admin
 from proeftuin.models import (
     AuditEvent,
     Ballot,
@@ -25,6 +29,9 @@ from proeftuin.models import (
     VotingCode,
 )
 from proeftuin.services import execution, open_data, results, site_content, voting
+from proeftuin.services.pages import codes as pages_codes
+from proeftuin.services.pages.declare import perform_now
+from tests.factories import pdf_text
 
 PEPPER = "demo-test-pepper"
 
@@ -43,9 +50,12 @@ def test_the_published_round_is_counted_and_greedy_differs_from_equal_shares(
     assert read(db, lambda s: s.scalar(select(func.count(Round.id)))) == 1
     content = read(db, open_data.pabulib_file, slug).content
     assert open_data.sha256(content) == view.sha256
-    # Every ballot used its own code, and no code was used twice.
+    # Every ballot used its own code, and no code was used twice; so did the few blank and
+    # invalid paper ballots, which are on the record but not in the count.
+    void = sum(times for _, times in demo_letters.VOID_BALLOTS)
+    assert view.turnout.blank == 3 and view.turnout.invalid == void - 3
     used = read(db, lambda s: s.scalar(select(func.count()).where(VotingCode.status == "used")))
-    assert used == demo_results.BALLOTS
+    assert used == demo_results.BALLOTS + void
 
 
 def _audit(session: Session) -> tuple[int, bool, Counter[tuple[int | None, str]]]:
@@ -141,3 +151,30 @@ def test_the_demo_gemeente_has_its_contact_details_and_statements(db: Database) 
     assert actions.count("site.contact_update") == 1
     assert actions.count("site.page_update") == 1
     assert read(db, lambda s: s.get(SiteProfile, 1)).colour_button == ""  # the example theme
+
+
+def test_the_voting_round_prints_letters_and_a_paper_ballot(db: Database) -> None:
+    summary = transact(db, demo.seed_demo, PEPPER)
+    slug = summary.voting_round_slug
+    admin = read(db, demo_admin)
+    now = utcnow()
+    made = perform_now(
+        db,
+        pages_codes.make_letters,
+        admin,
+        slug,
+        "adressen.csv",
+        demo_letters.SAMPLE_ADDRESSES.encode(),
+        PEPPER,
+        "https://proeftuin.example",
+        "Gemeente Proeftuin",
+        "nl",
+        now,
+    )
+    with zipfile.ZipFile(io.BytesIO(made.content)) as archive:
+        shown = pdf_text(archive.read("brieven.pdf"))
+    assert shown.count("Aan de bewoners van") == 16 and "9403 GH  PROEFTUIN" in shown
+    ballot = perform_now(
+        db, pages_codes.paper_ballot_pdf, admin, slug, "Gemeente Proeftuin", "nl", now
+    )
+    assert "Stembiljet: Buurtbudget Centrum-Oost 2027" in pdf_text(ballot)

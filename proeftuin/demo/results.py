@@ -22,6 +22,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from proeftuin.demo import data
+from proeftuin.demo.letters import enter_void_ballots
 from proeftuin.demo.rounds import demo_admin, demo_resident, existing_round, seed_round
 from proeftuin.models import Ballot, BallotChoice, Channel, CodeStatus, Phase, Round, VotingCode
 from proeftuin.services import ballot_kinds, ballot_rules, codes, paper, results, rounds, voting
@@ -83,6 +84,7 @@ def _vote(
             chosen = ballot_rules.validate(rules, costs, choices)
             online.append((code, {plan_ids[pid]: points for pid, points in chosen.items()}, day))
     _store_online(session, round_.id, pepper, online)
+    enter_void_ballots(session, actor, round_.id, letter_codes[BALLOTS:], pepper, first_day)
 
 
 def _store_online(

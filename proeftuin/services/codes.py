@@ -211,13 +211,26 @@ def revoke_code(
     )
     if row is None:
         raise Invalid("code", _("Deze code hoort niet bij deze ronde."))
+    return revoke_row(session, actor, round_, row)
+
+
+def revoke_row(
+    session: Session,
+    actor: Actor,
+    round_: Round,
+    row: VotingCode,
+    field: str = "code",
+    **details: audit.Detail,
+) -> VotingCode:
+    """Revoke a code of ``round_`` found some other way (by its letter's number, say); the
+    refusals name ``field`` and ``details`` go into the audit event."""
     if round_.phase in CLOSED_PHASES:
-        raise Invalid("code", _("Deze ronde is gesloten. Codes intrekken kan niet meer."))
+        raise Invalid(field, _("Deze ronde is gesloten. Codes intrekken kan niet meer."))
     if row.status == CodeStatus.REVOKED:
-        raise Invalid("code", _("Deze code is al ingetrokken."))
+        raise Invalid(field, _("Deze code is al ingetrokken."))
     if row.status == CodeStatus.USED:
         raise Invalid(
-            "code",
+            field,
             _("Met deze code is al gestemd. Een gebruikte code kan niet worden ingetrokken."),
         )
     row.status = CodeStatus.REVOKED.value
@@ -230,6 +243,7 @@ def revoke_code(
         row.id,
         round_.area_id,
         batch=row.batch,
+        **details,
     )
     return row
 

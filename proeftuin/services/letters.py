@@ -18,13 +18,43 @@ import segno
 from babel.numbers import format_decimal
 from sqlalchemy.orm import Session
 
-from proeftuin.i18n import LOCALES, N_, current_language, format_moment, gettext
-from proeftuin.models import Round
-from proeftuin.services import codes, lookup
+from proeftuin.db import utcnow
+from proeftuin.i18n import (
+    LOCALES,
+    N_,
+    current_language,
+    format_moment,
+    gettext,
+)
+from proeftuin.models import Phase, Round
+from proeftuin.services import codes, lookup, site_content
 from proeftuin.services.permissions import Actor
 
 QR_SIZE_MM = 30  # easy for any phone camera, small enough to leave room for the text
 QR_TITLE = N_("QR-code: scan om te stemmen")
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who letters and paper ballots come from."""
+
+    gemeente: str
+    contact: tuple[str, ...]  # lines: phone, e-mail, desk and opening hours; () when unknown
+    logo: bytes | None  # PNG or JPEG; None: the name stands in its place
+
+
+def sender(session: Session, gemeente: str) -> Sender:
+    """The one place the gemeente's name, contact details and logo (set in /beheer, see
+    services/site_content.py) reach the printed letters and ballots; ``gemeente`` is the name
+    from the settings, used when the admin set none."""
+    contact = site_content.contact_details(session)
+    profile = site_content.profile(session)
+    lines = (contact.phone, contact.email, *contact.address_lines, *contact.hours_lines)
+    return Sender(
+        gemeente=(profile.gemeente_name if profile is not None else "") or gemeente,
+        contact=tuple(line for line in lines if line),
+        logo=profile.logo if profile is not None and profile.logo else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -47,15 +77,22 @@ def letters_for_round(
     base_url: str,
     gemeente: str,
     language: str | None = None,
+    now: dt.datetime | None = None,
 ) -> list[Letter]:
     round_ = lookup.staff_round_by_id(session, actor, round_id)
-    return [letter(round_, code, base_url, gemeente, language) for code in plain_codes]
+    return [letter(round_, code, base_url, gemeente, language, now) for code in plain_codes]
 
 
 def letter(
-    round_: Round, typed_code: str, base_url: str, gemeente: str, language: str | None = None
+    round_: Round,
+    typed_code: str,
+    base_url: str,
+    gemeente: str,
+    language: str | None = None,
+    now: dt.datetime | None = None,
 ) -> Letter:
-    """One letter, in ``language`` (by default that of the current request)."""
+    """One letter, in ``language`` (by default that of the current request), with the round's
+    dates as they are at ``now`` (by default the moment it is made: the moment of printing)."""
     language = language or current_language.get()
     code = codes.normalise(typed_code)
     if code is None:
@@ -69,7 +106,7 @@ def letter(
         code=shown,
         url=url,
         qr_svg=qr_svg(url, gettext(QR_TITLE, language)),
-        instructions=instructions(round_, base_url, shown, language),
+        instructions=instructions(round_, base_url, shown, language, now or utcnow()),
         language=language,
     )
 
@@ -88,7 +125,9 @@ def qr_svg(url: str, title: str = QR_TITLE) -> str:
     return str(svg).replace("<svg ", '<svg role="img" ', 1)
 
 
-def instructions(round_: Round, base_url: str, shown_code: str, language: str) -> tuple[str, ...]:
+def instructions(
+    round_: Round, base_url: str, shown_code: str, language: str, now: dt.datetime
+) -> tuple[str, ...]:
     """Short sentences in plain language (B1), one step each."""
     site = base_url.rstrip("/").removeprefix("https://").removeprefix("http://")
 
@@ -106,12 +145,7 @@ def instructions(round_: Round, base_url: str, shown_code: str, language: str) -
         say(N_("Of ga naar {site}/stem en typ uw code: {code}."), site=site, code=shown_code),
         say(N_("Kies de plannen die u het belangrijkst vindt.")),
     ]
-    if round_.voting_starts_at is not None:
-        start = _moment(round_.voting_starts_at, language)
-        steps.append(say(N_("Stemmen kan vanaf {moment}."), moment=start))
-    if round_.voting_ends_at is not None:
-        end = _moment(round_.voting_ends_at, language)
-        steps.append(say(N_("Stem op tijd: het kan tot {moment}."), moment=end))
+    steps += when(round_, language, now)
     steps += [
         say(
             N_(
@@ -124,6 +158,24 @@ def instructions(round_: Round, base_url: str, shown_code: str, language: str) -
         say(N_("Vragen? Neem contact op met de gemeente.")),
     ]
     return tuple(steps)
+
+
+def when(round_: Round, language: str, now: dt.datetime) -> list[str]:
+    """When voting opens and closes, as the round stands at ``now``: a round opened by hand
+    before its date says it is open, and a date that has passed is not printed."""
+
+    def say(message: str, **params: object) -> str:
+        return gettext(message, language, **params)
+
+    starts, ends = round_.voting_starts_at, round_.voting_ends_at
+    out = []
+    if round_.phase == Phase.STEMMEN:
+        out.append(say(N_("Het stemmen is begonnen. U kunt nu stemmen.")))
+    elif starts is not None and starts > now:
+        out.append(say(N_("Stemmen kan vanaf {moment}."), moment=_moment(starts, language)))
+    if ends is not None and ends > now:
+        out.append(say(N_("Stem op tijd: het kan tot {moment}."), moment=_moment(ends, language)))
+    return out
 
 
 def _moment(value: dt.datetime, language: str) -> str:

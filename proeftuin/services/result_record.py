@@ -110,6 +110,11 @@ class Turnout:
     codes_issued: int
     codes_used: int
     codes_revoked: int
+    # Blank and invalid paper ballots (counted in turnout, never in the count) and the reasons
+    # (key of vocabulary.VOID_REASONS, count); None in records written before they were kept.
+    blank: int | None = None
+    invalid: int | None = None
+    void_reasons: tuple[tuple[str, int], ...] | None = None
 
     @property
     def share_of_codes_used(self) -> float | None:
@@ -240,7 +245,17 @@ def plain(part: Any) -> dict[str, Any]:
 
 # Options a rule does not have are left out (not null): equal shares' utility and completion,
 # greedy's minimum. So records written before greedy had options read and write as they were.
-_LEFT_OUT_WHEN_NONE = frozenset({"utility", "completion", "min_vote_percent", "threshold"})
+_LEFT_OUT_WHEN_NONE = frozenset(
+    {
+        "utility",
+        "completion",
+        "min_vote_percent",
+        "threshold",
+        "blank",
+        "invalid",
+        "void_reasons",
+    }
+)
 
 
 def _leaving_out_unset(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -305,7 +320,16 @@ def _turnout(turnout: Mapping[str, Any]) -> Turnout:
         codes_issued=_int(turnout["codes_issued"]),
         codes_used=_int(turnout["codes_used"]),
         codes_revoked=_int(turnout["codes_revoked"]),
+        blank=_optional_int(turnout.get("blank")),
+        invalid=_optional_int(turnout.get("invalid")),
+        void_reasons=_void_reasons(turnout.get("void_reasons")),
     )
+
+
+def _void_reasons(value: Any) -> tuple[tuple[str, int], ...] | None:
+    if value is None:
+        return None
+    return tuple((_str(reason), _int(count)) for reason, count in value)
 
 
 def _run(run: Mapping[str, Any]) -> RuleRun:

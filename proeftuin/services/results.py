@@ -48,6 +48,7 @@ from proeftuin.services import (
     result_record,
     rounds,
 )
+from proeftuin.services import paper as paper_ballots
 from proeftuin.services.explain_nl import Phrase
 from proeftuin.services.open_data import Published
 from proeftuin.services.permissions import Actor
@@ -230,6 +231,7 @@ def _turnout(session: Session, round_id: int) -> Turnout:
         ).all()
     )
     counts = codes.counts_for(session, round_id)
+    void = paper_ballots.void_counts(session, round_id)
     online, paper = by_channel.get(Channel.ONLINE.value, 0), by_channel.get(Channel.PAPER.value, 0)
     return Turnout(
         ballots=online + paper,
@@ -238,6 +240,9 @@ def _turnout(session: Session, round_id: int) -> Turnout:
         codes_issued=counts.issued,
         codes_used=counts.used,
         codes_revoked=counts.revoked,
+        blank=void.blank,
+        invalid=void.invalid,
+        void_reasons=void.reasons,
     )
 
 

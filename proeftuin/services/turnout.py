@@ -2,7 +2,7 @@
 
 Never a tally (docs/decisions.md, Results embargo): nothing here counts anything per plan,
 so no one, moderators included, can see how plans are doing before the round closes. The
-figures come from the ballot and code tables only; ``BallotChoice`` is not read.
+figures come from the ballot, code and blank-or-invalid tables only; ``BallotChoice`` is not read.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ import datetime as dt
 from dataclasses import dataclass
 from fractions import Fraction
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from proeftuin.models import Ballot, Channel, CodeStatus, VotingCode
-from proeftuin.services import codes, lookup
+from proeftuin.models import Ballot, Channel, CodeStatus, Letter, VotingCode
+from proeftuin.services import codes, lookup, paper
 from proeftuin.services.permissions import Actor
 
 
@@ -36,6 +36,13 @@ class Turnout:
     codes_used: int
     codes_revoked: int
     codes_used_per_day: tuple[DayCount, ...]  # by the day each code was first used
+    blank: int = 0  # paper ballots that count for turnout only (services/paper.py)
+    invalid: int = 0
+
+    @property
+    def taking_part(self) -> int:
+        """Everyone who voted: counted ballots, and blank and invalid paper ones."""
+        return self.ballots + self.blank + self.invalid
 
     @property
     def share_of_codes_used(self) -> Fraction:
@@ -74,16 +81,44 @@ def turnout(session: Session, actor: Actor, round_id: int) -> Turnout:
         .order_by(VotingCode.used_on)
     )
     counts = codes.counts_for(session, round_.id)
+    void = paper.void_counts(session, round_.id)
     online = by_channel.get(Channel.ONLINE.value, 0)
-    paper = by_channel.get(Channel.PAPER.value, 0)
+    on_paper = by_channel.get(Channel.PAPER.value, 0)
     return Turnout(
         phase=round_.phase,
-        ballots=online + paper,
+        ballots=online + on_paper,
         online=online,
-        paper=paper,
+        paper=on_paper,
         ballots_per_day=tuple(DayCount(day, n) for day, n in per_day),
         codes_issued=counts.issued,
         codes_used=counts.used,
         codes_revoked=counts.revoked,
         codes_used_per_day=tuple(DayCount(day, n) for day, n in codes_per_day if day is not None),
+        blank=void.blank,
+        invalid=void.invalid,
     )
+
+
+@dataclass(frozen=True)
+class PostcodeTurnout:
+    pc4: str
+    letters: int  # letters sent there, replacements included
+    voted: int  # of their codes, the ones used
+
+    @property
+    def percent(self) -> int:
+        return round(self.voted * 100 / self.letters) if self.letters else 0
+
+
+def per_postcode(session: Session, round_id: int) -> tuple[PostcodeTurnout, ...]:
+    """Turnout per postcode area (PC4) of the letters made from address lists, for after the
+    round has closed (the caller checks); no access check here."""
+    used = func.sum(case((VotingCode.status == CodeStatus.USED, 1), else_=0))
+    rows = session.execute(
+        select(Letter.pc4, func.count(Letter.id), used)
+        .join(VotingCode, VotingCode.id == Letter.code_id)
+        .where(Letter.round_id == round_id)
+        .group_by(Letter.pc4)
+        .order_by(Letter.pc4)
+    )
+    return tuple(PostcodeTurnout(pc4, n, int(voted or 0)) for pc4, n, voted in rows)

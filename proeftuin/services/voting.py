@@ -27,10 +27,12 @@ from proeftuin.models import (
     Channel,
     CodeStatus,
     Eligibility,
+    PaperVoid,
     Phase,
     Plan,
     PlanStatus,
     Round,
+    VoidKind,
     VotingCode,
 )
 from proeftuin.services import ballot_kinds, ballot_rules, codes, lookup, ratelimit
@@ -75,6 +77,11 @@ CODE_AND_ROUND = (
     .where(CODES.c.code_hash == bindparam("code_hash"))
 )
 NEW_BALLOT = insert(BALLOTS).returning(BALLOTS.c.id)
+VOIDS = table_of(PaperVoid)
+# A blank or invalid paper ballot takes the credential like a ballot (services/paper.py).
+VOID_OF_VOTER = select(VOIDS.c.id).where(
+    VOIDS.c.round_id == bindparam("round_id"), VOIDS.c.voter_key == bindparam("voter_key")
+)
 NEW_CHOICES = insert(CHOICES)
 DROP_CHOICES = delete(CHOICES).where(CHOICES.c.ballot_id == bindparam("ballot_id"))
 # The SET clause comes from the parameters given: receipt, cast_on and submission_token.
@@ -223,6 +230,8 @@ def cast(
         return Receipt(existing.receipt, replaced=False, channel=existing.channel)
     if existing is not None:
         _check_channel(existing.channel, channel)
+    elif sql.execute(VOID_OF_VOTER, ids).first() is not None:
+        _check_channel(Channel.PAPER, channel)
     plans = [row for row in rows if row.id is not None]
     # A plan on the ballot always has its official cost (a CHECK constraint says so).
     costs = {plan.public_id: plan.official_cost for plan in plans}
@@ -245,6 +254,29 @@ def cast(
         sql.execute(NEW_CHOICES, entries)
     _mark_code_used(session, credential, today)
     return Receipt(receipt, replaced=existing is not None, channel=channel.value)
+
+
+def cast_void(
+    session: Session, credential: Credential, kind: VoidKind, reason: str, *, today: dt.date
+) -> None:
+    """Store a blank or invalid paper ballot for the credential: it takes the code like a
+    paper ballot (no second ballot, online or on paper) but carries no choices."""
+    session.flush()
+    sql = session.connection()
+    ids = {"round_id": credential.round_id, "voter_key": credential.voter_key}
+    phase = sql.execute(
+        select(ROUNDS.c.phase).where(ROUNDS.c.id == credential.round_id).with_for_update(read=True)
+    ).scalar_one()
+    if phase != Phase.STEMMEN:
+        raise PhaseClosed("Stemmen kan niet meer: de ronde is gesloten.")
+    lock_name(session, f"ballot:{credential.round_id}:{credential.voter_key}")
+    existing = sql.execute(BALLOT_OF_VOTER, ids).one_or_none()
+    if existing is not None:
+        _check_channel(existing.channel, Channel.PAPER)
+    if sql.execute(VOID_OF_VOTER, ids).first() is not None:
+        _check_channel(Channel.PAPER, Channel.PAPER)
+    sql.execute(insert(VOIDS), {**ids, "kind": kind.value, "reason": reason, "entered_on": today})
+    _mark_code_used(session, credential, today)
 
 
 def _check_channel(existing: str, channel: Channel) -> None:

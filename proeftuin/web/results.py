@@ -23,7 +23,7 @@ from proeftuin.errors import Invalid, PhaseClosed
 from proeftuin.i18n import N_
 from proeftuin.services.pages import results
 from proeftuin.services.pages.results import Download, ResultView
-from proeftuin.vocabulary import RULE_NAMES, RULE_SUMMARIES
+from proeftuin.vocabulary import RULE_NAMES, RULE_SUMMARIES, VOID_REASONS
 from proeftuin.web.charts import Bar, bar_chart
 from proeftuin.web.helpers import NO_STORE, call, error_text, form_errors, read_form
 from proeftuin.web.htmx import hx_redirect
@@ -52,6 +52,7 @@ def _helpers(request: Request) -> dict[str, Any]:
         "percent": lambda share: results.percent(share, lang),
         "rule_names": RULE_NAMES,
         "rule_summaries": RULE_SUMMARIES,
+        "void_reasons": VOID_REASONS,
         "downloads": DOWNLOADS,
     }
 

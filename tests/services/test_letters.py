@@ -9,11 +9,13 @@ from sqlalchemy.orm import Session
 from proeftuin import i18n
 from proeftuin.db import Database, read, transact
 from proeftuin.errors import NotAllowed
-from proeftuin.services import codes, letters
+from proeftuin.models import Phase
+from proeftuin.services import codes, letters, rounds, site_content
 from proeftuin.services.permissions import Actor
 from tests.factories import make_round, make_staff
 
 SVG = ""  # inline SVG in HTML needs no namespace
+PRINTED = dt.datetime(2027, 2, 10, 12, 0, tzinfo=dt.UTC)  # before voting starts
 
 
 def _setup(db: Database) -> tuple[int, Actor, Actor]:
@@ -21,6 +23,7 @@ def _setup(db: Database) -> tuple[int, Actor, Actor]:
         round_ = make_round(
             session,
             budget=50_000,
+            phase=Phase.BEOORDELEN,
             voting_starts_at=dt.datetime(2027, 3, 1, 8, 0, tzinfo=dt.UTC),
             voting_ends_at=dt.datetime(2027, 3, 17, 21, 0, tzinfo=dt.UTC),
         )
@@ -46,6 +49,7 @@ def _letters(
         "https://stem.veenhoven.nl/",
         "Gemeente Veenhoven",
         language,
+        PRINTED,
     )
 
 
@@ -68,6 +72,28 @@ def test_a_letter_has_everything_a_resident_needs(db: Database) -> None:
     # Dutch local time: 1 March 09:00 and 17 March 22:00 (UTC+1).
     assert "Stemmen kan vanaf maandag 1 maart 2027, 09:00 uur." in first.instructions
     assert "Stem op tijd: het kan tot woensdag 17 maart 2027, 22:00 uur." in first.instructions
+
+
+def test_a_letter_printed_after_voting_was_opened_by_hand_says_it_is_open(db: Database) -> None:
+    round_id, moderator, _ = _setup(db)
+    transact(db, lambda s: rounds.advance_phase(s, moderator, round_id, Phase.STEMMEN))
+    [letter] = _letters(db, moderator, round_id, [codes.generate_code()])
+    assert "Het stemmen is begonnen. U kunt nu stemmen." in letter.instructions
+    assert not any("1 maart" in step for step in letter.instructions)
+    assert "Stem op tijd: het kan tot woensdag 17 maart 2027, 22:00 uur." in letter.instructions
+    # Printed after the end date (closing by hand comes later): no date that has passed.
+    late = read(
+        db,
+        letters.letters_for_round,
+        moderator,
+        round_id,
+        [codes.generate_code()],
+        "https://stem.veenhoven.nl/",
+        "Gemeente Veenhoven",
+        "nl",
+        dt.datetime(2027, 3, 18, tzinfo=dt.UTC),
+    )
+    assert not any("17 maart" in step for step in late[0].instructions)
 
 
 def test_a_letter_printed_in_english_is_english_throughout(db: Database) -> None:
@@ -143,3 +169,26 @@ def test_something_that_is_not_a_code_gets_no_letter(db: Database) -> None:
     round_id, moderator, _ = _setup(db)
     with pytest.raises(ValueError):
         _letters(db, moderator, round_id, ["geen-code"])
+
+
+def test_letters_and_ballots_come_from_the_gemeente_as_its_admin_set_it(db: Database) -> None:
+    assert read(db, letters.sender, "Gemeente X") == letters.Sender("Gemeente X", (), None)
+    admin = transact(db, lambda s: make_staff(s, role="admin"))
+    contact = site_content.ContactInput(
+        gemeente_name="Gemeente Veenhoven",
+        phone="14 0123",
+        email="info@veenhoven.nl",
+        address="Markt 1\n1234 AB Veenhoven",
+        opening_hours="maandag tot vrijdag 9:00 tot 17:00 uur",
+    )
+    transact(db, lambda s: site_content.update_contact(s, admin, contact))
+    found = read(db, letters.sender, "Gemeente X")
+    assert found.gemeente == "Gemeente Veenhoven"
+    assert found.contact == (
+        "14 0123",
+        "info@veenhoven.nl",
+        "Markt 1",
+        "1234 AB Veenhoven",
+        "maandag tot vrijdag 9:00 tot 17:00 uur",
+    )
+    assert found.logo is None

@@ -4,8 +4,11 @@ the app, on both databases."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
+import logging
 import re
+import zipfile
 
 import openpyxl
 import pyotp
@@ -22,14 +25,17 @@ from proeftuin.models import (
     Ballot,
     BallotChoice,
     Channel,
+    Letter,
+    PaperVoid,
     Phase,
     RateLimit,
+    Round,
     StaffUser,
     VotingCode,
 )
-from proeftuin.services import codes, voting
+from proeftuin.services import address_list, codes, letter_pdf, voting
 from proeftuin.services.spreadsheets import XLSX_TYPE
-from tests.factories import actions, add_plan_round, count
+from tests.factories import actions, add_plan_round, count, pdf_text
 from tests.web.clients import (
     HTMX,
     PASSWORD,
@@ -37,6 +43,7 @@ from tests.web.clients import (
     add_staff,
     assert_no_inline_code,
     cheap_hashing,
+    csrf,
     post,
 )
 
@@ -276,6 +283,17 @@ def paper_ballots(db: Database) -> list[tuple[str, list[str]]]:
     return read(db, load)
 
 
+def assert_no_online_vote(db: Database, settings: Settings, code: str) -> None:
+    """A code that voted on paper cannot vote online."""
+
+    def online(session: Session) -> None:
+        _, credential = voting.check_code(session, settings.code_pepper, code)
+        voting.cast(session, credential, {"noord-bankjes": 1}, today=TODAY)
+
+    with pytest.raises(Invalid, match="al op papier gestemd"):
+        transact(db, online)
+
+
 def test_the_paper_ballot_form_and_its_total(
     db: Database, world: World, mod_a: TestClient, settings: Settings
 ) -> None:
@@ -323,12 +341,7 @@ def test_a_paper_ballot_counts_and_is_marked_as_paper(
     assert again.status_code == 422
     assert "Voor deze code is al een papieren stembiljet ingevoerd." in again.text
 
-    def online(session: Session) -> None:
-        _, credential = voting.check_code(session, settings.code_pepper, plain[0])
-        voting.cast(session, credential, {"noord-bankjes": 1}, today=TODAY)
-
-    with pytest.raises(Invalid, match="al op papier gestemd"):
-        transact(db, online)
+    assert_no_online_vote(db, settings, plain[0])
     assert paper_ballots(db) == [("paper", ["noord-bankjes", "noord-speeltuin"])]
 
 
@@ -361,6 +374,71 @@ def test_a_paper_ballot_that_breaks_the_rules_is_refused(
     assert "Deze code klopt niet." in wrong.text
     assert count(db, Ballot.id) == 0
     assert count(db, RateLimit.id) == 0  # staff typing is not a resident guessing
+
+
+def test_blank_and_invalid_paper_ballots_count_in_turnout_only(
+    db: Database, world: World, mod_a: TestClient, settings: Settings
+) -> None:
+    plain = paper_round(db, world, settings)
+    form = mod_a.get("/beheer/rondes/noord/papier").text
+    assert '<option value="te-veel-geld">te veel geld uitgegeven</option>' in form
+    # An overspent ballot is refused as a vote, and stored as invalid with its reason.
+    over = enter(mod_a, plain[0], "speeltuin", "bankjes", "fietspad", reden="te-veel-geld")
+    assert over.status_code == 303, over.text
+    assert over.headers["location"] == "/beheer/rondes/noord/papier?melding=niet-geteld"
+    blank = enter(mod_a, plain[1], reden="blanco")
+    assert blank.status_code == 303
+    unknown = enter(mod_a, plain[2], reden="zomaar")
+    assert unknown.status_code == 422
+    assert "Kies waarom het stembiljet niet meetelt." in unknown.text
+    assert count(db, Ballot.id) == 0 and count(db, PaperVoid.id) == 2
+    voids = read(db, lambda s: sorted((v.kind, v.reason) for v in s.scalars(select(PaperVoid))))
+    assert voids == [("blank", "blanco"), ("invalid", "te-veel-geld")]
+    assert actions(db) == ["paper.void", "paper.void"]
+    # The code is taken: no second ballot on paper or online.
+    again = enter(mod_a, plain[0], "bankjes")
+    assert "Voor deze code is al een papieren stembiljet ingevoerd." in again.text
+
+    assert_no_online_vote(db, settings, plain[1])
+    turnout = mod_a.get("/beheer/rondes/noord/opkomst").text
+    assert "<dt>Blanco op papier</dt><dd>1</dd>" in turnout
+    assert "<dt>Ongeldig op papier</dt><dd>1</dd>" in turnout
+    assert "<dt>Opkomst in totaal</dt><dd>2</dd>" in turnout
+
+
+def test_a_blank_ballot_needs_the_second_person_too(
+    db: Database, world: World, mod_a: TestClient, settings: Settings
+) -> None:
+    plain = paper_round(db, world, settings, paper_check=True)
+    add_staff(db, "tweede@gemeente.nl", area_ids=[world.area_a])
+    alone = enter(mod_a, plain[0], reden="blanco")
+    assert alone.status_code == 422
+    assert "Vul het e-mailadres van de tweede medewerker in." in alone.text
+    assert count(db, PaperVoid.id) == 0
+    checked = enter(
+        mod_a,
+        plain[0],
+        reden="onleesbaar",
+        controle_email="tweede@gemeente.nl",
+        controle_wachtwoord=PASSWORD,
+    )
+    assert checked.status_code == 303, checked.text
+    assert count(db, PaperVoid.id) == 1
+
+
+def test_the_printable_paper_ballot(
+    db: Database, world: World, mod_a: TestClient, settings: Settings
+) -> None:
+    paper_round(db, world, settings)
+    response = mod_a.get("/beheer/rondes/noord/papier/stembiljet.pdf")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["cache-control"] == "no-store"
+    shown = pdf_text(response.content)
+    assert "Plan noord-speeltuin" in shown and "€ 4.000" in shown
+    assert "Zet een kruisje bij de plannen die u wilt." in shown
+    assert "Uw code (van uw brief):" in shown
+    assert "Het stemmen is begonnen. U kunt nu stemmen." in shown
 
 
 def test_paper_ballots_only_while_voting(
@@ -517,3 +595,239 @@ def test_a_moderator_of_another_area_gets_nothing(
     assert count(db, VotingCode.id) == 3
     assert count(db, Ballot.id) == 0
     assert actions(db) == []
+
+
+# -- letters for the mail house ------------------------------------------------------------------
+
+STREET = "Zonnebloemstraat"
+ADDRESSES = (
+    "straat;huisnummer;postcode;plaats\n"
+    f"{STREET};12;1234 AB;Veenhoven\n"
+    f"{STREET};14 a;1234ab;Veenhoven\n"
+    "Kerkweg;3;5678 CD;Veenhoven\n"
+)
+
+
+def upload(client: TestClient, content: bytes | str, name: str = "adressen.csv"):  # type: ignore[no-untyped-def]
+    data = content.encode() if isinstance(content, str) else content
+    return client.post(
+        "/beheer/rondes/noord/brieven",
+        data={"csrf_token": csrf(client)},
+        files={"adressen": (name, data, "application/octet-stream")},
+        follow_redirects=False,
+    )
+
+
+def unzip(content: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def letter_round(db: Database, world: World, settings: Settings) -> None:
+    add_plan_round(db, world.area_a, "noord", Phase.STEMMEN, pepper=settings.code_pepper)
+
+
+def test_an_address_list_gives_letters_and_a_merge_file_and_is_not_kept(
+    db: Database, world: World, mod_a: TestClient, settings: Settings
+) -> None:
+    letter_round(db, world, settings)
+    response = upload(mod_a, ADDRESSES)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/zip"
+    assert response.headers["cache-control"] == "no-store"
+    files = unzip(response.content)
+    assert sorted(files) == ["brieven.pdf", "samenvoegbestand.csv"]
+    merge = files["samenvoegbestand.csv"].decode("utf-8-sig").splitlines()
+    assert merge[0] == "briefnummer;straat;huisnummer;postcode;plaats;code;qr_url"
+    rows = [line.split(";") for line in merge[1:]]
+    assert [row[:5] for row in rows] == [
+        ["1", STREET, "12", "1234 AB", "Veenhoven"],
+        ["2", STREET, "14 a", "1234 AB", "Veenhoven"],
+        ["3", "Kerkweg", "3", "5678 CD", "Veenhoven"],
+    ]
+    assert all(CODE.fullmatch(row[5]) and row[6].endswith(f"/stem?code={row[5]}") for row in rows)
+    shown = pdf_text(files["brieven.pdf"])
+    assert shown.count("Aan de bewoners van") == 3
+    assert f"{STREET} 12" in shown and "1234 AB  VEENHOVEN" in shown
+    assert "Briefnummer 2" in shown and f"Uw code: {rows[1][5]}" in shown
+    # One code per letter, the four digits of each postcode, and no address anywhere.
+    letters = read(db, lambda s: [(x.number, x.pc4) for x in s.scalars(select(Letter))])
+    assert sorted(letters) == [(1, "1234"), (2, "1234"), (3, "5678")]
+    assert count(db, VotingCode.id) == 3
+    stored = everything_stored(db)
+    for secret in (STREET, "Kerkweg", "1234 AB", rows[0][5]):
+        assert secret not in stored
+    assert actions(db) == ["codes.generate", "letters.make"]
+    # More letters later go on numbering.
+    more = upload(mod_a, "straat,huisnummer,postcode,plaats\nMolenlaan,1,9999 ZZ,Veenhoven\n")
+    merge = unzip(more.content)["samenvoegbestand.csv"].decode("utf-8-sig").splitlines()
+    assert merge[1].startswith("4;Molenlaan;1;9999 ZZ;")
+
+
+def test_an_excel_address_list(
+    db: Database, world: World, mod_a: TestClient, settings: Settings
+) -> None:
+    letter_round(db, world, settings)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Straat", "Huisnummer", "Postcode", "Plaats"])
+    sheet.append([STREET, 12, "1234AB", "Veenhoven"])
+    saved = io.BytesIO()
+    book.save(saved)
+    response = upload(mod_a, saved.getvalue(), "adressen.xlsx")
+    assert response.status_code == 200, response.text
+    merge = unzip(response.content)["samenvoegbestand.csv"].decode("utf-8-sig").splitlines()
+    assert merge[1].startswith(f"1;{STREET};12;1234 AB;Veenhoven;")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("naam;adres\nJan;Dorp 1\n", "Regel 1: de kopregel klopt niet."),
+        (
+            ADDRESSES + f"{STREET};12;1234 AB;Veenhoven\n",
+            "Regel 5: dit adres staat ook op regel 2.",
+        ),
+        (
+            "straat;huisnummer;postcode;plaats\nKerkweg;3;;Veenhoven\n",
+            "Regel 2: de postcode ontbreekt.",
+        ),
+        (
+            "straat;huisnummer;postcode;plaats\nKerkweg;3;;Veenhoven\nKerkweg;4;12345;Veenhoven\n",
+            "Regel 2: de postcode ontbreekt.",
+        ),
+        (
+            "straat;huisnummer;postcode;plaats\nKerkweg;3;0123 AB;Veenhoven\n",
+            "Regel 2: de postcode",
+        ),
+        ("", "Het bestand is leeg."),
+        ("straat;huisnummer;postcode;plaats\n", "Er staan geen adressen in het bestand"),
+        (b"PK\x03\x04 not really a workbook", "Dit bestand kunnen we niet lezen."),
+    ],
+)
+def test_a_bad_address_list_names_the_line_and_makes_nothing(
+    db: Database,
+    world: World,
+    mod_a: TestClient,
+    settings: Settings,
+    content: str | bytes,
+    message: str,
+) -> None:
+    letter_round(db, world, settings)
+    response = upload(mod_a, content)
+    assert response.status_code == 422
+    assert message in html.unescape(response.text)
+    assert 'aria-invalid="true"' in response.text
+    assert count(db, VotingCode.id) == 0 and count(db, Letter.id) == 0
+    assert actions(db) == []
+
+
+def test_too_many_addresses_are_refused_with_the_limit(
+    db: Database,
+    world: World,
+    mod_a: TestClient,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    letter_round(db, world, settings)
+    monkeypatch.setattr(address_list, "MAX_ROWS", 2)
+    response = upload(mod_a, ADDRESSES)
+    assert response.status_code == 422
+    assert "Regel 4: het bestand heeft meer dan 2 adressen." in response.text
+    assert count(db, VotingCode.id) == 0
+
+
+def test_codes_and_letters_are_made_together_or_not_at_all(
+    db: Database,
+    world: World,
+    mod_a: TestClient,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    letter_round(db, world, settings)
+
+    def broken(*args: object) -> bytes:
+        raise RuntimeError("the printer caught fire")
+
+    monkeypatch.setattr(letter_pdf, "render", broken)
+    with pytest.raises(RuntimeError):
+        upload(mod_a, ADDRESSES)
+    assert count(db, VotingCode.id) == 0 and count(db, Letter.id) == 0
+    assert actions(db) == []
+
+
+def test_a_lost_letter_is_revoked_by_its_number_and_replaced(
+    db: Database, world: World, mod_a: TestClient, settings: Settings
+) -> None:
+    letter_round(db, world, settings)
+    upload(mod_a, ADDRESSES)
+    wrong = post(mod_a, "/beheer/rondes/noord/brieven/intrekken", {"nummer": "99"})
+    assert wrong.status_code == 422
+    assert "Brief 99 hoort niet bij deze ronde." in wrong.text
+    revoked = post(mod_a, "/beheer/rondes/noord/brieven/intrekken", {"nummer": "2"})
+    assert revoked.status_code == 303
+    assert revoked.headers["location"] == "/beheer/rondes/noord/codes?melding=brief-ingetrokken"
+    again = post(mod_a, "/beheer/rondes/noord/brieven/intrekken", {"nummer": "2"})
+    assert "Deze code is al ingetrokken." in again.text
+    address = {"straat": STREET, "huisnummer": "12", "postcode": "1234 ab", "plaats": "Veenhoven"}
+    bad = post(
+        mod_a, "/beheer/rondes/noord/brieven/vervangen", {"nummer": "1", **address, "postcode": "x"}
+    )
+    assert bad.status_code == 422 and "Deze postcode klopt niet." in bad.text
+    assert 'id="vervang-nummer" name="nummer" value="1"' in bad.text  # kept, on its own form
+    new = post(mod_a, "/beheer/rondes/noord/brieven/vervangen", {"nummer": "1", **address})
+    assert new.status_code == 200, new.text
+    assert new.headers["content-type"] == "application/pdf"
+    shown = pdf_text(new.content)
+    assert "Deze brief vervangt brief 1." in shown and "Briefnummer 4" in shown
+    assert f"{STREET} 12" in shown
+    status = read(
+        db,
+        lambda s: sorted(
+            (x.number, x.replaces, s.get(VotingCode, x.code_id).status)  # type: ignore[union-attr]
+            for x in s.scalars(select(Letter))
+        ),
+    )
+    assert status == [
+        (1, None, "revoked"),
+        (2, None, "revoked"),
+        (3, None, "unused"),
+        (4, 1, "unused"),
+    ]
+    log = read(db, lambda s: [e.details for e in s.scalars(select(AuditEvent))])
+    assert any('"letter": 2' in details for details in log)
+    assert any('"replaces": 1' in details for details in log)
+    assert STREET not in everything_stored(db) and STREET not in "".join(log)
+
+
+def test_turnout_per_postcode_area_once_voting_has_closed(
+    db: Database,
+    world: World,
+    mod_a: TestClient,
+    settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    letter_round(db, world, settings)
+    caplog.set_level(logging.DEBUG)
+    response = upload(mod_a, ADDRESSES)
+    assert STREET not in caplog.text and "1234 AB" not in caplog.text
+    merge = unzip(response.content)["samenvoegbestand.csv"].decode("utf-8-sig").splitlines()
+    first_code = merge[1].split(";")[5]
+
+    def vote_and_close(session: Session) -> None:
+        _, credential = voting.check_code(session, settings.code_pepper, first_code)
+        voting.cast(session, credential, {"noord-bankjes": 1}, today=TODAY)
+        session.execute(update(Round).values(phase=Phase.GESLOTEN.value))
+
+    assert "Per postcodegebied" not in mod_a.get("/beheer/rondes/noord/opkomst").text
+    transact(db, vote_and_close)
+    page = mod_a.get("/beheer/rondes/noord/opkomst").text
+    assert "Per postcodegebied" in page
+    cells = re.findall(
+        r'<th class="utrecht-table__header-cell" scope="row">(\d{4})</th>\s*'
+        r'<td class="utrecht-table__cell">(\d+)</td>\s*'
+        r'<td class="utrecht-table__cell">(\d+)</td>',
+        page,
+    )
+    assert cells == [("1234", "2", "1"), ("5678", "1", "0")]

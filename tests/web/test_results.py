@@ -18,7 +18,7 @@ from starlette.testclient import TestClient
 
 from proeftuin.cli import main
 from proeftuin.db import Database, read, transact
-from proeftuin.models import Ballot, Phase, Result, ResultStatus, Round
+from proeftuin.models import Ballot, PaperVoid, Phase, Result, ResultStatus, Round
 from proeftuin.services import audit, results
 from proeftuin.web.charts import Bar, bar_chart
 from tests.factories import (
@@ -229,6 +229,41 @@ def test_staff_count_compare_sign_off_and_publish(client: TestClient, db: Databa
     )
     assert read(db, lambda s: s.scalar(select(Result.status))) == ResultStatus.GEPUBLICEERD
     assert client.get(f"/rondes/{slug}/uitslag").status_code == 200
+
+
+def test_blank_and_invalid_ballots_are_on_the_record_and_never_counted(
+    client: TestClient, db: Database
+) -> None:
+    def build(session: Session) -> tuple[str, int]:
+        round_ = closed_round(session, SPLIT, costs=SPLIT_COSTS)
+        for i, reason in enumerate(("blanco", "te-veel-geld", "te-veel-geld", "onleesbaar")):
+            kind = "blank" if reason == "blanco" else "invalid"
+            session.add(
+                PaperVoid(
+                    round_id=round_.id,
+                    voter_key=f"{i:064d}",
+                    kind=kind,
+                    reason=reason,
+                    entered_on=NOW.date(),
+                )
+            )
+        return round_.slug, round_.area_id
+
+    slug, area_id = transact(db, build)
+    add_staff(db, "mod@gemeente.nl", area_ids=[area_id])
+    signed_in(client, "mod@gemeente.nl")
+    base = f"/beheer/rondes/{slug}/uitslag"
+    assert post(client, f"{base}/tellen").status_code == 303
+    record = client.get(f"{base}/proces-verbaal").text
+    assert "<dt>Blanco stembiljetten</dt><dd>1</dd>" in record
+    assert (
+        "<dt>Ongeldige stembiljetten</dt><dd>3 (te veel geld uitgegeven: 2; onleesbaar: 1)</dd>"
+        in record
+    )
+    assert f"{len(SPLIT) + 4} stembiljetten" in record
+    data = json.loads(read(db, lambda s: s.scalar(select(Result.data))))
+    assert data["export"]["ballots"] == len(SPLIT)  # the count never saw them
+    assert data["turnout"]["blank"] == 1 and data["turnout"]["invalid"] == 3
 
 
 def test_staff_see_no_tally_while_voting_runs(client: TestClient, db: Database) -> None:

@@ -16,6 +16,21 @@ def pabulib_meta(rules: RoundRules) -> list[tuple[str, str]]:
     return meta
 
 
+def paper_steps(rules: RoundRules) -> list[tuple[str, dict[str, int]]]:
+    steps = [
+        (
+            _(
+                "Zet een kruisje bij de plannen die u wilt. Samen mogen ze niet meer kosten "
+                "dan {amount} euro."
+            ),
+            {"amount": rules.budget},
+        )
+    ]
+    if rules.min_spend:
+        steps.append((_("Samen kosten ze minstens {amount} euro."), {"amount": rules.min_spend}))
+    return steps
+
+
 SPEC = BallotKindSpec(
     kind=BallotKind.KNAPSACK,
     name=_("Binnen het budget"),
@@ -27,4 +42,5 @@ SPEC = BallotKindSpec(
     vote_type=VoteType.APPROVAL,
     pabulib_vote_type="approval",
     pabulib_meta=pabulib_meta,
+    paper_steps=paper_steps,
 )

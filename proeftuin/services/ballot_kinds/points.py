@@ -22,6 +22,18 @@ def pabulib_meta(rules: RoundRules) -> list[tuple[str, str]]:
     return [("max_sum_points", str(rules.points_total))]
 
 
+def paper_steps(rules: RoundRules) -> list[tuple[str, dict[str, int]]]:
+    return [
+        (
+            _(
+                "Verdeel {total} punten over de plannen. Schrijf in het vakje hoeveel punten u "
+                "een plan geeft. Samen niet meer dan {total}."
+            ),
+            {"total": rules.points_total},
+        )
+    ]
+
+
 SPEC = BallotKindSpec(
     kind=BallotKind.POINTS,
     name=_("Punten verdelen"),
@@ -33,4 +45,5 @@ SPEC = BallotKindSpec(
     vote_type=VoteType.POINTS,
     pabulib_vote_type="cumulative",
     pabulib_meta=pabulib_meta,
+    paper_steps=paper_steps,
 )

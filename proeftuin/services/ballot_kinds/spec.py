@@ -12,6 +12,7 @@ from fractions import Fraction
 
 from proeftuin.allocation.ballots import BallotKind, BallotRules
 from proeftuin.allocation.election import Ballot, Project, VoteType
+from proeftuin.errors import _
 
 
 class Param(StrEnum):
@@ -68,8 +69,17 @@ BallotCheck = Callable[[BallotRules, Sequence[Project], Fraction, Mapping[str, i
 PabulibMeta = Callable[[RoundRules], list[tuple[str, str]]]
 
 
+# What the printed paper ballot tells the voter to do first (services/paper_form.py): msgids with
+# their parameters, translated and with whole numbers formatted when printed.
+PaperSteps = Callable[[RoundRules], list[tuple[str, dict[str, int]]]]
+
+
 def no_meta(rules: RoundRules) -> list[tuple[str, str]]:
     return []
+
+
+def tick_steps(rules: RoundRules) -> list[tuple[str, dict[str, int]]]:
+    return [(_("Zet een kruisje bij elk plan dat u steunt."), {})]
 
 
 @dataclass(frozen=True)
@@ -85,9 +95,15 @@ class BallotKindSpec:
     vote_type: VoteType  # how the count and the open data read its ballots
     pabulib_vote_type: str  # the Pabulib META name of that
     pabulib_meta: PabulibMeta = no_meta  # its own META lines, after min_length and max_length
+    paper_steps: PaperSteps = tick_steps
+
+    @property
+    def uses_points(self) -> bool:
+        """The voter gives points (a number per plan), not ticks."""
+        return Param.POINTS_TOTAL in self.params
 
     def engine_rules(self, rules: RoundRules) -> BallotRules:
-        uses_points = Param.POINTS_TOTAL in self.params
+        uses_points = self.uses_points
         return BallotRules(
             kind=self.kind,
             min_choices=rules.min_choices,

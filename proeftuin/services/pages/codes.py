@@ -15,14 +15,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from proeftuin.errors import Invalid, _
-from proeftuin.models import BallotKind, Eligibility, Phase, Plan, Round, VotingCode
+from proeftuin.models import BallotKind, Eligibility, Phase, Plan, Round, VoidKind, VotingCode
 from proeftuin.services import (
+    address_list,
     ballot_kinds,
     ballot_rules,
     codes,
     letters,
     lookup,
+    mail_house,
     paper,
+    paper_form,
     ratelimit,
     spreadsheets,
     staff_sessions,
@@ -35,7 +38,7 @@ from proeftuin.services.letters import Letter
 from proeftuin.services.pages import declare
 from proeftuin.services.permissions import Actor
 from proeftuin.services.spreadsheets import StaffFile as StaffFile
-from proeftuin.services.turnout import Turnout
+from proeftuin.services.turnout import PostcodeTurnout, Turnout
 
 # Re-exported for the letters page (web/codes.py).
 display = codes.display
@@ -146,6 +149,61 @@ def revoke(session: Session, actor: Actor, slug: str, typed_code: str, pepper: s
     return round_
 
 
+# -- Letters for the mail house ----------------------------------------------------------------
+
+MAX_ADDRESSES = address_list.MAX_ROWS
+
+
+@declare.write
+def make_letters(
+    session: Session,
+    actor: Actor,
+    slug: str,
+    filename: str,
+    content: bytes,
+    pepper: str,
+    base_url: str,
+    gemeente: str,
+    language: str,
+    now: dt.datetime,
+) -> mail_house.Made:
+    """Letters for every address in the uploaded list: the codes, their numbers and the files
+    in one transaction. The list itself is not kept."""
+    round_ = lookup.staff_round(session, actor, slug)
+    addresses = address_list.read(filename, content)
+    return mail_house.make_letters(
+        session, actor, round_.id, addresses, pepper, base_url, gemeente, language, now
+    )
+
+
+@declare.write
+def revoke_letter(session: Session, actor: Actor, slug: str, number: str) -> Round:
+    round_ = lookup.staff_round(session, actor, slug)
+    mail_house.revoke_letter(session, actor, round_.id, number)
+    return round_
+
+
+@declare.write
+def replace_letter(
+    session: Session,
+    actor: Actor,
+    slug: str,
+    number: str,
+    typed_address: Mapping[str, str],
+    pepper: str,
+    base_url: str,
+    gemeente: str,
+    language: str,
+    now: dt.datetime,
+) -> mail_house.Made:
+    """Revoke a lost letter by its number and make its replacement for the address typed."""
+    round_ = lookup.staff_round(session, actor, slug)
+    address = address_list.one(typed_address)
+    return mail_house.replace_letter(
+        session, actor, round_.id, number, address, pepper, base_url, gemeente, language, now
+    )
+
+
 # -- Paper ballots ---------------------------------------------------------------------------
 
 
@@ -200,9 +258,11 @@ def enter_paper(
     secret_key: str,
     now: dt.datetime,
     require_admin_totp: bool,
-) -> voting.Receipt:
+    void_reason: str = "",
+) -> voting.Receipt | VoidKind:
     """Store a paper ballot; when the round asks for it, only after a second staff member
-    proved who they are (password, and TOTP where set) on the same form.
+    proved who they are (password, and TOTP where set) on the same form. With ``void_reason``
+    the ballot is stored as blank or invalid (it counts in turnout, never in the count).
 
     A wrong checker password is counted like a failed sign-in (and committed, nothing else
     having changed yet); the checker's sign-in opens no session that stays usable.
@@ -226,6 +286,18 @@ def enter_paper(
         )
         staff_sessions.sign_out(session, signed_in.token, now)
         checked_by = signed_in.actor.staff_id
+    if void_reason:
+        return paper.enter_void_ballot(
+            session,
+            actor,
+            round_.id,
+            typed_code,
+            void_reason,
+            pepper,
+            today,
+            checked_by,
+            require_check=round_.paper_check,
+        )
     return paper.enter_paper_ballot(
         session,
         actor,
@@ -254,6 +326,8 @@ class TurnoutPage:
     round: Round
     turnout: Turnout
     days: tuple[TurnoutDay, ...]  # every day with ballots or used codes, in order
+    # Per postcode area, from the letters; only once voting has closed (empty before).
+    postcodes: tuple[PostcodeTurnout, ...] = ()
 
     @property
     def busiest(self) -> int:
@@ -271,7 +345,9 @@ def turnout_page(session: Session, actor: Actor, slug: str) -> TurnoutPage:
         TurnoutDay(day, ballots.get(day, 0), used.get(day, 0))
         for day in sorted(ballots.keys() | used.keys())
     )
-    return TurnoutPage(round_, figures, days)
+    closed = round_.phase in codes.CLOSED_PHASES
+    postcodes = turnout.per_postcode(session, round_.id) if closed else ()
+    return TurnoutPage(round_, figures, days, postcodes)
 
 
 @declare.write
@@ -279,3 +355,12 @@ def generate_csv(session: Session, actor: Actor, slug: str, count: int, pepper: 
     """A batch of codes as a CSV (one code per row, 4-4-4), for ``proeftuin codes generate``."""
     round_ = lookup.staff_round(session, actor, slug)
     return codes.codes_csv(codes.generate_for_round(session, actor, round_.id, count, pepper))
+
+
+@declare.read
+def paper_ballot_pdf(
+    session: Session, actor: Actor, slug: str, gemeente: str, language: str, now: dt.datetime
+) -> bytes:
+    """The printable paper ballot of the round, as it stands now."""
+    round_ = lookup.staff_round(session, actor, slug)
+    return paper_form.paper_ballot_pdf(session, actor, round_.id, gemeente, language, now)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy.orm import Session
 
@@ -61,3 +63,31 @@ def test_turnout_counts_no_plan(db: Database) -> None:
     page = perform_now(db, codes.turnout_page, moderator, slug)
     assert page.round.slug == slug
     assert page.days == () and page.busiest == 0
+    assert page.postcodes == ()  # only once voting has closed
+
+
+NOW = dt.datetime(2027, 2, 10, 12, 0, tzinfo=dt.UTC)
+LIST = b"straat;huisnummer;postcode;plaats\nKerkweg;3;1234 AB;Veenhoven\n"
+
+
+def test_letters_from_a_list_and_a_replacement(db: Database) -> None:
+    slug, moderator, stranger = _setup(db)
+    args = (PEPPER, BASE_URL, "Veenhoven", "nl", NOW)
+    made = perform_now(db, codes.make_letters, moderator, slug, "a.csv", LIST, *args)
+    assert (made.first, made.last, made.media_type) == (1, 1, "application/zip")
+    with pytest.raises(NotAllowed):
+        perform_now(db, codes.make_letters, stranger, slug, "a.csv", LIST, *args)
+    typed = {"straat": "Kerkweg", "huisnummer": "3", "postcode": "1234AB", "plaats": "Veenhoven"}
+    new = perform_now(db, codes.replace_letter, moderator, slug, "1", typed, *args)
+    assert (new.first, new.media_type) == (2, "application/pdf")
+    with pytest.raises(Invalid, match="al ingetrokken"):
+        perform_now(db, codes.revoke_letter, moderator, slug, "1")
+    assert perform_now(db, codes.revoke_letter, moderator, slug, "2").slug == slug
+
+
+def test_the_printable_paper_ballot_is_a_pdf(db: Database) -> None:
+    slug, moderator, stranger = _setup(db)
+    content = perform_now(db, codes.paper_ballot_pdf, moderator, slug, "Veenhoven", "nl", NOW)
+    assert content.startswith(b"%PDF-")
+    with pytest.raises(NotAllowed):
+        perform_now(db, codes.paper_ballot_pdf, stranger, slug, "Veenhoven", "nl", NOW)
