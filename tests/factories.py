@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -27,6 +28,7 @@ from proeftuin.models import (
     Round,
     StaffUser,
     Support,
+    VotingEvent,
 )
 from proeftuin.services import codes as codes_service
 from proeftuin.services import results
@@ -419,3 +421,44 @@ def actions(db: Database) -> list[str]:
         ~AuditEvent.action.like("staff.sign\\_in%", escape="\\")
     )
     return list(read(db, lambda s: s.scalars(query.order_by(AuditEvent.id))))
+
+
+@dataclass(frozen=True)
+class EventWorld:
+    """An event in its voting phase: a city-wide round and two district rounds, with codes."""
+
+    event_id: int
+    slug: str
+    city_round_id: int
+    district_round_ids: tuple[int, int]
+    codes: dict[int, list[str]]  # district round id -> its plain codes
+    area_ids: tuple[int, int, int]  # city, district a, district b
+
+
+def make_event(session: Session, *, phase: Phase = Phase.STEMMEN, **settings: object) -> EventWorld:
+    """Plans "stad0..2" (budget 10.000), "noord0..2" and "zuid0..2" (budget 10.000 each)."""
+    city = make_round(session, phase=phase, plan_prefix="stad", **settings)
+    north = make_round(session, phase=phase, plan_prefix="noord", **settings)
+    south = make_round(session, phase=phase, plan_prefix="zuid", **settings)
+    event = VotingEvent(
+        slug=f"stemming-{secrets.token_hex(3)}",
+        title="Stadsbudget 2027",
+        citywide_area_id=city.area_id,
+    )
+    session.add(event)
+    session.flush()
+    for round_ in (city, north, south):
+        round_.event_id = event.id
+    session.flush()
+    return EventWorld(
+        event_id=event.id,
+        slug=event.slug,
+        city_round_id=city.id,
+        district_round_ids=(north.id, south.id),
+        codes={r.id: make_codes(session, r) for r in (north, south)},
+        area_ids=(city.area_id, north.area_id, south.area_id),
+    )
+
+
+def add_event(db: Database, **settings: object) -> EventWorld:
+    return transact(db, lambda session: make_event(session, **settings))

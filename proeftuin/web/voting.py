@@ -300,6 +300,12 @@ async def enter_code(request: Request) -> Response:
         return await _start_page(
             request, code=typed, errors=errors, status_code=refused.status_code
         )
+    if page.round.event_id is not None:
+        # A code of a voting event opens its area's ballot and the city-wide one (web/events.py,
+        # which builds on this module: imported here, when needed, to keep the import one-way).
+        from proeftuin.web.events import first_ballot
+
+        return await first_ballot(request, credential)
     return _ballot_response(request, credential, page)
 
 

@@ -58,7 +58,10 @@ ROUNDS, AREAS, PLANS, CODES, BALLOTS, CHOICES = map(
 )
 ROUND_OF_PAGE = (
     select(
-        *(ROUNDS.c[n] for n in ("id", "slug", "title", "phase", "eligibility", "voting_ends_at")),
+        *(
+            ROUNDS.c[n]
+            for n in ("id", "slug", "title", "phase", "eligibility", "voting_ends_at", "event_id")
+        ),
         *(ROUNDS.c[name] for name in ballot_kinds.RULE_COLUMNS),
         AREAS.c.name.label("area_name"),
         select(CODES.c.status)
@@ -108,6 +111,7 @@ class BallotRound:
     points_total: int
     voting_ends_at: dt.datetime | None
     email_allowed: bool
+    event_id: int | None = None  # a round of a voting event (services/events.py)
 
     @property
     def template(self) -> str:
@@ -250,6 +254,7 @@ def _round_view(round_: Row[*tuple[Any, ...]], rules: RoundRules) -> BallotRound
         points_total=rules.points_total,
         voting_ends_at=round_.voting_ends_at,
         email_allowed=round_.eligibility in eligibility.EMAIL_ELIGIBILITIES,
+        event_id=round_.event_id,
     )
 
 
