@@ -435,7 +435,9 @@ class EventWorld:
     area_ids: tuple[int, int, int]  # city, district a, district b
 
 
-def make_event(session: Session, *, phase: Phase = Phase.STEMMEN, **settings: object) -> EventWorld:
+def make_event(
+    session: Session, *, phase: Phase = Phase.STEMMEN, pepper: str = PEPPER, **settings: object
+) -> EventWorld:
     """Plans "stad0..2" (budget 10.000), "noord0..2" and "zuid0..2" (budget 10.000 each)."""
     city = make_round(session, phase=phase, plan_prefix="stad", **settings)
     north = make_round(session, phase=phase, plan_prefix="noord", **settings)
@@ -455,7 +457,7 @@ def make_event(session: Session, *, phase: Phase = Phase.STEMMEN, **settings: ob
         slug=event.slug,
         city_round_id=city.id,
         district_round_ids=(north.id, south.id),
-        codes={r.id: make_codes(session, r) for r in (north, south)},
+        codes={r.id: make_codes(session, r, pepper=pepper) for r in (north, south)},
         area_ids=(city.area_id, north.area_id, south.area_id),
     )
 

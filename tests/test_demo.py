@@ -10,8 +10,10 @@ from sqlalchemy.orm import Session
 from proeftuin import demo
 from proeftuin.db import Database, read, transact, utcnow
 from proeftuin.demo import data
+from proeftuin.demo import events as demo_events
 from proeftuin.demo import results as demo_results
-from proeftuin.models import AuditEvent, Ballot, Plan, Round, StaffUser, VotingCode
+from proeftuin.models import AuditEvent, Ballot, Plan, Round, StaffUser, VotingCode, VotingEvent
+from proeftuin.services import events as services_events
 from proeftuin.services import open_data, results, voting
 
 PEPPER = "demo-test-pepper"
@@ -53,9 +55,12 @@ def test_the_demo_acts_as_an_admin_of_its_own_through_the_checked_services(
     # Everything in the audit log is the demo admin's doing: nothing happened without a check.
     assert {actor for actor, _ in events} == {admin_id}
     actions = Counter({action: n for (_, action), n in events.items()})
-    assert actions["area.create"] == len(data.AREAS)
-    assert actions["round.create"] == 4
-    assert actions["plan.accept"] == len(data.VOTING_PLANS) + len(data.PUBLISHED_PLANS)
+    assert actions["area.create"] == len(data.AREAS) + len(demo_events.AREAS)
+    assert actions["round.create"] == 4 + 1 + len(demo_events.DISTRICTS)
+    event_plans = sum(len(rows) for rows in demo_events.PLANS.values())
+    assert (
+        actions["plan.accept"] == len(data.VOTING_PLANS) + len(data.PUBLISHED_PLANS) + event_plans
+    )
     assert actions["codes.generate"] == 1
     assert 0 < actions["paper.enter"] < demo_results.BALLOTS
     assert actions["result.count"] == actions["result.sign_off"] == actions["result.publish"] == 1
@@ -79,3 +84,34 @@ def test_a_code_used_in_the_voting_round_is_no_longer_listed(db: Database) -> No
     assert again.codes == summary.codes[1:]
     ballots = read(db, lambda s: s.scalar(select(func.count(Ballot.id))))
     assert ballots == demo_results.BALLOTS + 1
+
+
+def test_the_demo_has_a_voting_event_with_a_city_wide_round_and_district_codes(
+    db: Database,
+) -> None:
+    summary = transact(db, demo.seed_demo, PEPPER)
+    assert set(summary.event_codes) == {"Westerkwartier", "Oosterbroek"}
+    assert all(len(c) == demo_events.CODES_PER_DISTRICT for c in summary.event_codes.values())
+
+    def rounds_of_event(session: Session) -> list[tuple[str, str]]:
+        event = session.scalars(select(VotingEvent)).one()
+        rows = session.execute(
+            select(Round.title, Round.phase).where(Round.event_id == event.id).order_by(Round.id)
+        )
+        return [(title, phase) for title, phase in rows]
+
+    assert read(db, rounds_of_event) == [
+        (demo_events.CITY.title, "stemmen"),
+        *((spec.title, "stemmen") for spec in demo_events.DISTRICTS),
+    ]
+    code = summary.event_codes["Oosterbroek"][0]
+
+    def credentials(session: Session) -> list[int]:
+        round_, credential = voting.check_code(session, PEPPER, code)
+        assert round_.event_id is not None
+        found = services_events.ballot_credentials(session, PEPPER, credential, round_.event_id)
+        return [c.round_id for c in found]
+
+    assert len(read(db, credentials)) == 2
+    again = transact(db, demo.seed_demo, PEPPER)
+    assert again.event_codes == summary.event_codes

@@ -14,13 +14,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from proeftuin.db import utcnow
 from proeftuin.demo import data
+from proeftuin.demo.events import seed_event
 from proeftuin.demo.results import seed_published_round
 from proeftuin.demo.rounds import demo_admin, demo_resident, existing_round, seed_round
 from proeftuin.models import VotingCode
@@ -45,6 +46,7 @@ class DemoSummary:
     created: bool
     voting_round_slug: str
     codes: list[str]
+    event_codes: dict[str, list[str]] = field(default_factory=dict)  # district name -> codes
 
 
 def demo_codes(pepper: str) -> list[str]:
@@ -64,6 +66,7 @@ def seed_demo(session: Session, pepper: str, now: dt.datetime | None = None) -> 
     seed_round(session, actor, resident, data.PROPOSAL_ROUND, data.PROPOSAL_PLANS, now)
     seed_round(session, actor, resident, data.CONCEPT_ROUND, (), now)
     seed_published_round(session, pepper, now)
+    event_codes = seed_event(session, actor, resident, pepper, now)
     plain_codes = demo_codes(pepper)
     # Known codes rather than codes.generate_for_round's random ones: the command lists them again
     # on every run. Issuing codes that exist already changes nothing.
@@ -76,4 +79,4 @@ def seed_demo(session: Session, pepper: str, now: dt.datetime | None = None) -> 
         )
     )
     usable = [c for c in plain_codes if codes.code_hash(pepper, c) not in used]
-    return DemoSummary(created=created, voting_round_slug=voting.slug, codes=usable)
+    return DemoSummary(created, voting.slug, usable, event_codes)

@@ -97,8 +97,8 @@ def round_titles(session: Session, slugs: Sequence[str]) -> dict[str, str]:
         select(Round.slug, Round.title).where(
             Round.slug.in_(list(slugs)), Round.phase != Phase.CONCEPT
         )
-    ).tuples()
-    return dict(rows)
+    )
+    return {slug: title for slug, title in rows}
 
 
 # -- The public event page -------------------------------------------------------------------
@@ -227,7 +227,9 @@ def staff_events(session: Session, actor: Actor) -> StaffEvents:
             found.append(
                 EventView(view.slug, view.title, view.description, view.area_choice, rounds_)
             )
-    areas = tuple(session.execute(select(Area.id, Area.name).order_by(Area.name)).tuples())
+    areas = tuple(
+        (i, n) for i, n in session.execute(select(Area.id, Area.name).order_by(Area.name))
+    )
     return StaffEvents(tuple(found), areas)
 
 

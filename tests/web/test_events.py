@@ -1,0 +1,188 @@
+"""A voting event on the web: one code, the district's ballot and the city-wide one, one review,
+one cast; the public event page; the staff pages. On both databases."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from sqlalchemy import select
+from starlette.testclient import TestClient
+
+from proeftuin.config import Settings
+from proeftuin.db import Database, read
+from proeftuin.models import Ballot, Phase, Round, VotingEvent
+from tests.factories import EventWorld, add_event
+from tests.web.clients import World, csrf_of
+
+
+def _field(html: str, name: str) -> str:
+    match = re.search(rf'name="{re.escape(name)}" value="([^"]*)"', html)
+    assert match, f"no field {name} on the page"
+    return match.group(1)
+
+
+def _enter(client: TestClient, code: str) -> httpx.Response:
+    token = csrf_of(client.get("/stem").text)
+    return client.post("/stem", data={"code": code, "csrf_token": token})
+
+
+def _post(
+    client: TestClient, path: str, page: httpx.Response, data: dict[str, str]
+) -> httpx.Response:
+    form = {"csrf_token": csrf_of(page.text), "pas": _field(page.text, "pas"), **data}
+    return client.post(path, data=form)
+
+
+def _world(db: Database, settings: Settings) -> EventWorld:
+    return add_event(db, pepper=settings.code_pepper)
+
+
+def _ballots(db: Database) -> list[int]:
+    return sorted(read(db, lambda s: s.scalars(select(Ballot.round_id)).all()))
+
+
+def test_one_code_fills_both_ballots_reviews_them_and_casts_both(
+    client: TestClient, db: Database, settings: Settings
+) -> None:
+    world = _world(db, settings)
+    north = world.district_round_ids[0]
+    first = _enter(client, world.codes[north][0])
+    assert first.status_code == 200
+    assert "Stembiljet 1 van 2" in first.text and 'name="keuze.noord0"' in first.text
+    assert 'name="keuze.stad0"' not in first.text
+    second = _post(client, "/stem/stemming/stembiljet", first, {"stap": "0", "keuze.noord0": "1"})
+    assert "Stembiljet 2 van 2" in second.text and 'name="keuze.stad0"' in second.text
+    # The first ballot's choice travels along.
+    assert 'type="hidden" name="keuze.noord0" value="1"' in second.text
+    review = _post(
+        client,
+        "/stem/stemming/stembiljet",
+        second,
+        {"stap": "1", "keuze.noord0": "1", "keuze.stad1": "1"},
+    )
+    assert review.status_code == 200 and "Controleer uw keuze" in review.text
+    token = _field(review.text, "inzending")
+    done = _post(
+        client,
+        "/stem/stemming/uitbrengen",
+        review,
+        {"inzending": token, "keuze.noord0": "1", "keuze.stad1": "1"},
+    )
+    assert done.status_code == 200 and "Uw stembonnen" in done.text
+    assert len(re.findall(r"voting-receipt\">[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}<", done.text)) == 2
+    assert _ballots(db) == sorted([north, world.city_round_id])
+
+
+def test_a_crafted_plan_of_another_district_stores_nothing(
+    client: TestClient, db: Database, settings: Settings
+) -> None:
+    world = _world(db, settings)
+    page = _enter(client, world.codes[world.district_round_ids[0]][0])
+    answer = _post(
+        client,
+        "/stem/stemming/uitbrengen",
+        page,
+        {"keuze.noord0": "1", "keuze.zuid0": "1", "inzending": "x" * 20},
+    )
+    assert answer.status_code == 422
+    assert "niet op uw stembiljetten" in answer.text
+    assert _ballots(db) == []
+
+
+def test_one_wrong_ballot_stores_neither_and_shows_the_wrong_one(
+    client: TestClient, db: Database, settings: Settings
+) -> None:
+    world = _world(db, settings)
+    page = _enter(client, world.codes[world.district_round_ids[0]][0])
+    answer = _post(
+        client,
+        "/stem/stemming/uitbrengen",
+        page,
+        {
+            "keuze.noord0": "1",
+            "keuze.stad0": "1",
+            "keuze.stad1": "1",
+            "keuze.stad2": "1",
+            "inzending": "y" * 20,
+        },
+    )
+    assert answer.status_code == 422
+    assert "Er is niets opgeslagen" in answer.text and "Stembiljet 2 van 2" in answer.text
+    assert _ballots(db) == []
+
+
+def test_a_tampered_event_pass_goes_back_to_the_start(
+    client: TestClient, db: Database, settings: Settings
+) -> None:
+    world = _world(db, settings)
+    page = _enter(client, world.codes[world.district_round_ids[0]][0])
+    forged = _field(page.text, "pas").replace(str(world.district_round_ids[0]), "999", 1)
+    answer = client.post(
+        "/stem/stemming/uitbrengen",
+        data={"csrf_token": csrf_of(page.text), "pas": forged, "keuze.zuid0": "1"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303 and "melding=ongeldig" in answer.headers["location"]
+    assert _ballots(db) == []
+
+
+def test_the_event_page_shows_its_rounds_and_who_may_vote(
+    client: TestClient, db: Database, settings: Settings
+) -> None:
+    world = _world(db, settings)
+    page = client.get(f"/stemmingen/{world.slug}")
+    assert page.status_code == 200
+    assert "Wie mag stemmen?" in page.text and "twee stembiljetten" in page.text
+    assert client.get("/stemmingen/bestaat-niet").status_code == 404
+
+
+def test_an_admin_makes_an_event_and_a_moderator_sees_only_their_areas_round(
+    admin: TestClient, mod_a: TestClient, mod_b: TestClient, world: World, db: Database
+) -> None:
+    page = admin.get("/beheer/stemmingen")
+    created = admin.post(
+        "/beheer/stemmingen",
+        data={"csrf_token": csrf_of(page.text), "title": "Stadsbudget 2027", "citywide_area": ""},
+        follow_redirects=False,
+    )
+    assert created.status_code == 303
+    slug = read(db, lambda s: s.scalar(select(VotingEvent.slug)))
+    assert created.headers["location"] == f"/beheer/stemmingen/{slug}"
+
+    def add_rounds(session):  # type: ignore[no-untyped-def]
+        for area_id, title in ((world.area_a, "Noord 2027"), (world.area_b, "Zuid 2027")):
+            session.add(
+                Round(
+                    area_id=area_id,
+                    slug=title.lower().replace(" ", "-"),
+                    title=title,
+                    budget=5000,
+                    phase=Phase.BEOORDELEN.value,
+                    tie_break_seed="s",
+                )
+            )
+
+    from proeftuin.db import transact
+
+    transact(db, add_rounds)
+    event_page = admin.get(f"/beheer/stemmingen/{slug}")
+    for round_slug in ("noord-2027", "zuid-2027"):
+        added = admin.post(
+            f"/beheer/stemmingen/{slug}/rondes",
+            data={"csrf_token": csrf_of(event_page.text), "round": round_slug},
+            follow_redirects=False,
+        )
+        assert added.status_code == 303
+    again = admin.post(
+        f"/beheer/stemmingen/{slug}/rondes",
+        data={"csrf_token": csrf_of(event_page.text), "round": "noord-2027"},
+    )
+    assert again.status_code == 422 and "hoort al bij een stemming" in again.text
+    seen_by_a = mod_a.get(f"/beheer/stemmingen/{slug}").text
+    assert "Noord 2027" in seen_by_a and "Zuid 2027" not in seen_by_a
+    refused = mod_a.post(
+        "/beheer/stemmingen",
+        data={"csrf_token": csrf_of(mod_a.get("/beheer/stemmingen").text), "title": "X"},
+    )
+    assert refused.status_code == 403
