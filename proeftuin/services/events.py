@@ -173,6 +173,14 @@ def visible_rounds(rounds_: Sequence[Round], actor: Actor) -> list[Round]:
     return [r for r in rounds_ if actor.is_admin or r.area_id in actor.area_ids]
 
 
+def event_slugs_by_round(session: Session) -> dict[str, str]:
+    """Each round that belongs to an event, by slug, with its event's slug."""
+    rows = session.execute(
+        select(Round.slug, VotingEvent.slug).join(VotingEvent, Round.event_id == VotingEvent.id)
+    )
+    return {round_slug: event_slug for round_slug, event_slug in rows}
+
+
 def joinable_rounds(session: Session) -> list[Round]:
     return list(
         session.scalars(
