@@ -182,6 +182,7 @@ async def _start_page(
                 "slug": r.slug,
                 "title": r.title,
                 "area_name": r.area_name,
+                "min_age": r.min_age,
                 "problem": error_text(request, r.problem) if r.problem else None,
             }
             for r in email_rounds
@@ -312,13 +313,20 @@ async def enter_code(request: Request) -> Response:
 async def enter_email(request: Request) -> Response:
     async with request.form() as form:
         slug = _form_text(form, "ronde")[:80]
+        declared = _form_text(form, "verklaring") == "1"
     rid = resident_id(request)
     if rid is None:
         return hx_redirect(request, sign_in_url(START_PATH))
     settings = get_settings(request)
     try:
         credential, page = await call(
-            request, voting.enter_with_email, settings.code_pepper, slug, rid
+            request,
+            voting.enter_with_email,
+            settings.code_pepper,
+            slug,
+            rid,
+            declared,
+            utcnow().date(),
         )
     except NotAllowed as refused:
         return await _start_page(

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from proeftuin.config import Settings
-from proeftuin.db import Database, read
+from proeftuin.db import Database, read, transact
 from proeftuin.models import Ballot, Phase, Round, VotingEvent
 from tests.factories import EventWorld, add_event
 from tests.web.clients import World, csrf_of
@@ -163,8 +163,6 @@ def test_an_admin_makes_an_event_and_a_moderator_sees_only_their_areas_round(
                 )
             )
 
-    from proeftuin.db import transact
-
     transact(db, add_rounds)
     event_page = admin.get(f"/beheer/stemmingen/{slug}")
     for round_slug in ("noord-2027", "zuid-2027"):
@@ -186,3 +184,20 @@ def test_an_admin_makes_an_event_and_a_moderator_sees_only_their_areas_round(
         data={"csrf_token": csrf_of(mod_a.get("/beheer/stemmingen").text), "title": "X"},
     )
     assert refused.status_code == 403
+
+
+def test_the_round_page_says_who_may_vote_and_links_its_event(
+    client: TestClient, db: Database, settings: Settings
+) -> None:
+    world = _world(db, settings)
+
+    def with_age(session):  # type: ignore[no-untyped-def]
+        round_ = session.get(Round, world.city_round_id)
+        round_.min_age, round_.eligibility = 16, "codes_or_email"
+        return round_.slug
+
+    slug = transact(db, with_age)
+    page = client.get(f"/rondes/{slug}").text
+    assert "Wie mag stemmen?" in page and "Die lijst bepaalt wie mag stemmen" in page
+    assert "16 jaar of ouder. Dat verklaart u" in page
+    assert f'href="/stemmingen/{world.slug}"' in page

@@ -16,7 +16,16 @@ from sqlalchemy.orm import Session, selectinload
 
 from proeftuin.db import table_of
 from proeftuin.errors import NotFound
-from proeftuin.models import PHASE_ORDER, Area, Phase, Plan, PlanStatus, Round, plan_cost
+from proeftuin.models import (
+    PHASE_ORDER,
+    Area,
+    Phase,
+    Plan,
+    PlanStatus,
+    Round,
+    VotingEvent,
+    plan_cost,
+)
 from proeftuin.services import lookup, plans, rounds
 from proeftuin.services.pages import declare
 from proeftuin.services.pages._common import RoundBrief, round_brief
@@ -24,7 +33,7 @@ from proeftuin.services.plans import EDITABLE_STATUSES, THEMES
 
 TIMELINE = (Phase.INDIENEN, Phase.BEOORDELEN, Phase.STEMMEN, Phase.GESLOTEN, Phase.GEPUBLICEERD)
 
-ROUNDS, AREAS = table_of(Round), table_of(Area)
+ROUNDS, AREAS, EVENTS = table_of(Round), table_of(Area), table_of(VotingEvent)
 # The round page is the most visited page: the round and its plans (plans.PUBLIC_PLANS) come
 # from statements built once and run without the ORM, which took three times the CPU. Only a
 # signed-in resident's own support is still looked up through it.
@@ -41,6 +50,8 @@ ROUND_PAGE_COLUMNS = (
     "voting_starts_at",
     "voting_ends_at",
     "tie_break_seed",
+    "eligibility",
+    "min_age",
 )
 ROUND_PAGE = (
     select(
@@ -48,8 +59,14 @@ ROUND_PAGE = (
         AREAS.c.slug.label("area_slug"),
         AREAS.c.name.label("area_name"),
         AREAS.c.council_name,
+        EVENTS.c.slug.label("event_slug"),
+        EVENTS.c.title.label("event_title"),
     )
-    .select_from(ROUNDS.join(AREAS, ROUNDS.c.area_id == AREAS.c.id))
+    .select_from(
+        ROUNDS.join(AREAS, ROUNDS.c.area_id == AREAS.c.id).outerjoin(
+            EVENTS, ROUNDS.c.event_id == EVENTS.c.id
+        )
+    )
     .where(ROUNDS.c.slug == bindparam("slug"))
 )
 
@@ -80,9 +97,13 @@ class PublicRound:
     voting_starts_at: dt.datetime | None
     voting_ends_at: dt.datetime | None
     tie_break_seed: str
+    eligibility: str
+    min_age: int | None
     area_slug: str
     area_name: str
     council_name: str
+    event_slug: str | None
+    event_title: str | None
 
     @property
     def brief(self) -> RoundBrief:
@@ -131,6 +152,11 @@ class RoundView:
     themes: tuple[str, ...]  # the themes that have plans in this round, in THEMES order
     shuffled: bool  # the order differs per visitor (voting)
     tie_break_sha256: str | None = None  # from voting on (rounds.tie_break_commitment)
+    # Who may vote (docs/decisions.md, Who may vote), and the voting event the round is part of.
+    eligibility: str = "codes"
+    min_age: int | None = None
+    event_slug: str | None = None
+    event_title: str | None = None
 
     @property
     def supporting_open(self) -> bool:
@@ -224,6 +250,10 @@ def round_view(
             if round_.phase in rounds.FROZEN_PHASES
             else None
         ),
+        eligibility=round_.eligibility,
+        min_age=round_.min_age,
+        event_slug=round_.event_slug,
+        event_title=round_.event_title,
     )
 
 

@@ -150,6 +150,7 @@ class EmailRound:
     slug: str
     title: str
     area_name: str
+    min_age: int | None
     problem: NotAllowed | None  # why this resident cannot vote here by e-mail, if they cannot
 
 
@@ -168,11 +169,17 @@ def enter_with_code(
     return credential, ballot_page(session, credential, None)
 
 
-@declare.read
+@declare.write
 def enter_with_email(
-    session: Session, pepper: str, round_slug: str, resident_id: int
+    session: Session,
+    pepper: str,
+    round_slug: str,
+    resident_id: int,
+    declared: bool = False,
+    today: dt.date | None = None,
 ) -> tuple[Credential, BallotPage]:
-    """A signed-in resident with a verified address and a postcode in the area opens the ballot."""
+    """A signed-in resident with a verified address and a postcode in the area, who declares
+    that they live there (and are old enough), opens the ballot; the declaration is recorded."""
     round_ = lookup.voting_round(session, round_slug)
     resident = session.get(Resident, resident_id)
     if resident is None:
@@ -180,7 +187,11 @@ def enter_with_email(
     problem = eligibility.email_problem(round_, resident)
     if problem is not None:
         raise problem
+    eligibility.require_declaration(round_, declared)
     credential = voting.email_credential(session, pepper, round_, resident.id)
+    eligibility.record_declaration(
+        session, round_, credential.voter_key, today or dt.datetime.now(dt.UTC).date()
+    )
     return credential, ballot_page(session, credential, None)
 
 
@@ -201,6 +212,7 @@ def email_rounds(session: Session, resident_id: int | None) -> list[EmailRound]:
             slug=r.slug,
             title=r.title,
             area_name=r.area.name,
+            min_age=r.min_age,
             problem=eligibility.email_problem(r, resident) if resident is not None else None,
         )
         for r in rounds
