@@ -209,15 +209,28 @@ def ballot_credentials(
 ) -> list[Credential]:
     """The credentials a letter code of an event round votes with: its own round's, then the
     city-wide round's (when the event has one, it is another round, and it is voting)."""
-    found = [credential]
-    row = session.connection().execute(CITYWIDE_ROUND, {"event_id": event_id}).first()
-    if row is None or row.id == credential.round_id or credential.code_id is None:
-        return found
+    round_ = session.get(Round, credential.round_id)
+    if round_ is None or credential.code_id is None or round_.event_id != event_id:
+        return [credential]
+    code = f"code:{credential.code_id}"
+    return [
+        credential,
+        *(
+            Credential(other.id, codes.voter_key(pepper, other.id, code), credential.code_id)
+            for other in other_ballot_rounds(session, round_)
+        ),
+    ]
+
+
+def other_ballot_rounds(session: Session, round_: Round) -> list[Round]:
+    """The other rounds whose ballot a code of ``round_`` also fills in (the city-wide one)."""
+    if round_.event_id is None:
+        return []
+    row = session.connection().execute(CITYWIDE_ROUND, {"event_id": round_.event_id}).first()
+    if row is None or row.id == round_.id:
+        return []
     city = session.get(Round, row.id)
-    if city is None or city.phase != Phase.STEMMEN:
-        return found
-    key = codes.voter_key(pepper, city.id, f"code:{credential.code_id}")
-    return [*found, Credential(round_id=city.id, voter_key=key, code_id=credential.code_id)]
+    return [city] if city is not None and city.phase == Phase.STEMMEN else []
 
 
 def split_choices(

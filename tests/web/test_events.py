@@ -201,3 +201,25 @@ def test_the_round_page_says_who_may_vote_and_links_its_event(
     assert "Wie mag stemmen?" in page and "Die lijst bepaalt wie mag stemmen" in page
     assert "16 jaar of ouder. Dat verklaart u" in page
     assert f'href="/stemmingen/{world.slug}"' in page
+
+
+def test_the_paper_form_of_a_district_round_has_the_city_wide_part_too(
+    admin: TestClient, db: Database, settings: Settings
+) -> None:
+    world = _world(db, settings)
+    north = world.district_round_ids[0]
+    slug = read(db, lambda s: s.get(Round, north).slug)
+    page = admin.get(f"/beheer/rondes/{slug}/papier")
+    assert 'name="keuze.noord0"' in page.text and 'name="keuze.stad0"' in page.text
+    entered = admin.post(
+        f"/beheer/rondes/{slug}/papier",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "code": world.codes[north][0],
+            "keuze.noord0": "1",
+            "keuze.stad1": "1",
+        },
+        follow_redirects=False,
+    )
+    assert entered.status_code == 303
+    assert _ballots(db) == sorted([north, world.city_round_id])

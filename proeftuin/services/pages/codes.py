@@ -20,6 +20,7 @@ from proeftuin.services import (
     ballot_kinds,
     ballot_rules,
     codes,
+    events,
     letters,
     lookup,
     paper,
@@ -142,10 +143,23 @@ def revoke(session: Session, actor: Actor, slug: str, typed_code: str, pepper: s
 
 
 @dataclass(frozen=True)
+class OtherPaperBallot:
+    """Another ballot on the same paper: the city-wide one of a voting event."""
+
+    round: Round
+    plans: tuple[Plan, ...]
+
+    @property
+    def template(self) -> str:
+        return ballot_kinds.spec(BallotKind(self.round.ballot_kind)).template
+
+
+@dataclass(frozen=True)
 class PaperBallot:
     round: Round
     plans: tuple[Plan, ...]
     state: BallotState
+    others: tuple[OtherPaperBallot, ...] = ()
 
     @property
     def voting(self) -> bool:
@@ -165,8 +179,13 @@ def paper_ballot(
     round_ = lookup.staff_round(session, actor, slug)
     plans = voting.ballot_plans(session, round_)
     costs = ballot_rules.costs_of(plans)
-    state = ballot_rules.state(ballot_kinds.rules_of(round_), costs, choices)
-    return PaperBallot(round_, tuple(plans), state)
+    own = {pid: points for pid, points in choices.items() if pid in costs}
+    state = ballot_rules.state(ballot_kinds.rules_of(round_), costs, own)
+    others = tuple(
+        OtherPaperBallot(other, tuple(voting.ballot_plans(session, other)))
+        for other in events.other_ballot_rounds(session, round_)
+    )
+    return PaperBallot(round_, tuple(plans), state, others)
 
 
 @dataclass(frozen=True)
