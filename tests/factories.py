@@ -31,7 +31,9 @@ from proeftuin.models import (
     VotingEvent,
 )
 from proeftuin.services import codes as codes_service
+from proeftuin.services import events as events_service
 from proeftuin.services import results
+from proeftuin.services import voting as voting_service
 from proeftuin.services.permissions import Actor
 
 PEPPER = "test-pepper"
@@ -464,3 +466,27 @@ def make_event(
 
 def add_event(db: Database, **settings: object) -> EventWorld:
     return transact(db, lambda session: make_event(session, **settings))
+
+
+def publish_event(session: Session, world: EventWorld, pepper: str = PEPPER) -> Actor:
+    """Two event votes per district (cast through the event's casting), then every round closed,
+    counted, signed off and published by an admin."""
+    for district in world.district_round_ids:
+        prefix = "noord" if district == world.district_round_ids[0] else "zuid"
+        for code, picks in zip(world.codes[district], ({0: 1}, {1: 1}), strict=False):
+            credential = voting_service.check_code(session, pepper, code)[1]
+            credentials = events_service.ballot_credentials(
+                session, pepper, credential, world.event_id
+            )
+            chosen = {f"{prefix}{i}": p for i, p in picks.items()} | {"stad1": 1}
+            events_service.cast_all(session, credentials, chosen, today=NOW.date())
+    admin = make_staff(session, "admin")
+    for round_id in (world.city_round_id, *world.district_round_ids):
+        round_ = session.get(Round, round_id)
+        assert round_ is not None
+        round_.phase = Phase.GESLOTEN.value
+        session.flush()
+        results.count(session, admin, round_.slug, NOW)
+        results.sign_off(session, admin, round_.slug, confirmed=True, decision="", now=NOW)
+        results.publish(session, admin, round_.slug, NOW)
+    return admin

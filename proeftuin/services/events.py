@@ -12,6 +12,8 @@ round and the code), so "one credential, one ballot" holds per round unchanged.
 from __future__ import annotations
 
 import datetime as dt
+import io
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -181,6 +183,17 @@ def event_slugs_by_round(session: Session) -> dict[str, str]:
     return {round_slug: event_slug for round_slug, event_slug in rows}
 
 
+def pabulib_place(session: Session, round_: Round) -> tuple[str, str] | None:
+    """(unit, district) for the Pabulib file of a district round of an event: the unit is the
+    name of the city-wide round's area (else the event's title), the district the round's area.
+    None for a round outside an event and for the city-wide round itself."""
+    event = event_of(session, round_)
+    if event is None or round_.area_id == event.citywide_area_id:
+        return None
+    city = session.get(Area, event.citywide_area_id) if event.citywide_area_id else None
+    return (city.name if city is not None else event.title), round_.area.name
+
+
 def joinable_rounds(session: Session) -> list[Round]:
     return list(
         session.scalars(
@@ -307,3 +320,21 @@ def _unchanged(
     if held != {pid: p for pid, p in chosen.items() if p > 0}:
         return None
     return Receipt(rows[0].receipt, replaced=False, channel=rows[0].channel)
+
+
+# -- Results ---------------------------------------------------------------------------------
+
+# Every file in an archive gets this time, so the same files always make the same bytes.
+ARCHIVE_TIME = (2000, 1, 1, 0, 0, 0)
+
+
+def zip_archive(files: Sequence[tuple[str, bytes]]) -> bytes:
+    """A zip (deflated) of ``files`` (path, content) in the order given, byte for byte the same
+    for the same files."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path, content in files:
+            info = zipfile.ZipInfo(path, date_time=ARCHIVE_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, content)
+    return buffer.getvalue()

@@ -28,6 +28,7 @@ from proeftuin.db import utcnow
 from proeftuin.errors import DomainError, Invalid
 from proeftuin.services.pages import events
 from proeftuin.services.pages.voting import Credential
+from proeftuin.web import results as round_results
 from proeftuin.web import voting as single
 from proeftuin.web.helpers import NO_STORE, call, error_text, form_errors, read_form
 from proeftuin.web.htmx import hx_redirect, vary_on_htmx
@@ -251,6 +252,38 @@ async def event_page(request: Request) -> Response:
     return render(request, "events/event.html", {"event": view})
 
 
+# -- Results of the event --------------------------------------------------------------------
+
+ARCHIVE = "stemming.zip"
+
+
+async def results_page(request: Request) -> Response:
+    """Every published round's result on one page, each with its chart and explanation link."""
+    found = await call(request, events.event_results, request.path_params["event"])
+    context = {
+        **round_results._helpers(request),
+        "found": found,
+        "charts": {view.slug: round_results.chart(request, view) for view in found.results},
+        "archive": ARCHIVE,
+    }
+    return render(request, "events/results.html", context)
+
+
+async def archive(request: Request) -> Response:
+    return round_results._download(
+        await call(request, events.event_archive, request.path_params["event"])
+    )
+
+
+async def staff_record(request: Request) -> Response:
+    """The proces-verbaal of the event: each round's result and the SHA-256 of its ballots."""
+    view, records = await call(
+        request, events.event_record, current_actor(request), request.path_params["event"]
+    )
+    context = {**round_results._helpers(request), "event": view, "records": records}
+    return render(request, "events/record.html", context, headers=NO_STORE)
+
+
 # -- Staff -----------------------------------------------------------------------------------
 
 NEW_EVENT_FIELDS = ("title", "description", "citywide_area", "area_choice")
@@ -334,6 +367,10 @@ routes = [
     ),
     Route(RECEIPT_PATH, receipt_page, methods=["GET"], name="event_receipt"),
     Route("/stemmingen/{event}", event_page, methods=["GET"], name="event"),
+    Route("/stemmingen/{event}/uitslag", results_page, methods=["GET"], name="event_results"),
+    Route(
+        f"/stemmingen/{{event}}/uitslag/{ARCHIVE}", archive, methods=["GET"], name="event_archive"
+    ),
     staff_route("/beheer/stemmingen", staff_index, policy=Policy.STAFF, name="staff_events"),
     staff_route(
         "/beheer/stemmingen",
@@ -343,6 +380,12 @@ routes = [
         methods=("POST",),
     ),
     staff_route("/beheer/stemmingen/{event}", staff_event, policy=Policy.STAFF, name="staff_event"),
+    staff_route(
+        "/beheer/stemmingen/{event}/proces-verbaal",
+        staff_record,
+        policy=Policy.STAFF,
+        name="staff_event_record",
+    ),
     staff_route(
         "/beheer/stemmingen/{event}/rondes",
         staff_add_round,

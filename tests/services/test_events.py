@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
+import zipfile
 
 import pytest
 from sqlalchemy import select
@@ -146,3 +148,25 @@ def test_a_round_with_other_voting_dates_or_a_second_round_of_an_area_is_refused
             events.add_round(session, admin, event, same_area)
 
     transact(db, run)
+
+
+def test_a_district_file_names_its_gemeente_and_district_as_pabulib_does(db: Database) -> None:
+    world = add_event(db)
+
+    def places(session):  # type: ignore[no-untyped-def]
+        city, north = (
+            session.get(Round, r) for r in (world.city_round_id, world.district_round_ids[0])
+        )
+        return events.pabulib_place(session, city), events.pabulib_place(session, north)
+
+    city, north = read(db, places)
+    assert city is None and north == ("Noord", "Noord")
+
+
+def test_the_archive_is_the_same_bytes_for_the_same_files() -> None:
+    files = [("a/stemmen.pb", b"META\n"), ("b/plannen.csv", b"id\n")]
+    first = events.zip_archive(files)
+    assert first == events.zip_archive(files)
+    with zipfile.ZipFile(io.BytesIO(first)) as opened:
+        assert opened.namelist() == ["a/stemmen.pb", "b/plannen.csv"]
+        assert opened.read("b/plannen.csv") == b"id\n"

@@ -215,6 +215,20 @@ class TrustDatabase:
 
         return read(self.database, find)
 
+    def receipts(self, round_ids: Sequence[int]) -> dict[tuple[int, str], str]:
+        """(round, voter key) -> receipt of the ballots of these rounds, in one statement: one
+        snapshot of all of them, also at READ COMMITTED."""
+
+        def load(session: Session) -> dict[tuple[int, str], str]:
+            rows = session.execute(
+                select(Ballot.round_id, Ballot.voter_key, Ballot.receipt).where(
+                    Ballot.round_id.in_(list(round_ids))
+                )
+            )
+            return {(r, key): receipt for r, key, receipt in rows}
+
+        return read(self.database, load)
+
     def ballots(self, round_id: int) -> list[StoredBallot]:
         def load(session: Session) -> list[StoredBallot]:
             rows = session.execute(

@@ -38,12 +38,12 @@ ALREADY_VOTED = ("al gestemd", "al online gestemd", "al op papier gestemd")
 
 def both_or_none(db: TrustDatabase, event: SeededEvent, code: str) -> tuple[str, ...]:
     """The code's ballots in the district and the city-wide round: both (their receipts, in that
-    order) or none (an empty tuple); one without the other fails."""
-    district = [b for b in db.ballots(event.district.id) if b.voter_key == db.voter_key(code)]
-    city_key = db.city_voter_key(event, code)
-    city = [b for b in db.ballots(event.city.id) if b.voter_key == city_key]
-    assert len(district) == len(city) <= 1, (district, city)
-    return tuple(b.receipt for b in (*district, *city))
+    order) or none (an empty tuple); one without the other fails. Read in one statement."""
+    stored = db.receipts([event.district.id, event.city.id])
+    district = stored.get((event.district.id, db.voter_key(code)))
+    city = stored.get((event.city.id, db.city_voter_key(event, code)))
+    assert (district is None) == (city is None), (district, city)
+    return () if district is None or city is None else (district, city)
 
 
 def choices(event: SeededEvent, district: int, city: int) -> dict[str, int]:

@@ -3,7 +3,9 @@ one cast; the public event page; the staff pages. On both databases."""
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 
 import httpx
 from sqlalchemy import select
@@ -12,7 +14,7 @@ from starlette.testclient import TestClient
 from proeftuin.config import Settings
 from proeftuin.db import Database, read, transact
 from proeftuin.models import Ballot, Phase, Round, VotingEvent
-from tests.factories import EventWorld, add_event
+from tests.factories import EventWorld, add_event, publish_event
 from tests.web.clients import World, csrf_of
 
 
@@ -223,3 +225,27 @@ def test_the_paper_form_of_a_district_round_has_the_city_wide_part_too(
     )
     assert entered.status_code == 303
     assert _ballots(db) == sorted([north, world.city_round_id])
+
+
+def test_the_results_are_published_together_with_one_archive_and_one_record(
+    client: TestClient, admin: TestClient, db: Database, settings: Settings
+) -> None:
+    world = _world(db, settings)
+    assert client.get(f"/stemmingen/{world.slug}/uitslag").status_code == 404
+    transact(db, publish_event, world, settings.code_pepper)
+    page = client.get(f"/stemmingen/{world.slug}/uitslag")
+    assert page.status_code == 200
+    assert page.text.count('class="results-event-round"') == 3
+    assert "stemming.zip" in page.text and "<svg" in page.text
+    archive = client.get(f"/stemmingen/{world.slug}/uitslag/stemming.zip")
+    assert archive.status_code == 200 and archive.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(archive.content)) as opened:
+        names = opened.namelist()
+        slugs = read(db, lambda s: [s.get(Round, r).slug for r in world.district_round_ids])
+        north_pb = opened.read(f"{slugs[0]}/stemmen.pb").decode()
+    assert len(names) == 12 and all(n.count("/") == 1 for n in names)
+    # The archive holds the very bytes of the round's own download.
+    assert north_pb == client.get(f"/rondes/{slugs[0]}/uitslag/stemmen.pb").text
+    assert "\ndistrict;Noord\nsubunit;Noord\n" in north_pb
+    record = admin.get(f"/beheer/stemmingen/{world.slug}/proces-verbaal")
+    assert record.status_code == 200 and record.text.count("<code>") == 3

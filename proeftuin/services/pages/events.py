@@ -17,12 +17,14 @@ from sqlalchemy.orm import Session
 
 from proeftuin.errors import NotFound
 from proeftuin.models import Area, Channel, Phase, Round, VotingEvent
-from proeftuin.services import events, lookup, turnout
+from proeftuin.services import events, lookup, open_data, results, turnout
 from proeftuin.services.events import BallotRefused as BallotRefused
 from proeftuin.services.events import EventInput as EventInput
+from proeftuin.services.open_data import Download
 from proeftuin.services.pages import declare
 from proeftuin.services.pages.voting import BallotPage, Credential, ballot_page
 from proeftuin.services.permissions import Actor
+from proeftuin.services.results import ResultView, StaffResult
 from proeftuin.services.turnout import Turnout
 
 __all__ = ["BallotRefused", "EventInput"]
@@ -270,3 +272,60 @@ def add_round(session: Session, actor: Actor, slug: str, round_slug: str) -> Non
     event = events.event_by_slug(session, slug)
     round_ = lookup.staff_round(session, actor, round_slug)
     events.add_round(session, actor, event, round_)
+
+
+# -- Results of the event --------------------------------------------------------------------
+
+# The files of each round in the event's archive, as the round's own downloads name them.
+ARCHIVE_FILES = (
+    ("stemmen.pb", open_data.pabulib_file),
+    ("plannen.csv", open_data.plans_csv),
+    ("uitslag.json", open_data.result_json),
+    ("stembonnen.txt", open_data.trackers_file),
+)
+
+
+@dataclass(frozen=True)
+class EventResults:
+    view: EventView
+    results: tuple[ResultView, ...]  # the published rounds, in the event's order
+
+    @property
+    def complete(self) -> bool:
+        return len(self.results) == len(self.view.rounds)
+
+
+@declare.read
+def event_results(session: Session, slug: str) -> EventResults:
+    """The published results of the event's rounds together; NotFound before any is published."""
+    view = event_view(session, events.event_by_slug(session, slug), public=True)
+    published = tuple(
+        results.public_view(session, r.slug) for r in view.rounds if r.phase == Phase.GEPUBLICEERD
+    )
+    if not published:
+        raise NotFound(open_data.NOT_PUBLISHED)
+    return EventResults(view, published)
+
+
+@declare.read
+def event_archive(session: Session, slug: str) -> Download:
+    """One zip of every published round's files, one folder per round (docs/decisions.md,
+    Voting events): the same bytes as each round's own downloads."""
+    found = event_results(session, slug)
+    files = [
+        (f"{view.slug}/{name}", make(session, view.slug).content)
+        for view in found.results
+        for name, make in ARCHIVE_FILES
+    ]
+    return Download(events.zip_archive(files), f"{slug}.zip", "application/zip")
+
+
+@declare.read
+def event_record(session: Session, actor: Actor, slug: str) -> tuple[EventView, list[StaffResult]]:
+    """The proces-verbaal of the event: each round this staff member holds, with its count."""
+    event = events.event_by_slug(session, slug)
+    mine = events.visible_rounds(events.event_rounds(session, event), actor)
+    if not mine:
+        raise NotFound()
+    view = event_view(session, event, public=False)
+    return view, [results.staff_view(session, actor, r.slug) for r in mine]

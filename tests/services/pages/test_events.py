@@ -12,7 +12,7 @@ from proeftuin.services import voting
 from proeftuin.services.pages import events
 from proeftuin.services.pages.declare import perform_now
 from proeftuin.services.permissions import Actor
-from tests.factories import PEPPER, EventWorld, add_event, make_staff
+from tests.factories import PEPPER, EventWorld, add_event, make_staff, publish_event
 
 TODAY = dt.date(2027, 3, 3)
 
@@ -77,3 +77,19 @@ def test_the_public_event_page_waits_until_a_round_is_public(db: Database) -> No
     transact(db, open_one)
     view = perform_now(db, events.public_event, world.slug)
     assert [r.citywide for r in view.rounds] == [True]
+
+
+def test_the_event_results_archive_and_record_come_after_publication(db: Database) -> None:
+    world = add_event(db)
+    with pytest.raises(NotFound):
+        perform_now(db, events.event_results, world.slug)
+    admin = transact(db, publish_event, world)
+    found = perform_now(db, events.event_results, world.slug)
+    assert found.complete and len(found.results) == 3
+    archive = perform_now(db, events.event_archive, world.slug)
+    assert archive.filename == f"{world.slug}.zip"
+    assert perform_now(db, events.event_archive, world.slug).content == archive.content
+    moderator, _admin = _staff(db, world)
+    _view, records = perform_now(db, events.event_record, moderator, world.slug)
+    assert len(records) == 1 and records[0].view is not None
+    assert len(perform_now(db, events.event_record, admin, world.slug)[1]) == 3
