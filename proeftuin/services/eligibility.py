@@ -38,8 +38,11 @@ def postcode_in_area(area_postcodes: str, postcode: str) -> bool:
     return False
 
 
-def email_problem(round_: Round, resident: Resident) -> NotAllowed | None:
-    """Why this resident cannot vote in this round by e-mail, or None when they can."""
+def email_problem(
+    round_: Round, resident: Resident, *, any_area: bool = False
+) -> NotAllowed | None:
+    """Why this resident cannot vote in this round by e-mail, or None when they can.
+    ``any_area``: the round's voting event lets residents choose their area (no postcode check)."""
     if round_.eligibility not in EMAIL_ELIGIBILITIES:
         return NotAllowed(_("In deze ronde kunt u alleen stemmen met de code uit uw brief."))
     if resident.verified_at is None:
@@ -51,7 +54,7 @@ def email_problem(round_: Round, resident: Resident) -> NotAllowed | None:
             _("Vul eerst uw postcode in bij uw gegevens. Dan weten we of u hier mag stemmen.")
         )
     area: Area = round_.area
-    if not postcode_in_area(area.postcodes, resident.postcode):
+    if not any_area and not postcode_in_area(area.postcodes, resident.postcode):
         return NotAllowed(
             _("Uw postcode hoort niet bij {area}. Daarom kunt u hier niet stemmen."),
             area=area.name,

@@ -30,10 +30,11 @@ from proeftuin.models import (
     Phase,
     Plan,
     PlanStatus,
+    Resident,
     Round,
     VotingEvent,
 )
-from proeftuin.services import audit, codes, permissions, rounds, voting
+from proeftuin.services import audit, codes, eligibility, permissions, rounds, voting
 from proeftuin.services.permissions import Actor
 from proeftuin.services.voting import Credential, Receipt
 
@@ -244,6 +245,42 @@ def other_ballot_rounds(session: Session, round_: Round) -> list[Round]:
         return []
     city = session.get(Round, row.id)
     return [city] if city is not None and city.phase == Phase.STEMMEN else []
+
+
+def area_choice(session: Session, round_: Round) -> bool:
+    """Whether e-mail voters choose this round's area themselves (the event's setting)."""
+    event = event_of(session, round_)
+    return event is not None and event.area_choice
+
+
+def email_credentials(
+    session: Session, pepper: str, round_: Round, resident: Resident
+) -> list[Credential]:
+    """The credentials of an e-mail voter who opened ``round_`` of an event: the district's
+    ballot, then the city-wide one. Opened from the city-wide round, the district comes from
+    the postcode (PC4): the district round that takes e-mail voters and whose area holds it."""
+    event = event_of(session, round_)
+    assert event is not None
+    voting_rounds = [r for r in event_rounds(session, event) if r.phase == Phase.STEMMEN]
+    city = [r for r in voting_rounds if r.area_id == event.citywide_area_id]
+    district: Round | None = round_
+    if round_.area_id == event.citywide_area_id:
+        district = next(
+            (
+                r
+                for r in voting_rounds
+                if r.area_id != event.citywide_area_id
+                and r.eligibility in eligibility.EMAIL_ELIGIBILITIES
+                and r.area.postcodes
+                and eligibility.postcode_in_area(r.area.postcodes, resident.postcode)
+            ),
+            None,
+        )
+    chosen = ([district] if district is not None else []) + [r for r in city if r != district]
+    return [
+        Credential(r.id, codes.voter_key(pepper, r.id, f"resident:{resident.id}"), None)
+        for r in chosen
+    ]
 
 
 def split_choices(

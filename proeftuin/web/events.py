@@ -89,6 +89,15 @@ async def first_ballot(request: Request, credential: Credential) -> Response:
     return _ballot_response(request, found, 0)
 
 
+async def first_email_ballot(request: Request, credential: Credential, resident: int) -> Response:
+    """After an e-mail voter opened a round of an event: its district's ballot first."""
+    settings = get_settings(request)
+    found = await call(
+        request, events.email_ballots, settings.code_pepper, credential, resident, utcnow().date()
+    )
+    return _ballot_response(request, found, 0)
+
+
 def _ballot_response(
     request: Request,
     found: events.EventBallots,

@@ -12,7 +12,7 @@ from proeftuin.errors import Invalid, NotAllowed
 from proeftuin.models import AuditEvent, Ballot, Phase, Round, VotingCode
 from proeftuin.services import events, voting
 from proeftuin.services.events import BallotRefused, EventInput
-from tests.factories import PEPPER, add_event, make_round, make_staff
+from tests.factories import PEPPER, add_event, make_resident, make_round, make_staff
 
 TODAY = dt.date(2027, 3, 3)
 
@@ -170,3 +170,25 @@ def test_the_archive_is_the_same_bytes_for_the_same_files() -> None:
     with zipfile.ZipFile(io.BytesIO(first)) as opened:
         assert opened.namelist() == ["a/stemmen.pb", "b/plannen.csv"]
         assert opened.read("b/plannen.csv") == b"id\n"
+
+
+def test_an_email_voter_of_the_city_wide_round_gets_the_district_of_their_postcode(
+    db: Database,
+) -> None:
+    world = add_event(db, eligibility="codes_or_email")
+
+    def run(session):  # type: ignore[no-untyped-def]
+        north, south = (session.get(Round, r) for r in world.district_round_ids)
+        north.area.postcodes, south.area.postcodes = "9401-9403", "9404-9406"
+        city = session.get(Round, world.city_round_id)
+        found = []
+        for postcode in ("9402 AA", "9999 ZZ"):
+            resident = make_resident(session, email=f"{postcode[:4]}@example.nl")
+            resident.postcode = postcode
+            creds = events.email_credentials(session, PEPPER, city, resident)
+            found.append([c.round_id for c in creds])
+        return found
+
+    placed, outside = transact(db, run)
+    assert placed == [world.district_round_ids[0], world.city_round_id]
+    assert outside == [world.city_round_id]

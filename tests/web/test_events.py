@@ -13,9 +13,10 @@ from starlette.testclient import TestClient
 
 from proeftuin.config import Settings
 from proeftuin.db import Database, read, transact
-from proeftuin.models import Ballot, Phase, Round, VotingEvent
+from proeftuin.models import Ballot, Phase, Round, VoterDeclaration, VotingEvent
+from proeftuin.services import residents
 from tests.factories import EventWorld, add_event, publish_event
-from tests.web.clients import World, csrf_of
+from tests.web.clients import World, csrf_of, sign_in_resident
 
 
 def _field(html: str, name: str) -> str:
@@ -249,3 +250,60 @@ def test_the_results_are_published_together_with_one_archive_and_one_record(
     assert "\ndistrict;Noord\nsubunit;Noord\n" in north_pb
     record = admin.get(f"/beheer/stemmingen/{world.slug}/proces-verbaal")
     assert record.status_code == 200 and record.text.count("<code>") == 3
+
+
+def _email_event(db: Database, settings: Settings, *, area_choice: bool = False) -> EventWorld:
+    world = add_event(db, pepper=settings.code_pepper, eligibility="codes_or_email")
+
+    def places(session):  # type: ignore[no-untyped-def]
+        north, south = (session.get(Round, r) for r in world.district_round_ids)
+        north.area.postcodes, south.area.postcodes = "9401-9403", "9404-9406"
+        session.get(VotingEvent, world.event_id).area_choice = area_choice
+
+    transact(db, places)
+    return world
+
+
+def _open_by_email(client: TestClient, round_slug: str) -> httpx.Response:
+    start = client.get("/stem").text
+    form = {"ronde": round_slug, "verklaring": "1", "csrf_token": csrf_of(start)}
+    return client.post("/stem/email", data=form)
+
+
+def test_an_email_voter_is_placed_in_their_district_by_postcode(
+    client: TestClient, db: Database, settings: Settings
+) -> None:
+    world = _email_event(db, settings)
+    resident = sign_in_resident(client, db)
+    transact(db, residents.update_profile, resident, "Anna", "9405 AB")
+    city, north, _south = read(
+        db,
+        lambda s: [s.get(Round, r).slug for r in (world.city_round_id, *world.district_round_ids)],
+    )
+    first = _open_by_email(client, city)
+    assert first.status_code == 200 and "Stembiljet 1 van 2" in first.text
+    assert 'name="keuze.zuid0"' in first.text  # 9405 is in the south's range
+    done = _post(
+        client,
+        "/stem/stemming/uitbrengen",
+        first,
+        {"keuze.zuid0": "1", "keuze.stad1": "1", "inzending": "z" * 20},
+    )
+    assert done.status_code == 200 and "Uw stembonnen" in done.text
+    assert _ballots(db) == sorted([world.district_round_ids[1], world.city_round_id])
+    # Not in the north's range: that district is refused, unless the event lets residents choose.
+    refused = _open_by_email(client, north)
+    assert refused.status_code == 403 and "Uw postcode hoort niet bij" in refused.text
+    declarations = read(db, lambda s: len(s.scalars(select(VoterDeclaration)).all()))
+    assert declarations == 2
+
+
+def test_with_area_choice_an_email_voter_may_choose_another_district(
+    client: TestClient, db: Database, settings: Settings
+) -> None:
+    world = _email_event(db, settings, area_choice=True)
+    resident = sign_in_resident(client, db)
+    transact(db, residents.update_profile, resident, "Anna", "9405 AB")
+    north = read(db, lambda s: s.get(Round, world.district_round_ids[0]).slug)
+    first = _open_by_email(client, north)
+    assert first.status_code == 200 and 'name="keuze.noord0"' in first.text

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from proeftuin.errors import NotFound
-from proeftuin.models import Area, Channel, Phase, Round, VotingEvent
-from proeftuin.services import events, lookup, open_data, results, turnout
+from proeftuin.models import Area, Channel, Phase, Resident, Round, VotingEvent
+from proeftuin.services import eligibility, events, lookup, open_data, results, turnout
 from proeftuin.services.events import BallotRefused as BallotRefused
 from proeftuin.services.events import EventInput as EventInput
 from proeftuin.services.open_data import Download
@@ -63,6 +63,25 @@ def ballots(
     )
     pages = tuple(ballot_page(session, c, s) for c, s in zip(creds, split, strict=True))
     return EventBallots(tuple(creds), pages)
+
+
+@declare.write
+def email_ballots(
+    session: Session, pepper: str, credential: Credential, resident_id: int, today: dt.date
+) -> EventBallots:
+    """An e-mail voter's ballots of an event, after ``voting.enter_with_email`` let them in on
+    one round (and recorded their declaration there): the district's, then the city-wide one;
+    the declaration is recorded for each."""
+    round_ = session.get(Round, credential.round_id)
+    resident = session.get(Resident, resident_id)
+    if round_ is None or resident is None or round_.event_id is None:
+        raise NotFound()
+    creds = events.email_credentials(session, pepper, round_, resident)
+    for c in creds:
+        found = session.get(Round, c.round_id)
+        assert found is not None
+        eligibility.record_declaration(session, found, c.voter_key, today)
+    return EventBallots(tuple(creds), tuple(ballot_page(session, c, None) for c in creds))
 
 
 @declare.write_locking

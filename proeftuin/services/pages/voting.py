@@ -38,6 +38,7 @@ from proeftuin.services import (
     ballot_rules,
     codes,
     eligibility,
+    events,
     lookup,
     ratelimit,
     voting,
@@ -184,7 +185,8 @@ def enter_with_email(
     resident = session.get(Resident, resident_id)
     if resident is None:
         raise NotAllowed()
-    problem = eligibility.email_problem(round_, resident)
+    any_area = events.area_choice(session, round_)
+    problem = eligibility.email_problem(round_, resident, any_area=any_area)
     if problem is not None:
         raise problem
     eligibility.require_declaration(round_, declared)
@@ -213,7 +215,11 @@ def email_rounds(session: Session, resident_id: int | None) -> list[EmailRound]:
             title=r.title,
             area_name=r.area.name,
             min_age=r.min_age,
-            problem=eligibility.email_problem(r, resident) if resident is not None else None,
+            problem=(
+                eligibility.email_problem(r, resident, any_area=events.area_choice(session, r))
+                if resident is not None
+                else None
+            ),
         )
         for r in rounds
     ]
