@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from proeftuin.db import lock_name, table_of
-from proeftuin.errors import Invalid, NotFound, _
+from proeftuin.errors import Invalid, NotAllowed, NotFound, _
 from proeftuin.models import (
     Area,
     Ballot,
@@ -276,11 +276,22 @@ def email_credentials(
             ),
             None,
         )
+    others = [r for r in voting_rounds if r not in city and r != district]
+    if any(_has_ballot(session, pepper, r, resident) for r in others):
+        raise NotAllowed(
+            _("U heeft in deze stemming al gestemd voor een andere wijk of een ander dorp.")
+        )
     chosen = ([district] if district is not None else []) + [r for r in city if r != district]
     return [
         Credential(r.id, codes.voter_key(pepper, r.id, f"resident:{resident.id}"), None)
         for r in chosen
     ]
+
+
+def _has_ballot(session: Session, pepper: str, round_: Round, resident: Resident) -> bool:
+    key = codes.voter_key(pepper, round_.id, f"resident:{resident.id}")
+    ids = {"round_id": round_.id, "voter_key": key}
+    return session.connection().execute(voting.BALLOT_OF_VOTER, ids).first() is not None
 
 
 def split_choices(

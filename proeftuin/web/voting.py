@@ -328,14 +328,14 @@ async def enter_email(request: Request) -> Response:
             declared,
             utcnow().date(),
         )
+        if page.round.event_id is not None:
+            from proeftuin.web.events import first_email_ballot  # as in enter_code
+
+            return await first_email_ballot(request, credential, rid)
     except NotAllowed as refused:
         return await _start_page(
             request, errors={"email": error_text(request, refused)}, status_code=403
         )
-    if page.round.event_id is not None:
-        from proeftuin.web.events import first_email_ballot  # as in enter_code
-
-        return await first_email_ballot(request, credential, rid)
     return _ballot_response(request, credential, page)
 
 

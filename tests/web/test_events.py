@@ -307,3 +307,13 @@ def test_with_area_choice_an_email_voter_may_choose_another_district(
     north = read(db, lambda s: s.get(Round, world.district_round_ids[0]).slug)
     first = _open_by_email(client, north)
     assert first.status_code == 200 and 'name="keuze.noord0"' in first.text
+    done = _post(
+        client,
+        "/stem/stemming/uitbrengen",
+        first,
+        {"keuze.noord0": "1", "inzending": "n" * 20},
+    )
+    assert done.status_code == 200
+    south = read(db, lambda s: s.get(Round, world.district_round_ids[1]).slug)
+    second = _open_by_email(client, south)
+    assert second.status_code == 403 and "al gestemd voor een andere wijk" in second.text
