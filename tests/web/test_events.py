@@ -317,3 +317,15 @@ def test_with_area_choice_an_email_voter_may_choose_another_district(
     south = read(db, lambda s: s.get(Round, world.district_round_ids[1]).slug)
     second = _open_by_email(client, south)
     assert second.status_code == 403 and "al gestemd voor een andere wijk" in second.text
+
+
+def test_the_expiry_warning_of_an_event_ballot_renews_the_event_pass(
+    client: TestClient, db: Database, settings: Settings
+) -> None:
+    world = _world(db, settings)
+    page = _enter(client, world.codes[world.district_round_ids[0]][0])
+    assert 'hx-get="/stem/verloopt?stemming=1"' in page.text
+    warning = client.get("/stem/verloopt?stemming=1", headers={"HX-Request": "true"}).text
+    assert 'hx-post="/stem/stemming/stand"' in warning
+    live = _post(client, "/stem/stemming/stand", page, {"stap": "0", "keuze.noord0": "1"})
+    assert live.status_code == 200 and 'id="pas"' in live.text
