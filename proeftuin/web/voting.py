@@ -409,7 +409,11 @@ async def cast(request: Request) -> Response:
 
 async def expiry_warning(request: Request) -> Response:
     """The warning htmx asks for shortly before the pass on the ballot page expires."""
-    context = {"expiry_warning": True, "warn_minutes": WARN_BEFORE_SECONDS // 60, "live": False}
+    context: dict[str, Any] = {
+        "expiry_warning": True,
+        "warn_minutes": WARN_BEFORE_SECONDS // 60,
+        "live": False,
+    }
     if request.query_params.get("stemming") == "1":  # a ballot of a voting event (web/events.py)
         context["state_route"] = "event_state"
     return render(request, "voting/_expiry.html", context, headers=NO_STORE)

@@ -329,3 +329,16 @@ def test_the_expiry_warning_of_an_event_ballot_renews_the_event_pass(
     assert 'hx-post="/stem/stemming/stand"' in warning
     live = _post(client, "/stem/stemming/stand", page, {"stap": "0", "keuze.noord0": "1"})
     assert live.status_code == 200 and 'id="pas"' in live.text
+
+
+def test_letters_of_a_district_round_say_the_code_also_votes_city_wide(
+    admin: TestClient, db: Database, settings: Settings
+) -> None:
+    world = _world(db, settings)
+    slug = read(db, lambda s: s.get(Round, world.district_round_ids[0]).slug)
+    page = admin.get(f"/beheer/rondes/{slug}/codes")
+    made = admin.post(
+        f"/beheer/rondes/{slug}/codes", data={"csrf_token": csrf_of(page.text), "count": "2"}
+    )
+    assert made.status_code == 200
+    assert made.text.count("Met dezelfde code stemt u ook voor de hele gemeente") == 2

@@ -75,6 +75,7 @@ class NewCodes:
     round: Round
     codes: list[str]  # plain, shown once: never stored
     letters: list[Letter]
+    also: tuple[str, ...] = ()  # the other ballots a code of a voting event fills in
 
 
 @declare.write
@@ -102,7 +103,8 @@ def generate(
         )
     plain = codes.generate_for_round(session, actor, round_.id, count, pepper)
     made = [letters.letter(round_, code, base_url, gemeente) for code in plain]
-    return NewCodes(round_, plain, made)
+    also = tuple(other.title for other in events.other_ballot_rounds(session, round_))
+    return NewCodes(round_, plain, made, also)
 
 
 @declare.read
