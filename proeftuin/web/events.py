@@ -208,8 +208,14 @@ async def cast(request: Request) -> Response:
     form, credentials, choices = await _read(request)
     if isinstance(choices, Invalid) or choices.bad:
         found = await _ballots(request, credentials, None)
-        errors = {single.CHOICES_ID: i18n.gettext(single.NOT_A_NUMBER, language(request))}
-        return _ballot_response(request, found, 0, errors=errors, status_code=422)
+        message = (
+            error_text(request, choices)
+            if isinstance(choices, Invalid)
+            else i18n.gettext(single.NOT_A_NUMBER, language(request))
+        )
+        return _ballot_response(
+            request, found, 0, errors={single.CHOICES_ID: message}, status_code=422
+        )
     token = single._form_text(form, single.TOKEN_FIELD)
     try:
         receipts = await call(

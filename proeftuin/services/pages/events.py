@@ -157,7 +157,7 @@ class EventView:
         return bool(self.rounds) and all(r.phase == Phase.GEPUBLICEERD for r in self.rounds)
 
 
-def event_view(session: Session, event: VotingEvent, *, public: bool) -> EventView:
+def _event_view(session: Session, event: VotingEvent, *, public: bool) -> EventView:
     rounds_ = events.event_rounds(session, event)
     return EventView(
         slug=event.slug,
@@ -189,7 +189,7 @@ def _event_round(round_: Round, event: VotingEvent) -> EventRound:
 @declare.read
 def public_event(session: Session, slug: str) -> EventView:
     """An event with its rounds past concept; NotFound when none is public yet."""
-    view = event_view(session, events.event_by_slug(session, slug), public=True)
+    view = _event_view(session, events.event_by_slug(session, slug), public=True)
     if not view.rounds:
         raise NotFound()
     return view
@@ -197,7 +197,7 @@ def public_event(session: Session, slug: str) -> EventView:
 
 @declare.read
 def public_events(session: Session) -> list[EventView]:
-    views = [event_view(session, e, public=True) for e in events.all_events(session)]
+    views = [_event_view(session, e, public=True) for e in events.all_events(session)]
     return [v for v in views if v.rounds]
 
 
@@ -240,7 +240,7 @@ def staff_events(session: Session, actor: Actor) -> StaffEvents:
     """The events with the rounds this staff member may see (a moderator: of their areas)."""
     found = []
     for event in events.all_events(session):
-        view = event_view(session, event, public=False)
+        view = _event_view(session, event, public=False)
         mine = events.visible_rounds(events.event_rounds(session, event), actor)
         slugs = {r.slug for r in mine}
         if actor.is_admin or slugs:
@@ -262,7 +262,7 @@ def staff_event(session: Session, actor: Actor, slug: str) -> StaffEvent:
     mine = events.visible_rounds(events.event_rounds(session, event), actor)
     if not mine and not actor.is_admin:
         raise NotFound()
-    view = event_view(session, event, public=False)
+    view = _event_view(session, event, public=False)
     slugs = {r.slug for r in mine}
     shown = tuple(r for r in view.rounds if r.slug in slugs)
     by_slug = {r.slug: r for r in mine}
@@ -317,7 +317,7 @@ class EventResults:
 @declare.read
 def event_results(session: Session, slug: str) -> EventResults:
     """The published results of the event's rounds together; NotFound before any is published."""
-    view = event_view(session, events.event_by_slug(session, slug), public=True)
+    view = _event_view(session, events.event_by_slug(session, slug), public=True)
     published = tuple(
         results.public_view(session, r.slug) for r in view.rounds if r.phase == Phase.GEPUBLICEERD
     )
@@ -346,5 +346,5 @@ def event_record(session: Session, actor: Actor, slug: str) -> tuple[EventView, 
     mine = events.visible_rounds(events.event_rounds(session, event), actor)
     if not mine:
         raise NotFound()
-    view = event_view(session, event, public=False)
+    view = _event_view(session, event, public=False)
     return view, [results.staff_view(session, actor, r.slug) for r in mine]
