@@ -19,6 +19,11 @@ same number of connections:
 3. casting alone: ``--cast-requests`` casts with voting passes made beforehand, the cast request
    and nothing else. Not the target (a ballot is the whole of phase 2): it shows how much of the
    gap to the ceiling is the casting endpoint itself.
+4. a voting event (``--event-requests``, 0: skip): residents with a district's letter code type
+   it (the district's ballot), go on to the city-wide ballot, cast both in one transaction and
+   open the receipt page with both trackers. Reported as event votes/s (each is two ballots),
+   with its latencies, and checked like phase 2: both ballots stored for every answered cast,
+   under the code's two voter keys, with the trackers the resident was given.
 
 Reported: ballots/s (successful casts over the phase's wall time), p50/p95/p99 latency per kind
 of request, errors (anything but the expected answer), the ratio of ballots/s to the ceiling's
@@ -64,16 +69,18 @@ from proeftuin.db import read
 from proeftuin.services import voting
 from proeftuin.web.voting import issue_pass
 from tests.trust.client import (
+    EVENT_CAST_PATH,
     FORM_HEADERS,
     Form,
     cast_form,
     csrf_of,
+    event_receipts_of,
     limits,
     new_token,
     pass_of,
     receipt_of,
 )
-from tests.trust.server import PEPPER, SeededRound, Server, TrustDatabase
+from tests.trust.server import PEPPER, SeededEvent, SeededRound, Server, TrustDatabase
 
 TARGET_BALLOTS_PER_SECOND = {"sqlite": 300, "postgresql": 200}  # CPU-bound on TARGET_CORES
 TARGET_CORES = 2
@@ -380,6 +387,85 @@ async def casting_alone(
     return len(stats.receipts) / (time.perf_counter() - began), stats
 
 
+async def event_residents(
+    url: str, event: SeededEvent, requests: int, connections: int, browser: type[Browser]
+) -> tuple[float, Stats, dict[str, tuple[str, ...]]]:
+    """Phase 4: residents of a voting event, each vote two ballots cast together."""
+    stats = Stats()
+    trackers: dict[str, tuple[str, ...]] = {}
+    codes: Iterator[str] = iter(event.codes)
+    choices = {event.district.plan_ids[0]: 1, event.city.plan_ids[1]: 1}
+    addresses = loopback_addresses()
+
+    async def timed(
+        visitor: Browser, kind: str, expected: int, path: str, form: Form | None = None
+    ) -> Reply | None:
+        began = time.perf_counter()
+        try:
+            reply = await visitor.request("POST" if form is not None else "GET", path, form)
+        except (OSError, asyncio.IncompleteReadError, httpx.HTTPError) as error:
+            stats.errors.append(f"{kind}: {type(error).__name__}")
+            return None
+        finally:
+            stats.record(kind, began)
+        if reply.status != expected:
+            stats.errors.append(f"{kind}: {reply.status}")
+            return None
+        return reply
+
+    async def resident() -> None:
+        visitor = browser(url, next(addresses))
+        start = await timed(visitor, "open /stem", 200, "/stem")
+        if start is None:
+            return
+        csrf = csrf_of(start.text)
+        while stats.requests < requests:
+            code = next(codes)
+            page = await timed(
+                visitor, "event code", 200, "/stem", [("code", code), ("csrf_token", csrf)]
+            )
+            if page is None:
+                continue
+            step = [("csrf_token", csrf), ("pas", pass_of(page.text)), ("stap", "0")]
+            step += [(f"keuze.{event.district.plan_ids[0]}", "1")]
+            second = await timed(visitor, "event ballot 2", 200, "/stem/stemming/stembiljet", step)
+            if second is None:
+                continue
+            form = cast_form(csrf, pass_of(second.text), choices, new_token())
+            cast = await timed(visitor, "event cast", 303, EVENT_CAST_PATH, form)
+            got = cast and event_receipts_of(cast.status, cast.headers.get("location"))
+            if not got or len(got) != 2:
+                continue
+            trackers[code] = got
+            location = urlsplit(cast.headers["location"])  # type: ignore[union-attr]
+            await timed(visitor, "event receipt", 200, f"{location.path}?{location.query}")
+        await visitor.close()
+
+    began = time.perf_counter()
+    await asyncio.gather(*(resident() for _ in range(connections)))
+    return len(trackers) / (time.perf_counter() - began), stats, trackers
+
+
+def verify_event(
+    database: TrustDatabase, event: SeededEvent, trackers: dict[str, tuple[str, ...]]
+) -> list[str]:
+    """Both ballots of every answered event cast stored, under the code's two keys."""
+    district = {b.voter_key: b.receipt for b in database.ballots(event.district.id)}
+    city = {b.voter_key: b.receipt for b in database.ballots(event.city.id)}
+    problems = []
+    if len(district) != len(trackers) or len(city) != len(trackers):
+        problems.append(
+            f"{len(district)} district and {len(city)} city-wide ballots stored for "
+            f"{len(trackers)} event casts"
+        )
+    keys = database.voter_keys(list(trackers))
+    city_keys = database.city_voter_keys(event, list(trackers))
+    for code, (own, whole) in trackers.items():
+        if district.get(keys[code]) != own or city.get(city_keys[code]) != whole:
+            problems.append(f"event cast answered with {own}, {whole}: not what is stored")
+    return problems
+
+
 def voting_passes(database: TrustDatabase, server: Server, codes: list[str]) -> dict[str, str]:
     """The voting pass the ballot page would carry, for each code."""
     settings = server.settings()
@@ -424,6 +510,9 @@ def main() -> int:
     parser.add_argument(
         "--cast-requests", type=int, default=2000, help="casts in the phase of casting alone"
     )
+    parser.add_argument(
+        "--event-requests", type=int, default=2000, help="requests in the voting-event phase"
+    )
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
@@ -446,6 +535,7 @@ def main() -> int:
     # and codes for the phase of casting alone.
     voting_codes = args.requests // 3 + args.connections + 10
     round_ = database.seed_round(code_count=voting_codes + args.cast_requests)
+    event = database.seed_event(code_count=args.event_requests // 4 + args.connections + 10)
     server = Server(
         database,
         folder,
@@ -492,9 +582,17 @@ def main() -> int:
                 server.url, passes, dict.fromkeys(round_.plan_ids[:2], 1), args.connections, browser
             )
         )
+        event_votes_per_second, event_stats, trackers = 0.0, Stats(), {}
+        server_before, database_before = cpu_seconds(pids), database_cpu(database)
+        if args.event_requests:
+            event_votes_per_second, event_stats, trackers = asyncio.run(
+                event_residents(server.url, event, args.event_requests, args.connections, browser)
+            )
+        event_cpu = cpu_seconds(pids) - server_before + cpu_since(database, database_before)
         every_cast = Stats(receipts=stats.receipts | cast_stats.receipts)
         problems = verify(database, round_, every_cast)
-        problems += stats.errors + ceiling_stats.errors + cast_stats.errors
+        problems += verify_event(database, event, trackers)
+        problems += stats.errors + ceiling_stats.errors + cast_stats.errors + event_stats.errors
     finally:
         server.stop()
         database.drop()
@@ -519,6 +617,16 @@ def main() -> int:
         f"{casts_per_second / ceiling_rps:.0%} of the ceiling"
     )
     report(cast_stats)
+    if args.event_requests:
+        print(
+            f"voting event: {event_stats.requests} requests, {len(trackers)} event votes "
+            f"({2 * len(trackers)} ballots), {event_votes_per_second:.0f} event votes/s"
+        )
+        report(event_stats)
+        print(
+            f"  CPU per event vote (server and database server): "
+            f"{event_cpu / max(1, len(trackers)) * 1000:.1f} ms"
+        )
     # CPU time hardly depends on what else the machine runs: what the rates would be if these
     # processes had every core to themselves.
     cores = os.cpu_count() or 1
@@ -549,6 +657,7 @@ def main() -> int:
         f"{cores / sum(per_check):.0f} /healthz/s, ratio {sum(per_check) / sum(per_ballot):.0%}"
     )
     errors = len(stats.errors) + len(ceiling_stats.errors) + len(cast_stats.errors)
+    errors += len(event_stats.errors)
     print(f"errors: {errors}")
     print(f"database check: {'ok' if not problems else 'FAILED'}")
     for problem in problems[:20]:

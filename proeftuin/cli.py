@@ -98,6 +98,10 @@ def demo_command() -> None:
     )
     for code in summary.codes:
         click.echo(f"  {codes.display(code)}")
+    for district, event_codes in summary.event_codes.items():
+        click.echo(f"Vote in the demo stemming (district and city-wide) for {district} with:")
+        for code in event_codes:
+            click.echo(f"  {codes.display(code)}")
 
 
 @main.command("create-admin")

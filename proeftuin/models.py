@@ -216,6 +216,8 @@ class Round(Base):
     comments_off: Mapped[bool] = mapped_column(Boolean, default=False)
     comments_premoderated: Mapped[bool] = mapped_column(Boolean, default=False)
     tie_break_seed: Mapped[str] = mapped_column(String(64))
+    # The voting event (stemming) this round is part of, if any (services/events.py).
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("voting_event.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -732,3 +734,38 @@ class Letter(Base):
     code_id: Mapped[int] = mapped_column(ForeignKey("voting_code.id"), unique=True)
     pc4: Mapped[str] = mapped_column(String(4))
     replaces: Mapped[int | None] = mapped_column(Integer)  # the number of the lost letter
+
+
+# -- Voting events: several rounds in one vote (services/events.py) ------------------------------
+
+
+class VotingEvent(Base):
+    """A stemming: rounds that share their voting dates and letter codes, typically one
+    city-wide round and one round per wijk or dorp (docs/decisions.md, Voting events)."""
+
+    __tablename__ = "voting_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    # The area of the city-wide round, whose ballot every voter of the event also fills in;
+    # None when the event holds area rounds only.
+    citywide_area_id: Mapped[int | None] = mapped_column(ForeignKey("area.id"))
+    # E-mail voters choose their area instead of being placed by their postcode.
+    area_choice: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class VoterDeclaration(Base):
+    """An e-mail voter's declaration that they are old enough and live in the area: recorded per
+    (round, voter key), so it holds nothing more about the voter than their ballot does."""
+
+    __tablename__ = "voter_declaration"
+    __table_args__ = (UniqueConstraint("round_id", "voter_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"))
+    voter_key: Mapped[str] = mapped_column(String(64))
+    min_age: Mapped[int | None] = mapped_column(Integer)
+    declared_on: Mapped[dt.date] = mapped_column(Date)

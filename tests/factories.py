@@ -11,6 +11,7 @@ import re
 import secrets
 import zlib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -29,9 +30,12 @@ from proeftuin.models import (
     Round,
     StaffUser,
     Support,
+    VotingEvent,
 )
 from proeftuin.services import codes as codes_service
+from proeftuin.services import events as events_service
 from proeftuin.services import results
+from proeftuin.services import voting as voting_service
 from proeftuin.services.permissions import Actor
 
 PEPPER = "test-pepper"
@@ -458,3 +462,70 @@ def pdf_text(content: bytes) -> str:
             text = re.sub(rb"\\([()\\])", rb"\1", raw)
             out.append(text.decode("cp1252"))
     return "\n".join(out)
+
+
+@dataclass(frozen=True)
+class EventWorld:
+    """An event in its voting phase: a city-wide round and two district rounds, with codes."""
+
+    event_id: int
+    slug: str
+    city_round_id: int
+    district_round_ids: tuple[int, int]
+    codes: dict[int, list[str]]  # district round id -> its plain codes
+    area_ids: tuple[int, int, int]  # city, district a, district b
+
+
+def make_event(
+    session: Session, *, phase: Phase = Phase.STEMMEN, pepper: str = PEPPER, **settings: object
+) -> EventWorld:
+    """Plans "stad0..2" (budget 10.000), "noord0..2" and "zuid0..2" (budget 10.000 each)."""
+    city = make_round(session, phase=phase, plan_prefix="stad", **settings)
+    north = make_round(session, phase=phase, plan_prefix="noord", **settings)
+    south = make_round(session, phase=phase, plan_prefix="zuid", **settings)
+    event = VotingEvent(
+        slug=f"stemming-{secrets.token_hex(3)}",
+        title="Stadsbudget 2027",
+        citywide_area_id=city.area_id,
+    )
+    session.add(event)
+    session.flush()
+    for round_ in (city, north, south):
+        round_.event_id = event.id
+    session.flush()
+    return EventWorld(
+        event_id=event.id,
+        slug=event.slug,
+        city_round_id=city.id,
+        district_round_ids=(north.id, south.id),
+        codes={r.id: make_codes(session, r, pepper=pepper) for r in (north, south)},
+        area_ids=(city.area_id, north.area_id, south.area_id),
+    )
+
+
+def add_event(db: Database, **settings: object) -> EventWorld:
+    return transact(db, lambda session: make_event(session, **settings))
+
+
+def publish_event(session: Session, world: EventWorld, pepper: str = PEPPER) -> Actor:
+    """Two event votes per district (cast through the event's casting), then every round closed,
+    counted, signed off and published by an admin."""
+    for district in world.district_round_ids:
+        prefix = "noord" if district == world.district_round_ids[0] else "zuid"
+        for code, picks in zip(world.codes[district], ({0: 1}, {1: 1}), strict=False):
+            credential = voting_service.check_code(session, pepper, code)[1]
+            credentials = events_service.ballot_credentials(
+                session, pepper, credential, world.event_id
+            )
+            chosen = {f"{prefix}{i}": p for i, p in picks.items()} | {"stad1": 1}
+            events_service.cast_all(session, credentials, chosen, today=NOW.date())
+    admin = make_staff(session, "admin")
+    for round_id in (world.city_round_id, *world.district_round_ids):
+        round_ = session.get(Round, round_id)
+        assert round_ is not None
+        round_.phase = Phase.GESLOTEN.value
+        session.flush()
+        results.count(session, admin, round_.slug, NOW)
+        results.sign_off(session, admin, round_.slug, confirmed=True, decision="", now=NOW)
+        results.publish(session, admin, round_.slug, NOW)
+    return admin

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from proeftuin import demo
 from proeftuin.db import Database, read, transact, utcnow
 from proeftuin.demo import data
+from proeftuin.demo import events as demo_events
 from proeftuin.demo import execution as demo_execution
 from proeftuin.demo import letters as demo_letters
 from proeftuin.demo import results as demo_results
@@ -27,7 +28,9 @@ from proeftuin.models import (
     SiteProfile,
     StaffUser,
     VotingCode,
+    VotingEvent,
 )
+from proeftuin.services import events as services_events
 from proeftuin.services import execution, open_data, results, site_content, voting
 from proeftuin.services.pages import codes as pages_codes
 from proeftuin.services.pages.declare import perform_now
@@ -75,9 +78,12 @@ def test_the_demo_acts_as_an_admin_of_its_own_through_the_checked_services(
     # Everything in the audit log is the demo admin's doing: nothing happened without a check.
     assert {actor for actor, _ in events} == {admin_id}
     actions = Counter({action: n for (_, action), n in events.items()})
-    assert actions["area.create"] == len(data.AREAS)
-    assert actions["round.create"] == 4
-    assert actions["plan.accept"] == len(data.VOTING_PLANS) + len(data.PUBLISHED_PLANS)
+    assert actions["area.create"] == len(data.AREAS) + len(demo_events.AREAS)
+    assert actions["round.create"] == 4 + 1 + len(demo_events.DISTRICTS)
+    event_plans = sum(len(rows) for rows in demo_events.PLANS.values())
+    assert (
+        actions["plan.accept"] == len(data.VOTING_PLANS) + len(data.PUBLISHED_PLANS) + event_plans
+    )
     assert actions["codes.generate"] == 1
     # Staff work on a plan of the proposal round: an internal note.
     assert actions["plan.note"] == 1
@@ -178,3 +184,34 @@ def test_the_voting_round_prints_letters_and_a_paper_ballot(db: Database) -> Non
         db, pages_codes.paper_ballot_pdf, admin, slug, "Gemeente Proeftuin", "nl", now
     )
     assert "Stembiljet: Buurtbudget Centrum-Oost 2027" in pdf_text(ballot)
+
+
+def test_the_demo_has_a_voting_event_with_a_city_wide_round_and_district_codes(
+    db: Database,
+) -> None:
+    summary = transact(db, demo.seed_demo, PEPPER)
+    assert set(summary.event_codes) == {"Westerkwartier", "Oosterbroek"}
+    assert all(len(c) == demo_events.CODES_PER_DISTRICT for c in summary.event_codes.values())
+
+    def rounds_of_event(session: Session) -> list[tuple[str, str]]:
+        event = session.scalars(select(VotingEvent)).one()
+        rows = session.execute(
+            select(Round.title, Round.phase).where(Round.event_id == event.id).order_by(Round.id)
+        )
+        return [(title, phase) for title, phase in rows]
+
+    assert read(db, rounds_of_event) == [
+        (demo_events.CITY.title, "stemmen"),
+        *((spec.title, "stemmen") for spec in demo_events.DISTRICTS),
+    ]
+    code = summary.event_codes["Oosterbroek"][0]
+
+    def credentials(session: Session) -> list[int]:
+        round_, credential = voting.check_code(session, PEPPER, code)
+        assert round_.event_id is not None
+        found = services_events.ballot_credentials(session, PEPPER, credential, round_.event_id)
+        return [c.round_id for c in found]
+
+    assert len(read(db, credentials)) == 2
+    again = transact(db, demo.seed_demo, PEPPER)
+    assert again.event_codes == summary.event_codes

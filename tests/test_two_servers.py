@@ -324,7 +324,9 @@ def test_a_resident_signs_in_on_one_server_and_votes_on_the_other(cluster: Clust
         assert saved.status_code == 303, saved.text[:2000]
 
         start_page = browser.get(f"{b.url}/stem")
-        ballot = submit(browser, b, start_page, "/stem/email", ronde=cluster.voting_round)
+        ballot = submit(
+            browser, b, start_page, "/stem/email", ronde=cluster.voting_round, verklaring="1"
+        )
         chosen = form(ballot, "/stem/controleer").choices[:2]
         review = submit(browser, a, ballot, "/stem/controleer", **dict.fromkeys(chosen, "1"))
         cast = submit(browser, b, review, "/stem/uitbrengen")

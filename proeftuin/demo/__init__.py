@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from proeftuin.db import utcnow
 from proeftuin.demo import data
 from proeftuin.demo.comments import seed_comments
+from proeftuin.demo.events import seed_event
 from proeftuin.demo.execution import seed_execution
 from proeftuin.demo.results import seed_published_round
 from proeftuin.demo.rounds import demo_admin, demo_resident, existing_round, seed_round
@@ -49,6 +50,7 @@ class DemoSummary:
     created: bool
     voting_round_slug: str
     codes: list[str]
+    event_codes: dict[str, list[str]] = field(default_factory=dict)  # district name -> codes
 
 
 def demo_codes(pepper: str) -> list[str]:
@@ -71,6 +73,7 @@ def seed_demo(session: Session, pepper: str, now: dt.datetime | None = None) -> 
     seed_comments(session, actor, resident, [voting, proposals], now)
     seed_execution(session, seed_published_round(session, pepper, now), now)
     seed_site(session, actor)
+    event_codes = seed_event(session, actor, resident, pepper, now)
     plain_codes = demo_codes(pepper)
     # Known codes rather than codes.generate_for_round's random ones: the command lists them again
     # on every run. Issuing codes that exist already changes nothing.
@@ -83,4 +86,4 @@ def seed_demo(session: Session, pepper: str, now: dt.datetime | None = None) -> 
         )
     )
     usable = [c for c in plain_codes if codes.code_hash(pepper, c) not in used]
-    return DemoSummary(created=created, voting_round_slug=voting.slug, codes=usable)
+    return DemoSummary(created, voting.slug, usable, event_codes)

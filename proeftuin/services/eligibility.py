@@ -7,8 +7,13 @@ the postcode (PC4) they gave.
 
 from __future__ import annotations
 
+import datetime as dt
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
 from proeftuin.errors import NotAllowed, _
-from proeftuin.models import Area, Eligibility, Resident, Round
+from proeftuin.models import Area, Eligibility, Resident, Round, VoterDeclaration
 
 EMAIL_ELIGIBILITIES = (Eligibility.EMAIL, Eligibility.CODES_OR_EMAIL)
 
@@ -33,8 +38,11 @@ def postcode_in_area(area_postcodes: str, postcode: str) -> bool:
     return False
 
 
-def email_problem(round_: Round, resident: Resident) -> NotAllowed | None:
-    """Why this resident cannot vote in this round by e-mail, or None when they can."""
+def email_problem(
+    round_: Round, resident: Resident, *, any_area: bool = False
+) -> NotAllowed | None:
+    """Why this resident cannot vote in this round by e-mail, or None when they can.
+    ``any_area``: the round's voting event lets residents choose their area (no postcode check)."""
     if round_.eligibility not in EMAIL_ELIGIBILITIES:
         return NotAllowed(_("In deze ronde kunt u alleen stemmen met de code uit uw brief."))
     if resident.verified_at is None:
@@ -46,9 +54,39 @@ def email_problem(round_: Round, resident: Resident) -> NotAllowed | None:
             _("Vul eerst uw postcode in bij uw gegevens. Dan weten we of u hier mag stemmen.")
         )
     area: Area = round_.area
-    if not postcode_in_area(area.postcodes, resident.postcode):
+    if not any_area and not postcode_in_area(area.postcodes, resident.postcode):
         return NotAllowed(
             _("Uw postcode hoort niet bij {area}. Daarom kunt u hier niet stemmen."),
             area=area.name,
         )
     return None
+
+
+# -- The declaration of an e-mail voter (docs/decisions.md, Who may vote) --------------------
+
+
+def require_declaration(round_: Round, declared: bool) -> None:
+    """An e-mail voter declares that they live in the area and, when the round has a minimum
+    age, that they are that old: a letter code needs no declaration (the gemeente's list)."""
+    if declared:
+        return
+    if round_.min_age:
+        raise NotAllowed(
+            _("Verklaar eerst dat u {age} jaar of ouder bent en in {area} woont."),
+            age=round_.min_age,
+            area=round_.area.name,
+        )
+    raise NotAllowed(_("Verklaar eerst dat u in {area} woont."), area=round_.area.name)
+
+
+def record_declaration(session: Session, round_: Round, voter_key: str, today: dt.date) -> None:
+    """The declaration, once per (round, voter key): no name, address or time of day."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    values = {
+        "round_id": round_.id,
+        "voter_key": voter_key,
+        "min_age": round_.min_age,
+        "declared_on": today,
+    }
+    statement = dialect.insert(VoterDeclaration).values(**values).on_conflict_do_nothing()
+    session.execute(statement)

@@ -49,7 +49,7 @@ from proeftuin.models import (
     Round,
     Rule,
 )
-from proeftuin.services import ballot_kinds, result_record, spreadsheets
+from proeftuin.services import ballot_kinds, events, result_record, spreadsheets
 from proeftuin.services.result_record import ResultRecord, Snapshot, SnapshotPlan
 
 NOT_PUBLISHED = _("De uitslag van deze ronde is nog niet bekend.")
@@ -97,7 +97,9 @@ def snapshot(session: Session, round_: Round, *, threshold: int | None = None) -
             SnapshotPlan(id=plan.public_id, title=plan.title, cost=plan.official_cost or 0)
             for plan in plans
         ),
-        pabulib_meta=tuple(_pabulib_meta(round_, starts, ends, threshold)),
+        pabulib_meta=tuple(
+            _pabulib_meta(round_, starts, ends, threshold, events.pabulib_place(session, round_))
+        ),
     )
 
 
@@ -106,7 +108,11 @@ def _local_day(moment: dt.datetime | None) -> dt.date | None:
 
 
 def _pabulib_meta(
-    round_: Round, starts: dt.date | None, ends: dt.date | None, threshold: int | None
+    round_: Round,
+    starts: dt.date | None,
+    ends: dt.date | None,
+    threshold: int | None,
+    place: tuple[str, str] | None = None,
 ) -> list[tuple[str, str]]:
     """META in pabulib.org's order; num_projects, num_votes, budget and vote_type are written by
     ``format_pb`` itself at their place here. Greedy's options are named as Pabulib's own files
@@ -119,10 +125,15 @@ def _pabulib_meta(
         rule = "greedy-no-skip"
     elif threshold is not None:
         rule = "greedy-threshold"
+    # A district round of a voting event names its gemeente and district as Pabulib's district
+    # files do (unit, then district and subunit: docs/decisions.md, Voting events).
+    unit = [("unit", round_.area.name)]
+    if place is not None:
+        unit = [("unit", place[0]), ("district", place[1]), ("subunit", place[1])]
     meta = [
         ("description", round_.title),
         ("country", "Netherlands"),
-        ("unit", round_.area.name),
+        *unit,
         ("instance", round_.slug),
         ("num_projects", ""),
         ("num_votes", ""),

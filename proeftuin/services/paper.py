@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from proeftuin.errors import Invalid, _
 from proeftuin.models import Channel, Membership, PaperVoid, Role, Round, StaffUser, VoidKind
-from proeftuin.services import audit, lookup, voting
+from proeftuin.services import audit, events, lookup, voting
 from proeftuin.services.permissions import Actor
 from proeftuin.vocabulary import BLANK_REASON, VOID_REASONS
 
@@ -51,7 +51,14 @@ def enter_paper_ballot(
     code_round, credential = voting.check_code(session, pepper, typed_code)
     if code_round.id != round_.id:
         raise Invalid("code", _("Deze code hoort niet bij deze ronde."))
-    receipt = voting.cast(session, credential, choices, channel=Channel.PAPER, today=today)
+    if code_round.event_id is not None:
+        # A paper ballot of a voting event holds every ballot of the code: all stored or none.
+        credentials = events.ballot_credentials(session, pepper, credential, code_round.event_id)
+        receipt = events.cast_all(
+            session, credentials, choices, channel=Channel.PAPER, today=today
+        )[0]
+    else:
+        receipt = voting.cast(session, credential, choices, channel=Channel.PAPER, today=today)
     audit.record(
         session,
         actor.staff_id,

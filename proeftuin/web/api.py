@@ -23,6 +23,7 @@ from proeftuin.errors import DomainError
 from proeftuin.services.pages import api
 from proeftuin.services.pages.api import (
     AreaRounds,
+    EventView,
     ExecutionState,
     ExecutionStatus,
     Phase,
@@ -46,10 +47,13 @@ def json_response(data: Any, status_code: int = 200) -> Response:
     )
 
 
-def rounds_document(found: list[AreaRounds]) -> list[dict[str, Any]]:
+def rounds_document(
+    found: list[AreaRounds], event_of: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
     return [
         {
             "slug": summary.slug,
+            "event": (event_of or {}).get(summary.slug),
             "title": summary.title,
             "area": area.name,
             "phase": summary.phase.value,
@@ -62,7 +66,42 @@ def rounds_document(found: list[AreaRounds]) -> list[dict[str, Any]]:
 
 
 async def rounds_index(request: Request) -> Response:
-    return json_response(rounds_document(await call(request, api.public_rounds)))
+    listing = await call(request, api.rounds_listing)
+    return json_response(rounds_document(listing.areas, listing.events))
+
+
+def event_document(view: EventView) -> dict[str, Any]:
+    return {
+        "slug": view.slug,
+        "title": view.title,
+        "description": view.description,
+        "rounds": [
+            {
+                "slug": r.slug,
+                "title": r.title,
+                "area": r.area_name,
+                "area_slug": r.area_slug,
+                "citywide": r.citywide,
+                "phase": r.phase.value,
+                "budget": r.budget,
+                "voting_starts_at": _iso(r.voting_starts_at),
+                "voting_ends_at": _iso(r.voting_ends_at),
+            }
+            for r in view.rounds
+        ],
+    }
+
+
+def _iso(at: dt.datetime | None) -> str | None:
+    return None if at is None else at.isoformat()
+
+
+async def event_index(request: Request) -> Response:
+    try:
+        view = await call(request, api.public_event, request.path_params["event"])
+    except DomainError as error:
+        return json_response({"error": error.message}, error.status_code)
+    return json_response(event_document(view))
 
 
 def result_document(
@@ -160,6 +199,34 @@ def _plan_schema() -> dict[str, Any]:
     }
 
 
+def _event_schema() -> dict[str, Any]:
+    text, when = {"type": "string"}, {"type": ["string", "null"], "format": "date-time"}
+    round_ = {
+        "type": "object",
+        "properties": {
+            "slug": text,
+            "title": text,
+            "area": {"type": "string", "description": "The area's name."},
+            "area_slug": text,
+            "citywide": {"type": "boolean", "description": "The round of the whole gemeente."},
+            "phase": {"type": "string", "enum": [p.value for p in Phase]},
+            "budget": {"type": "integer", "description": "Whole euros."},
+            "voting_starts_at": when,
+            "voting_ends_at": when,
+        },
+    }
+    return {
+        "type": "object",
+        "required": ["slug", "title", "rounds"],
+        "properties": {
+            "slug": text,
+            "title": text,
+            "description": text,
+            "rounds": {"type": "array", "items": round_},
+        },
+    }
+
+
 def openapi_document(base_url: str) -> dict[str, Any]:
     error = {
         "description": "Not found (or not yet published).",
@@ -225,6 +292,31 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                     },
                 }
             },
+            "/events/{event}": {
+                "get": {
+                    "operationId": "getEvent",
+                    "summary": "A voting event: its rounds, with their areas and phases.",
+                    "parameters": [
+                        {
+                            "name": "event",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The event.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Event"}
+                                }
+                            },
+                        },
+                        "404": error,
+                    },
+                }
+            },
             "/openapi.json": {
                 "get": {
                     "operationId": "getOpenApi",
@@ -245,6 +337,10 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                     "required": ["slug", "title", "area", "phase", "budget"],
                     "properties": {
                         "slug": {"type": "string"},
+                        "event": {
+                            "type": ["string", "null"],
+                            "description": "The slug of the voting event the round is part of.",
+                        },
                         "title": {"type": "string"},
                         "area": {"type": "string", "description": "The area's name."},
                         "phase": {"type": "string", "enum": [p.value for p in Phase]},
@@ -259,6 +355,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                     },
                 },
                 "Plan": _plan_schema(),
+                "Event": _event_schema(),
                 "Turnout": {
                     "type": "object",
                     "properties": {
@@ -321,5 +418,6 @@ def openapi_document(base_url: str) -> dict[str, Any]:
 routes = [
     Route(f"{PREFIX}/rounds", rounds_index, methods=["GET"], name="api_rounds"),
     Route(f"{PREFIX}/rounds/{{slug}}/results", round_results, methods=["GET"], name="api_results"),
+    Route(f"{PREFIX}/events/{{event}}", event_index, methods=["GET"], name="api_event"),
     Route(f"{PREFIX}/openapi.json", openapi, methods=["GET"], name="api_openapi"),
 ]

@@ -122,6 +122,7 @@ async def generate(request: Request) -> Response:
         "letters": made.letters,
         "codes_field": " ".join(codes.display(c) for c in made.codes),
         "count": len(made.codes),
+        "also": made.also,
     }
     return render(request, "codes/letters.html", context, headers=NO_STORE)
 

@@ -182,6 +182,7 @@ async def _start_page(
                 "slug": r.slug,
                 "title": r.title,
                 "area_name": r.area_name,
+                "min_age": r.min_age,
                 "problem": error_text(request, r.problem) if r.problem else None,
             }
             for r in email_rounds
@@ -300,20 +301,37 @@ async def enter_code(request: Request) -> Response:
         return await _start_page(
             request, code=typed, errors=errors, status_code=refused.status_code
         )
+    if page.round.event_id is not None:
+        # A code of a voting event opens its area's ballot and the city-wide one (web/events.py,
+        # which builds on this module: imported here, when needed, to keep the import one-way).
+        from proeftuin.web.events import first_ballot
+
+        return await first_ballot(request, credential)
     return _ballot_response(request, credential, page)
 
 
 async def enter_email(request: Request) -> Response:
     async with request.form() as form:
         slug = _form_text(form, "ronde")[:80]
+        declared = _form_text(form, "verklaring") == "1"
     rid = resident_id(request)
     if rid is None:
         return hx_redirect(request, sign_in_url(START_PATH))
     settings = get_settings(request)
     try:
         credential, page = await call(
-            request, voting.enter_with_email, settings.code_pepper, slug, rid
+            request,
+            voting.enter_with_email,
+            settings.code_pepper,
+            slug,
+            rid,
+            declared,
+            utcnow().date(),
         )
+        if page.round.event_id is not None:
+            from proeftuin.web.events import first_email_ballot  # as in enter_code
+
+            return await first_email_ballot(request, credential, rid)
     except NotAllowed as refused:
         return await _start_page(
             request, errors={"email": error_text(request, refused)}, status_code=403
@@ -392,7 +410,13 @@ async def cast(request: Request) -> Response:
 
 async def expiry_warning(request: Request) -> Response:
     """The warning htmx asks for shortly before the pass on the ballot page expires."""
-    context = {"expiry_warning": True, "warn_minutes": WARN_BEFORE_SECONDS // 60, "live": False}
+    context: dict[str, Any] = {
+        "expiry_warning": True,
+        "warn_minutes": WARN_BEFORE_SECONDS // 60,
+        "live": False,
+    }
+    if request.query_params.get("stemming") == "1":  # a ballot of a voting event (web/events.py)
+        context["state_route"] = "event_state"
     return render(request, "voting/_expiry.html", context, headers=NO_STORE)
 
 

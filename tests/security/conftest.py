@@ -51,6 +51,7 @@ from proeftuin.models import (
     Round,
     StaffSession,
     StaffUser,
+    VotingEvent,
 )
 from proeftuin.services import accounts, codes, plans, results, rounds, voting
 from proeftuin.services.permissions import Actor
@@ -303,7 +304,7 @@ class World:
     def fillings(self, endpoint: Endpoint, *, per_round: int = 2) -> list[dict[str, str]]:
         """Values for the path parameters from the seeded objects: every round (or area), and
         for a plan the resident's own plus ``per_round`` plans of every round."""
-        unknown = set(endpoint.params) - {"slug", "public_id", "area_id", "staff_id"}
+        unknown = set(endpoint.params) - {"slug", "public_id", "area_id", "staff_id", "event"}
         if unknown:
             raise LookupError(
                 f"{endpoint.path}: path parameter(s) {sorted(unknown)} are unknown to the "
@@ -322,7 +323,7 @@ class World:
         elif "slug" in params:
             slugs = objects["area_slugs"] if endpoint.path.startswith("/wijken/") else None
             options = [{"slug": s} for s in slugs or self._round_slugs(objects)]
-        for name, key in (("area_id", "area_ids"), ("staff_id", "staff_ids")):
+        for name, key in (("area_id", "area_ids"), ("staff_id", "staff_ids"), ("event", "events")):
             if name in params:
                 options = [o | {name: str(v)} for o in options for v in objects[key]]
         return options
@@ -336,6 +337,7 @@ class World:
             "public_id": self.resident_plan,
             "area_id": str(objects["proposal_area"]),
             "staff_id": str(self.target_id),
+            "event": objects["events"][0],
         }
         if endpoint.path.startswith("/wijken/"):
             values["slug"] = "ter-aa"
@@ -366,6 +368,7 @@ def _objects(session: Session) -> dict[str, Any]:
         "staff_ids": list(session.scalars(select(StaffUser.id).order_by(StaffUser.id))),
         "plans": by_round,
         "proposal_area": session.scalar(select(Area.id).where(Area.slug == "ter-aa")),
+        "events": list(session.scalars(select(VotingEvent.slug).order_by(VotingEvent.id))),
     }
 
 

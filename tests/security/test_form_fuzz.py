@@ -148,7 +148,7 @@ def discover(world: World) -> list[Target]:
             name = next((n for n, pattern in posts if pattern.match(path)), None)
             if form.method == "POST" and name is not None and name not in found:
                 found[name] = Target(role, name, form)
-    for target in voter_targets(world):
+    for target in [*voter_targets(world), *event_voter_targets(world)]:
         found.setdefault(target.route, target)
     in_templates = template_fields()
     for endpoint in endpoints:
@@ -175,6 +175,30 @@ def voter_targets(world: World) -> list[Target]:
             page = client.submit("/stem/controleer", form)
         for form in parse_page(page.text).forms:
             if form.method == "POST" and form.action.split("?", 1)[0] == action:
+                targets.append(Target("voter", route, form, client))
+                break
+    return targets
+
+
+def event_voter_targets(world: World) -> list[Target]:
+    """The ballot forms of a voting event (a district code of the demo's event): the step and
+    live-state forms of the first ballot, and the cast form of the review page."""
+    [codes, *_] = world.demo.event_codes.values()
+    targets = []
+    for number, (route, on_review) in enumerate(
+        (("event_ballot", False), ("event_state", False), ("event_cast", True))
+    ):
+        action = str(world.app.url_path_for(route))
+        client = world.client("anonymous", client=(f"203.0.113.{20 + number}", 50000))
+        page = open_ballot(client, codes[-1 - number])
+        if on_review:
+            fields = form_on(page, "/stem/stemming/stembiljet")
+            page = client.submit("/stem/stemming/stembiljet", {"pas": fields["pas"], "stap": "1"})
+        # The live state is the ballot form itself, posted by htmx (its hx-post).
+        wanted = "/stem/stemming/stembiljet" if route == "event_state" else action
+        for form in parse_page(page.text).forms:
+            if form.method == "POST" and form.action.split("?", 1)[0] == wanted:
+                form = Form("POST", action, form.fields, form.names)
                 targets.append(Target("voter", route, form, client))
                 break
     return targets

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from proeftuin.db import Database, transact, utcnow
-from proeftuin.models import Eligibility
+from proeftuin.errors import NotAllowed
+from proeftuin.models import Eligibility, VoterDeclaration
 from proeftuin.services import eligibility
 from tests.factories import make_resident, make_round
 
@@ -48,3 +52,17 @@ def test_an_email_voter_needs_a_verified_address_and_a_postcode_in_the_area(
     assert "hoort niet bij" in elsewhere
     assert allowed is None
     assert "code uit uw brief" in codes_only
+
+
+def test_an_email_voter_must_declare_and_the_declaration_is_kept_once(db: Database) -> None:
+    def run(session):  # type: ignore[no-untyped-def]
+        round_ = make_round(session, min_age=16)
+        with pytest.raises(NotAllowed) as refused:
+            eligibility.require_declaration(round_, declared=False)
+        assert refused.value.params == {"age": 16, "area": "Noord"}
+        eligibility.require_declaration(round_, declared=True)
+        for _ in range(2):
+            eligibility.record_declaration(session, round_, "k" * 64, dt.date(2027, 3, 3))
+        return session.scalars(select(VoterDeclaration.min_age)).all()
+
+    assert transact(db, run) == [16]

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from proeftuin.db import Database, read, transact
 from proeftuin.errors import Invalid, NotAllowed, PhaseClosed
 from proeftuin.models import AuditEvent, Ballot, BallotChoice, Plan, Round, VotingCode
-from proeftuin.services import audit, paper, voting
+from proeftuin.services import audit, events, paper, voting
 from proeftuin.services.permissions import Actor
-from tests.factories import PEPPER, make_codes, make_round, make_staff
+from tests.factories import PEPPER, add_event, make_codes, make_round, make_staff
 
 TODAY = dt.date(2027, 3, 4)
 
@@ -207,3 +207,23 @@ def test_an_admin_may_check_any_area(db: Database) -> None:
     admin = transact(db, lambda s: make_staff(s, "admin"))
     _enter(db, setup.clerk, setup, setup.codes[0], {"plan0": 1}, admin.staff_id, True)
     assert len(_ballots(db)) == 1
+
+
+def test_a_paper_ballot_of_an_event_stores_both_ballots_or_neither(db: Database) -> None:
+    world = add_event(db)
+    north = world.district_round_ids[0]
+    clerk = transact(db, lambda s: make_staff(s, "moderator", [world.area_ids[1]]))
+    [first, second, *_] = world.codes[north]
+
+    def enter(code: str, choices: dict[str, int]) -> voting.Receipt:
+        return transact(db, paper.enter_paper_ballot, clerk, north, code, choices, PEPPER, TODAY)
+
+    enter(first, {"noord0": 1, "stad1": 1})
+    with pytest.raises(events.BallotRefused):  # the city-wide part overspends
+        enter(second, {"noord0": 1, "stad0": 1, "stad1": 1, "stad2": 1})
+    with pytest.raises(Invalid):  # another district's plan
+        enter(second, {"zuid0": 1})
+    rows = read(db, lambda s: s.execute(select(Ballot.round_id, Ballot.channel)).all())
+    assert sorted((r, c) for r, c in rows) == sorted(
+        [(north, "paper"), (world.city_round_id, "paper")]
+    )

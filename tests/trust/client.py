@@ -57,6 +57,21 @@ def receipt_of(status: int, location: str | None) -> str | None:
     return parse_qs(parts.query).get("bon", [None])[0]
 
 
+EVENT_CAST_PATH = "/stem/stemming/uitbrengen"
+EVENT_RECEIPT_PATH = "/stem/stemming/bedankt"
+
+
+def event_receipts_of(status: int, location: str | None) -> tuple[str, ...] | None:
+    """The trackers (one per ballot, in ballot order) an event cast was answered with, or None
+    when it was not a 303 to the event's receipt page (web/events.py)."""
+    if status != 303 or not location:
+        return None
+    parts = urlsplit(location)
+    if parts.path != EVENT_RECEIPT_PATH:
+        return None
+    return tuple(v.partition("~")[2] for v in parse_qs(parts.query).get("bon", []))
+
+
 def new_token() -> str:
     """A submission token, as the review page makes one (16-64 URL-safe characters)."""
     return secrets.token_urlsafe(24)
@@ -150,6 +165,18 @@ class Voter:
         assert receipt, (response.status_code, response.text[:2000])
         return receipt
 
+    def event_cast(
+        self, pas: str, choices: Mapping[str, int], token: str | None = None
+    ) -> httpx.Response:
+        """Cast every ballot of an event code (``pas`` from ``ballot``; choices of all ballots)."""
+        form = cast_form(self.csrf, pas, choices, token or new_token())
+        return self.http.post(EVENT_CAST_PATH, content=_form_body(form), headers=FORM_HEADERS)
+
+    def event_cast_request(self, pas: str, choices: Mapping[str, int], token: str) -> Request:
+        return Request(
+            EVENT_CAST_PATH, cast_form(self.csrf, pas, choices, token), {"cookie": self.cookie}
+        )
+
     def cast_request(self, pas: str, choices: Mapping[str, int], token: str) -> Request:
         """The cast as a request another process can send (``Burst``) with this session."""
         return Request(
@@ -188,6 +215,10 @@ class AsyncVoter:
         form = cast_form(self.csrf, pas, choices, token)
         return await self._send("POST", "/stem/uitbrengen", form)
 
+    async def event_cast(self, pas: str, choices: Mapping[str, int], token: str) -> httpx.Response:
+        form = cast_form(self.csrf, pas, choices, token)
+        return await self._send("POST", EVENT_CAST_PATH, form)
+
     async def _send(self, method: str, path: str, form: Form | None = None) -> httpx.Response:
         # Cookies per resident, not per client: the pool is shared by every resident.
         headers = dict(FORM_HEADERS) if form is not None else {}
@@ -223,6 +254,10 @@ class Outcome:
     @property
     def receipt(self) -> str | None:
         return receipt_of(self.status, self.location)
+
+    @property
+    def event_receipts(self) -> tuple[str, ...] | None:
+        return event_receipts_of(self.status, self.location)
 
 
 class Burst:

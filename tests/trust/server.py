@@ -40,6 +40,7 @@ from proeftuin.models import (
     Round,
     StaffUser,
     VotingCode,
+    VotingEvent,
 )
 from proeftuin.services import ballot_kinds, ballot_rules, codes, voting
 from proeftuin.services.permissions import Actor
@@ -72,6 +73,18 @@ class SeededRound:
     @property
     def plan_ids(self) -> list[str]:
         return list(self.costs)
+
+
+@dataclass(frozen=True)
+class SeededEvent:
+    """A voting event: a district round (with the codes) and the city-wide round."""
+
+    district: SeededRound
+    city: SeededRound
+
+    @property
+    def codes(self) -> list[str]:
+        return self.district.codes
 
 
 @dataclass(frozen=True)
@@ -162,6 +175,59 @@ class TrustDatabase:
             return SeededRound(round_.id, round_.slug, budget, plans, plain)
 
         return transact(self.database, build)
+
+    def seed_event(self, *, code_count: int = 10) -> SeededEvent:
+        """A district round with ``code_count`` codes and a city-wide round (budget 10.000,
+        plans of 4.000, 3.000, 5.000 and 2.000 each), in one voting event."""
+        district = self.seed_round(code_count=code_count)
+        city = self.seed_round(code_count=0)
+
+        def link(session: Session) -> None:
+            city_round = session.get(Round, city.id)
+            assert city_round is not None
+            event = VotingEvent(
+                slug=f"stemming-{secrets.token_hex(4)}",
+                title="Stemming",
+                citywide_area_id=city_round.area_id,
+            )
+            session.add(event)
+            session.flush()
+            for round_id in (district.id, city.id):
+                found = session.get(Round, round_id)
+                assert found is not None
+                found.event_id = event.id
+
+        transact(self.database, link)
+        return SeededEvent(district, city)
+
+    def city_voter_key(self, event: SeededEvent, code: str) -> str:
+        """The key the city-wide ballot of this district code is stored under."""
+        return self.city_voter_keys(event, [code])[code]
+
+    def city_voter_keys(self, event: SeededEvent, plain: Sequence[str]) -> dict[str, str]:
+        def find(session: Session) -> dict[str, str]:
+            found = {}
+            for code in plain:
+                credential = voting.check_code(session, PEPPER, code)[1]
+                key = codes.voter_key(PEPPER, event.city.id, f"code:{credential.code_id}")
+                found[code] = key
+            return found
+
+        return read(self.database, find)
+
+    def receipts(self, round_ids: Sequence[int]) -> dict[tuple[int, str], str]:
+        """(round, voter key) -> receipt of the ballots of these rounds, in one statement: one
+        snapshot of all of them, also at READ COMMITTED."""
+
+        def load(session: Session) -> dict[tuple[int, str], str]:
+            rows = session.execute(
+                select(Ballot.round_id, Ballot.voter_key, Ballot.receipt).where(
+                    Ballot.round_id.in_(list(round_ids))
+                )
+            )
+            return {(r, key): receipt for r, key, receipt in rows}
+
+        return read(self.database, load)
 
     def ballots(self, round_id: int) -> list[StoredBallot]:
         def load(session: Session) -> list[StoredBallot]:

@@ -13,7 +13,15 @@ from proeftuin.db import Database, read, transact
 from proeftuin.models import Phase, Round
 from proeftuin.services import results
 from proeftuin.web.api import PREFIX
-from tests.factories import SPLIT, SPLIT_COSTS, add_area, add_round, closed_round, published_round
+from tests.factories import (
+    SPLIT,
+    SPLIT_COSTS,
+    add_area,
+    add_event,
+    add_round,
+    closed_round,
+    published_round,
+)
 
 
 def test_rounds_lists_every_public_round(client: TestClient, db: Database) -> None:
@@ -32,9 +40,9 @@ def test_rounds_lists_every_public_round(client: TestClient, db: Database) -> No
     committed = hashlib.sha256(b"seed").hexdigest()
     assert sorted(response.json(), key=lambda r: r["slug"]) == [
         {"slug": "later", "title": "Later", "area": "Noord", "phase": "indienen", "budget": 1000,
-         "tie_break_sha256": None},
+         "tie_break_sha256": None, "event": None},
         {"slug": "open", "title": "Open ronde", "area": "Noord", "phase": "stemmen", "budget": 5000,
-         "tie_break_sha256": committed},
+         "tie_break_sha256": committed, "event": None},
     ]  # fmt: skip
 
 
@@ -112,3 +120,18 @@ def test_openapi_describes_every_api_route(app: Starlette, client: TestClient) -
         "tie_break",
     }
     assert schemas["Round"]["properties"]["phase"]["enum"] == [p.value for p in Phase]
+
+
+def test_rounds_name_their_event_and_the_event_lists_its_rounds(
+    client: TestClient, db: Database
+) -> None:
+    world = add_event(db)
+    listed = client.get(f"{PREFIX}/rounds").json()
+    assert len(listed) == 3 and {r["event"] for r in listed} == {world.slug}
+    event = client.get(f"{PREFIX}/events/{world.slug}")
+    assert event.status_code == 200
+    body = event.json()
+    assert body["slug"] == world.slug and len(body["rounds"]) == 3
+    assert [r["citywide"] for r in body["rounds"]] == [False, False, True]
+    assert {r["phase"] for r in body["rounds"]} == {"stemmen"}
+    assert client.get(f"{PREFIX}/events/bestaat-niet").status_code == 404

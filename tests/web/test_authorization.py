@@ -39,12 +39,14 @@ from proeftuin.models import (
     Ballot,
     Membership,
     OutboxMail,
+    Phase,
     Plan,
     PlanStatus,
     Role,
     Round,
     StaffUser,
     VotingCode,
+    VotingEvent,
 )
 from proeftuin.services import codes
 from proeftuin.web.policy import LOGIN_PATH, Policy, staff_route
@@ -145,6 +147,7 @@ class World:
     area_id: int
     target_staff_id: int  # a second moderator of the area, for the admin's staff pages
     rounds: list[dict[str, object]] = field(default_factory=list)  # slug, round_id, public_id...
+    event: str = ""  # the slug of the voting event that holds the area's voting round
 
     @property
     def identifiers(self) -> set[str]:
@@ -152,7 +155,7 @@ class World:
         found: set[str] = set()
         for objects in self.rounds:
             found |= {str(objects["slug"]), str(objects["public_id"])}
-        return found
+        return found | {self.event}
 
 
 def seed(db: Database, name: str, pepper: str) -> World:
@@ -162,7 +165,10 @@ def seed(db: Database, name: str, pepper: str) -> World:
         area = Area(slug=f"{prefix}-gebied", name=f"{marker} gebied", kind="wijk")
         session.add(area)
         session.flush()
-        world = World(name=name, area_id=area.id, target_staff_id=0)
+        world = World(name=name, area_id=area.id, target_staff_id=0, event=f"{prefix}-stemming")
+        event = VotingEvent(slug=world.event, title=f"{marker} stemming")
+        session.add(event)
+        session.flush()
         for phase in PHASE_ORDER:
             round_ = Round(
                 area_id=area.id,
@@ -172,6 +178,7 @@ def seed(db: Database, name: str, pepper: str) -> World:
                 budget=10_000,
                 phase=phase.value,
                 tie_break_seed="seed",
+                event_id=event.id if phase == Phase.STEMMEN else None,
             )
             session.add(round_)
             session.flush()
@@ -218,7 +225,8 @@ ROUND_KEYS = {"slug", "round_id"}
 PLAN_KEYS = {"public_id", "plan_id"}
 AREA_KEYS = {"area_id"}
 STAFF_KEYS = {"staff_id"}
-FILL = ROUND_KEYS | PLAN_KEYS | AREA_KEYS | STAFF_KEYS
+EVENT_KEYS = {"event"}
+FILL = ROUND_KEYS | PLAN_KEYS | AREA_KEYS | STAFF_KEYS | EVENT_KEYS
 
 
 def fillings(params: tuple[str, ...], world: World) -> list[dict[str, str]]:
@@ -229,7 +237,11 @@ def fillings(params: tuple[str, ...], world: World) -> list[dict[str, str]]:
             f"path parameter(s) {sorted(unknown)} are unknown to the authorization test: "
             "add them to FILL in tests/web/test_authorization.py"
         )
-    fixed = {"area_id": str(world.area_id), "staff_id": str(world.target_staff_id)}
+    fixed = {
+        "area_id": str(world.area_id),
+        "staff_id": str(world.target_staff_id),
+        "event": world.event,
+    }
     if not set(params) & (ROUND_KEYS | PLAN_KEYS):
         return [{p: fixed[p] for p in params}]
     return [

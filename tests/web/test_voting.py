@@ -30,6 +30,7 @@ from proeftuin.models import (
     Plan,
     PlanStatus,
     Round,
+    VoterDeclaration,
     VotingCode,
 )
 from proeftuin.services import codes, residents, voting
@@ -838,13 +839,21 @@ def test_a_verified_resident_in_the_area_votes_by_email(
     start = client.get("/stem").text
     assert "minder veilig dan de code uit uw brief" in start
     assert "Stem met mijn e-mailadres" in start
-    ballot = client.post("/stem/email", data={"ronde": setup.slug, "csrf_token": csrf_of(start)})
+    undeclared = client.post(
+        "/stem/email", data={"ronde": setup.slug, "csrf_token": csrf_of(start)}
+    )
+    assert undeclared.status_code == 403 and "Verklaar eerst dat u in" in undeclared.text
+    assert read(db, lambda s: s.scalars(select(VoterDeclaration)).all()) == []
+    declared = {"ronde": setup.slug, "verklaring": "1", "csrf_token": csrf_of(start)}
+    ballot = client.post("/stem/email", data=declared)
     assert ballot.status_code == 200
+    [declaration] = read(db, lambda s: s.scalars(select(VoterDeclaration)).all())
+    assert declaration.round_id == setup.round_id and declaration.min_age is None
     review = post_ballot(client, "/stem/controleer", ballot.text, {"plan0": 1})
     assert cast_from_review(client, review.text).status_code == 303
     assert stored(db) == [[("plan0", 1)]]
     # Coming back by e-mail shows the same ballot.
-    again = client.post("/stem/email", data={"ronde": setup.slug, "csrf_token": csrf_of(start)})
+    again = client.post("/stem/email", data=declared)
     assert "U heeft al gestemd" in again.text and checked(again.text) == {"plan0"}
 
 
@@ -909,3 +918,28 @@ def test_with_javascript_a_warning_comes_before_the_pass_expires(
     live = post_ballot(client, "/stem/stand", ballot, {}, headers={"HX-Request": "true"}).text
     rearmed = re.search(r'<div id="verloopt"[^>]*>', live)
     assert rearmed and 'hx-swap-oob="true"' in rearmed.group(0)
+
+
+def test_an_email_voter_declares_the_minimum_age_and_the_start_page_says_who_may_vote(
+    client: TestClient, db: Database, settings: Settings
+) -> None:
+    setup = email_round(db, settings, Eligibility.EMAIL)
+
+    def with_age(session: Session) -> None:
+        round_ = session.get(Round, setup.round_id)
+        assert round_ is not None
+        round_.min_age = 16
+
+    transact(db, with_age)
+    resident = sign_in_resident(client, db)
+    transact(db, residents.update_profile, resident, "Anna", "9402 AB")
+    start = client.get("/stem").text
+    assert "die lijst bepaalt wie mag stemmen" in start
+    assert "Ik ben 16 jaar of ouder en ik woon in Noord." in start
+    refused = client.post("/stem/email", data={"ronde": setup.slug, "csrf_token": csrf_of(start)})
+    assert refused.status_code == 403 and "16 jaar of ouder" in refused.text
+    form = {"ronde": setup.slug, "verklaring": "1", "csrf_token": csrf_of(start)}
+    assert client.post("/stem/email", data=form).status_code == 200
+    assert client.post("/stem/email", data=form).status_code == 200  # recorded once
+    [declaration] = read(db, lambda s: s.scalars(select(VoterDeclaration)).all())
+    assert declaration.min_age == 16

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.orm import Session
 
 from proeftuin.models import ExecutionStatus as ExecutionStatus
 from proeftuin.models import Phase as Phase
-from proeftuin.services import execution, lookup, results, rounds
+from proeftuin.services import events, execution, lookup, results, rounds
 from proeftuin.services.execution import ExecutionState as ExecutionState
+from proeftuin.services.pages.events import EventView as EventView
+from proeftuin.services.pages.events import public_event as public_event
 from proeftuin.services.results import ResultView as ResultView
 from proeftuin.services.rounds import AreaRounds as AreaRounds
 
@@ -18,6 +22,20 @@ from . import declare
 def public_rounds(session: Session) -> list[AreaRounds]:
     """Every area by name, with its rounds past concept, newest first."""
     return rounds.list_areas_with_rounds(session)
+
+
+@dataclass(frozen=True)
+class RoundsListing:
+    areas: list[AreaRounds]
+    events: dict[str, str]  # round slug -> its event's slug, for rounds in an event
+
+
+@declare.read
+def rounds_listing(session: Session) -> RoundsListing:
+    """``public_rounds`` with the event each round belongs to."""
+    return RoundsListing(
+        rounds.list_areas_with_rounds(session), events.event_slugs_by_round(session)
+    )
 
 
 @declare.read

@@ -16,7 +16,16 @@ from sqlalchemy.orm import Session, selectinload
 
 from proeftuin.db import table_of
 from proeftuin.errors import NotFound
-from proeftuin.models import PHASE_ORDER, Area, Phase, Plan, PlanStatus, Round, plan_cost
+from proeftuin.models import (
+    PHASE_ORDER,
+    Area,
+    Phase,
+    Plan,
+    PlanStatus,
+    Round,
+    VotingEvent,
+    plan_cost,
+)
 from proeftuin.services import execution, lookup, outcomes, plans, rounds
 from proeftuin.services.execution import ExecutionState, Update
 from proeftuin.services.pages import declare
@@ -25,7 +34,7 @@ from proeftuin.services.plans import EDITABLE_STATUSES, THEMES
 
 TIMELINE = (Phase.INDIENEN, Phase.BEOORDELEN, Phase.STEMMEN, Phase.GESLOTEN, Phase.GEPUBLICEERD)
 
-ROUNDS, AREAS = table_of(Round), table_of(Area)
+ROUNDS, AREAS, EVENTS = table_of(Round), table_of(Area), table_of(VotingEvent)
 # The round page is the most visited page: the round and its plans (plans.PUBLIC_PLANS) come
 # from statements built once and run without the ORM, which took three times the CPU. Only a
 # signed-in resident's own support is still looked up through it.
@@ -42,6 +51,8 @@ ROUND_PAGE_COLUMNS = (
     "voting_starts_at",
     "voting_ends_at",
     "tie_break_seed",
+    "eligibility",
+    "min_age",
 )
 ROUND_PAGE = (
     select(
@@ -49,8 +60,14 @@ ROUND_PAGE = (
         AREAS.c.slug.label("area_slug"),
         AREAS.c.name.label("area_name"),
         AREAS.c.council_name,
+        EVENTS.c.slug.label("event_slug"),
+        EVENTS.c.title.label("event_title"),
     )
-    .select_from(ROUNDS.join(AREAS, ROUNDS.c.area_id == AREAS.c.id))
+    .select_from(
+        ROUNDS.join(AREAS, ROUNDS.c.area_id == AREAS.c.id).outerjoin(
+            EVENTS, ROUNDS.c.event_id == EVENTS.c.id
+        )
+    )
     .where(ROUNDS.c.slug == bindparam("slug"))
 )
 
@@ -81,9 +98,13 @@ class PublicRound:
     voting_starts_at: dt.datetime | None
     voting_ends_at: dt.datetime | None
     tie_break_seed: str
+    eligibility: str
+    min_age: int | None
     area_slug: str
     area_name: str
     council_name: str
+    event_slug: str | None
+    event_title: str | None
 
     @property
     def brief(self) -> RoundBrief:
@@ -149,6 +170,11 @@ class RoundView:
     total: int = 0  # public plans in the round, before filtering
     not_on_ballot: tuple[OtherPlan, ...] = ()  # once published: rejected and merged plans
     published: bool = False
+    # Who may vote (docs/decisions.md, Who may vote), and the voting event the round is part of.
+    eligibility: str = "codes"
+    min_age: int | None = None
+    event_slug: str | None = None
+    event_title: str | None = None
 
     @property
     def supporting_open(self) -> bool:
@@ -258,6 +284,10 @@ def round_view(
         ),
         not_on_ballot=tuple(_other(session, round_.id, chosen or None)) if published else (),
         published=published,
+        eligibility=round_.eligibility,
+        min_age=round_.min_age,
+        event_slug=round_.event_slug,
+        event_title=round_.event_title,
     )
 
 

@@ -21,6 +21,7 @@ from proeftuin.services import (
     ballot_kinds,
     ballot_rules,
     codes,
+    events,
     letters,
     lookup,
     mail_house,
@@ -79,6 +80,7 @@ class NewCodes:
     round: Round
     codes: list[str]  # plain, shown once: never stored
     letters: list[Letter]
+    also: tuple[str, ...] = ()  # the other ballots a code of a voting event fills in
 
 
 @declare.write
@@ -106,7 +108,8 @@ def generate(
         )
     plain = codes.generate_for_round(session, actor, round_.id, count, pepper)
     made = [letters.letter(round_, code, base_url, gemeente) for code in plain]
-    return NewCodes(round_, plain, made)
+    also = tuple(other.title for other in events.other_ballot_rounds(session, round_))
+    return NewCodes(round_, plain, made, also)
 
 
 @declare.read
@@ -208,10 +211,23 @@ def replace_letter(
 
 
 @dataclass(frozen=True)
+class OtherPaperBallot:
+    """Another ballot on the same paper: the city-wide one of a voting event."""
+
+    round: Round
+    plans: tuple[Plan, ...]
+
+    @property
+    def template(self) -> str:
+        return ballot_kinds.spec(BallotKind(self.round.ballot_kind)).template
+
+
+@dataclass(frozen=True)
 class PaperBallot:
     round: Round
     plans: tuple[Plan, ...]
     state: BallotState
+    others: tuple[OtherPaperBallot, ...] = ()
 
     @property
     def voting(self) -> bool:
@@ -231,8 +247,13 @@ def paper_ballot(
     round_ = lookup.staff_round(session, actor, slug)
     plans = voting.ballot_plans(session, round_)
     costs = ballot_rules.costs_of(plans)
-    state = ballot_rules.state(ballot_kinds.rules_of(round_), costs, choices)
-    return PaperBallot(round_, tuple(plans), state)
+    own = {pid: points for pid, points in choices.items() if pid in costs}
+    state = ballot_rules.state(ballot_kinds.rules_of(round_), costs, own)
+    others = tuple(
+        OtherPaperBallot(other, tuple(voting.ballot_plans(session, other)))
+        for other in events.other_ballot_rounds(session, round_)
+    )
+    return PaperBallot(round_, tuple(plans), state, others)
 
 
 @dataclass(frozen=True)

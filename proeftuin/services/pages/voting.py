@@ -39,6 +39,7 @@ from proeftuin.services import (
     codes,
     comments,
     eligibility,
+    events,
     lookup,
     ratelimit,
     voting,
@@ -59,7 +60,10 @@ ROUNDS, AREAS, PLANS, CODES, BALLOTS, CHOICES = map(
 )
 ROUND_OF_PAGE = (
     select(
-        *(ROUNDS.c[n] for n in ("id", "slug", "title", "phase", "eligibility", "voting_ends_at")),
+        *(
+            ROUNDS.c[n]
+            for n in ("id", "slug", "title", "phase", "eligibility", "voting_ends_at", "event_id")
+        ),
         *(ROUNDS.c[name] for name in ballot_kinds.RULE_COLUMNS),
         AREAS.c.name.label("area_name"),
         select(CODES.c.status)
@@ -109,6 +113,7 @@ class BallotRound:
     points_total: int
     voting_ends_at: dt.datetime | None
     email_allowed: bool
+    event_id: int | None = None  # a round of a voting event (services/events.py)
 
     @property
     def template(self) -> str:
@@ -149,6 +154,7 @@ class EmailRound:
     slug: str
     title: str
     area_name: str
+    min_age: int | None
     problem: NotAllowed | None  # why this resident cannot vote here by e-mail, if they cannot
 
 
@@ -167,19 +173,30 @@ def enter_with_code(
     return credential, ballot_page(session, credential, None)
 
 
-@declare.read
+@declare.write
 def enter_with_email(
-    session: Session, pepper: str, round_slug: str, resident_id: int
+    session: Session,
+    pepper: str,
+    round_slug: str,
+    resident_id: int,
+    declared: bool = False,
+    today: dt.date | None = None,
 ) -> tuple[Credential, BallotPage]:
-    """A signed-in resident with a verified address and a postcode in the area opens the ballot."""
+    """A signed-in resident with a verified address and a postcode in the area, who declares
+    that they live there (and are old enough), opens the ballot; the declaration is recorded."""
     round_ = lookup.voting_round(session, round_slug)
     resident = session.get(Resident, resident_id)
     if resident is None:
         raise NotAllowed()
-    problem = eligibility.email_problem(round_, resident)
+    any_area = events.area_choice(session, round_)
+    problem = eligibility.email_problem(round_, resident, any_area=any_area)
     if problem is not None:
         raise problem
+    eligibility.require_declaration(round_, declared)
     credential = voting.email_credential(session, pepper, round_, resident.id)
+    eligibility.record_declaration(
+        session, round_, credential.voter_key, today or dt.datetime.now(dt.UTC).date()
+    )
     return credential, ballot_page(session, credential, None)
 
 
@@ -224,7 +241,12 @@ def email_rounds(session: Session, resident_id: int | None) -> list[EmailRound]:
             slug=r.slug,
             title=r.title,
             area_name=r.area.name,
-            problem=eligibility.email_problem(r, resident) if resident is not None else None,
+            min_age=r.min_age,
+            problem=(
+                eligibility.email_problem(r, resident, any_area=events.area_choice(session, r))
+                if resident is not None
+                else None
+            ),
         )
         for r in rounds
     ]
@@ -278,6 +300,7 @@ def _round_view(round_: Row[*tuple[Any, ...]], rules: RoundRules) -> BallotRound
         points_total=rules.points_total,
         voting_ends_at=round_.voting_ends_at,
         email_allowed=round_.eligibility in eligibility.EMAIL_ELIGIBILITIES,
+        event_id=round_.event_id,
     )
 
 

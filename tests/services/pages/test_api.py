@@ -12,7 +12,7 @@ from proeftuin.models import Phase
 from proeftuin.services import results
 from proeftuin.services.pages import api
 from proeftuin.services.pages.declare import perform_now
-from tests.factories import make_round, make_staff
+from tests.factories import add_event, make_round, make_staff
 
 NOW = dt.datetime(2027, 3, 1, 12, tzinfo=dt.UTC)
 
@@ -46,3 +46,12 @@ def test_a_result_is_served_only_once_published(db: Database) -> None:
     view = perform_now(db, api.published_result, slug)
     assert (view.slug, view.rule, view.budget) == (slug, "greedy", 10_000)
     assert len(view.sha256) == 64
+
+
+def test_the_listing_names_the_event_of_each_round_in_one(db: Database) -> None:
+    world = add_event(db)
+    loose = transact(db, lambda s: make_round(s, phase=Phase.INDIENEN, plan_prefix="los").slug)
+    listing = perform_now(db, api.rounds_listing)
+    slugs = [r.slug for a in listing.areas for r in a.rounds]
+    assert loose in slugs and loose not in listing.events
+    assert sorted(set(listing.events.values())) == [world.slug] and len(listing.events) == 3
