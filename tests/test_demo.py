@@ -11,8 +11,9 @@ from proeftuin import demo
 from proeftuin.db import Database, read, transact, utcnow
 from proeftuin.demo import data
 from proeftuin.demo import results as demo_results
-from proeftuin.models import AuditEvent, Ballot, Plan, Round, StaffUser, VotingCode
-from proeftuin.services import open_data, results, voting
+from proeftuin.models import AuditEvent, Ballot, Plan, PlanPhoto, Round, StaffUser, VotingCode
+from proeftuin.services import open_data, places, results, voting
+from proeftuin.services.pages import browse
 
 PEPPER = "demo-test-pepper"
 
@@ -79,3 +80,40 @@ def test_a_code_used_in_the_voting_round_is_no_longer_listed(db: Database) -> No
     assert again.codes == summary.codes[1:]
     ballots = read(db, lambda s: s.scalar(select(func.count(Ballot.id))))
     assert ballots == demo_results.BALLOTS + 1
+
+
+def test_the_demo_plans_carry_photos_without_metadata(db: Database) -> None:
+    transact(db, demo.seed_demo, PEPPER)
+    transact(db, demo.seed_demo, PEPPER)  # a second run adds none
+
+    def photos_per_plan(session: Session) -> dict[str, int]:
+        rows = session.execute(
+            select(Round.title, Plan.id, func.count(PlanPhoto.id))
+            .join(Plan, Plan.round_id == Round.id)
+            .outerjoin(PlanPhoto, PlanPhoto.plan_id == Plan.id)
+            .group_by(Round.title, Plan.id)
+        )
+        found: dict[str, int] = {}
+        for title, _, count in rows:
+            assert count <= 1
+            found[title] = found.get(title, 0) + count
+        return found
+
+    counts = read(db, photos_per_plan)
+    assert counts[data.VOTING_ROUND.title] == len(data.VOTING_PLANS)
+    assert counts[data.PROPOSAL_ROUND.title] == len(data.PROPOSAL_PLANS)
+    small = read(db, lambda s: s.scalars(select(PlanPhoto.small)).first())
+    assert small is not None and small.startswith(b"\xff\xd8") and b"Exif" not in small
+
+
+def test_the_demo_plans_stand_on_the_map_of_the_demo_town(db: Database) -> None:
+    transact(db, demo.seed_demo, PEPPER)
+    view = read(db, browse.round_view, demo.VOTING_ROUND_SLUG)
+    assert len(view.pins) == len(data.VOTING_PLANS)
+    assert [pin["n"] for pin in view.pins] == list(range(1, len(data.VOTING_PLANS) + 1))
+    assert view.boundary  # Centrum-Oost's outline
+    assert all(card.photo is not None for card in view.plans)
+    boundary = view.boundary
+    assert all(
+        places.warnings(card.point, boundary) == [] for card in view.plans
+    )  # in the Netherlands, inside the area

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from proeftuin.db import utcnow
 from proeftuin.demo import data
+from proeftuin.demo.places import seed_photos_and_places
 from proeftuin.demo.results import seed_published_round
 from proeftuin.demo.rounds import demo_admin, demo_resident, existing_round, seed_round
 from proeftuin.models import VotingCode
@@ -64,6 +65,7 @@ def seed_demo(session: Session, pepper: str, now: dt.datetime | None = None) -> 
     seed_round(session, actor, resident, data.PROPOSAL_ROUND, data.PROPOSAL_PLANS, now)
     seed_round(session, actor, resident, data.CONCEPT_ROUND, (), now)
     seed_published_round(session, pepper, now)
+    seed_photos_and_places(session)
     plain_codes = demo_codes(pepper)
     # Known codes rather than codes.generate_for_round's random ones: the command lists them again
     # on every run. Issuing codes that exist already changes nothing.

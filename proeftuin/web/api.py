@@ -57,7 +57,9 @@ async def rounds_index(request: Request) -> Response:
     return json_response(rounds_document(await call(request, api.public_rounds)))
 
 
-def result_document(view: ResultView, base_url: str) -> dict[str, Any]:
+def result_document(
+    view: ResultView, base_url: str, points: dict[str, tuple[float | None, float | None]]
+) -> dict[str, Any]:
     own = view.own
     turnout = view.turnout
     return {
@@ -71,6 +73,8 @@ def result_document(view: ResultView, base_url: str) -> dict[str, Any]:
                 "cost": plan.cost,
                 "votes": plan.votes,
                 "funded": plan.funded,
+                "latitude": points.get(plan.id, (None, None))[0],
+                "longitude": points.get(plan.id, (None, None))[1],
             }
             for plan in own.plans
         ],
@@ -99,7 +103,8 @@ async def round_results(request: Request) -> Response:
         view = await call(request, api.published_result, slug)
     except DomainError as error:
         return json_response({"error": error.message}, error.status_code)
-    return json_response(result_document(view, get_settings(request).base_url))
+    points = await call(request, api.plan_points, slug)
+    return json_response(result_document(view, get_settings(request).base_url, points))
 
 
 async def openapi(request: Request) -> Response:
@@ -119,6 +124,11 @@ def _plan_schema() -> dict[str, Any]:
                 "description": "What the rule counted: approvals, or points on points ballots.",
             },
             "funded": {"type": "boolean"},
+            "latitude": {
+                "type": ["number", "null"],
+                "description": "The plan's place on the map (WGS84), or null without one.",
+            },
+            "longitude": {"type": ["number", "null"]},
         },
     }
 

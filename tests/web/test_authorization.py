@@ -48,6 +48,7 @@ from proeftuin.models import (
 )
 from proeftuin.services import codes
 from proeftuin.web.policy import LOGIN_PATH, Policy, staff_route
+from tests.factories import make_photo
 from tests.web.clients import HTMX, add_staff, cheap_hashing, csrf, sign_in
 
 STAFF_PREFIX = "/beheer"
@@ -151,7 +152,7 @@ class World:
         """What in a URL would point at this area's objects."""
         found: set[str] = set()
         for objects in self.rounds:
-            found |= {str(objects["slug"]), str(objects["public_id"])}
+            found |= {str(objects[key]) for key in ("slug", "public_id", "photo_id")}
         return found
 
 
@@ -199,6 +200,7 @@ def seed(db: Database, name: str, pepper: str) -> World:
                     "round_id": round_.id,
                     "public_id": plans[0].public_id,
                     "plan_id": plans[0].id,
+                    "photo_id": make_photo(session, plans[0], f"{marker} foto"),
                 }
             )
         return world
@@ -215,10 +217,11 @@ def seed(db: Database, name: str, pepper: str) -> World:
 # Path parameter name -> how to take it from an area's objects. A route with any other name fails
 # the test: add the name here, taking the value from ``World`` (extend ``seed`` if need be).
 ROUND_KEYS = {"slug", "round_id"}
-PLAN_KEYS = {"public_id", "plan_id"}
+PLAN_KEYS = {"public_id", "plan_id", "photo_id"}
 AREA_KEYS = {"area_id"}
 STAFF_KEYS = {"staff_id"}
-FILL = ROUND_KEYS | PLAN_KEYS | AREA_KEYS | STAFF_KEYS
+SIZE_KEYS = {"size"}  # of a photo
+FILL = ROUND_KEYS | PLAN_KEYS | AREA_KEYS | STAFF_KEYS | SIZE_KEYS
 
 
 def fillings(params: tuple[str, ...], world: World) -> list[dict[str, str]]:
@@ -229,7 +232,11 @@ def fillings(params: tuple[str, ...], world: World) -> list[dict[str, str]]:
             f"path parameter(s) {sorted(unknown)} are unknown to the authorization test: "
             "add them to FILL in tests/web/test_authorization.py"
         )
-    fixed = {"area_id": str(world.area_id), "staff_id": str(world.target_staff_id)}
+    fixed = {
+        "area_id": str(world.area_id),
+        "staff_id": str(world.target_staff_id),
+        "size": "klein",
+    }
     if not set(params) & (ROUND_KEYS | PLAN_KEYS):
         return [{p: fixed[p] for p in params}]
     return [

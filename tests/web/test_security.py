@@ -22,7 +22,8 @@ from proeftuin.web.security import CSRFMiddleware, client_ip, local_path, origin
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 EXPECTED_HEADERS = {
     "content-security-policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "default-src 'self'; script-src 'self'; style-src 'self'; "
+        "img-src 'self' data: http://127.0.0.1:9; "
         "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
     ),
     "x-content-type-options": "nosniff",

@@ -8,7 +8,9 @@ pages ask it only to show or hide the buttons.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
@@ -17,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from proeftuin.db import table_of
 from proeftuin.errors import NotFound
 from proeftuin.models import PHASE_ORDER, Area, Phase, Plan, PlanStatus, Round, plan_cost
-from proeftuin.services import lookup, plans, rounds
+from proeftuin.services import lookup, photos, places, plans, rounds
 from proeftuin.services.pages import declare
 from proeftuin.services.pages._common import RoundBrief, round_brief
 from proeftuin.services.plans import EDITABLE_STATUSES, THEMES
@@ -48,6 +50,7 @@ ROUND_PAGE = (
         AREAS.c.slug.label("area_slug"),
         AREAS.c.name.label("area_name"),
         AREAS.c.council_name,
+        AREAS.c.boundary,
     )
     .select_from(ROUNDS.join(AREAS, ROUNDS.c.area_id == AREAS.c.id))
     .where(ROUNDS.c.slug == bindparam("slug"))
@@ -83,6 +86,7 @@ class PublicRound:
     area_slug: str
     area_name: str
     council_name: str
+    boundary: str
 
     @property
     def brief(self) -> RoundBrief:
@@ -113,6 +117,9 @@ class PlanCard:
     self_executed: bool
     support_count: int
     supported: bool
+    photo: photos.Photo | None = None  # the plan's first photo, small, on its card
+    point: places.Point | None = None  # its place on the round's map
+    number: int = 0  # its pin's number on that map (0: no pin)
 
 
 @dataclass(frozen=True)
@@ -131,6 +138,22 @@ class RoundView:
     themes: tuple[str, ...]  # the themes that have plans in this round, in THEMES order
     shuffled: bool  # the order differs per visitor (voting)
     tie_break_sha256: str | None = None  # from voting on (rounds.tie_break_commitment)
+    boundary: str = ""  # the area's outline on the map (GeoJSON), or ""
+
+    @property
+    def pins(self) -> list[dict[str, object]]:
+        """The plans with a place, as the map's numbered pins (templates/places/macros.html)."""
+        return [
+            {
+                "n": card.number,
+                "title": card.title,
+                "lat": card.point.latitude,
+                "lon": card.point.longitude,
+                "target": f"plek-{card.public_id}",
+            }
+            for card in self.plans
+            if card.point is not None
+        ]
 
     @property
     def supporting_open(self) -> bool:
@@ -160,6 +183,8 @@ class PlanView:
     is_author: bool
     can_edit: bool
     can_withdraw: bool
+    photos: tuple[photos.Photo, ...] = ()
+    point: places.Point | None = None
 
     @property
     def cost(self) -> int:
@@ -205,6 +230,7 @@ def round_view(
     shown = plans.in_view(list(every), round_.phase, chosen or None, shuffle_seed)
     mine = plans.supported_by(session, round_.id, resident_id) if resident_id is not None else set()
     present = {p.theme for p in every}
+    covers = photos.covers(session, [p.id for p in shown])
     return RoundView(
         round=round_.brief,
         description=round_.description,
@@ -215,7 +241,7 @@ def round_view(
         voting_starts_at=round_.voting_starts_at,
         voting_ends_at=round_.voting_ends_at,
         timeline=_timeline(round_),
-        plans=tuple(_card(p, p.id in mine) for p in shown),
+        plans=_numbered(_card(p, p.id in mine, covers.get(p.id)) for p in shown),
         theme=chosen,
         themes=tuple(t for t in THEMES if t in present),
         shuffled=shuffle_seed is not None and round_.phase == Phase.STEMMEN,
@@ -224,6 +250,7 @@ def round_view(
             if round_.phase in rounds.FROZEN_PHASES
             else None
         ),
+        boundary=round_.boundary,
     )
 
 
@@ -281,10 +308,12 @@ def plan_view(session: Session, public_id: str, resident_id: int | None = None) 
         is_author=is_author,
         can_edit=is_author and plans.can_edit(plan),
         can_withdraw=is_author and plans.can_withdraw(plan),
+        photos=photos.of_plan(session, plan.id),
+        point=places.point_of(plan),
     )
 
 
-def _card(plan: plans.PlanRow, supported: bool) -> PlanCard:
+def _card(plan: plans.PlanRow, supported: bool, photo: photos.Photo | None) -> PlanCard:
     """A row of ``plans.PUBLIC_PLANS``."""
     return PlanCard(
         public_id=plan.public_id,
@@ -298,4 +327,17 @@ def _card(plan: plans.PlanRow, supported: bool) -> PlanCard:
         self_executed=plan.self_executed,
         support_count=plan.support_count,
         supported=supported,
+        photo=photo,
+        point=places.point(plan.latitude_e6, plan.longitude_e6),
     )
+
+
+def _numbered(cards: Iterable[PlanCard]) -> tuple[PlanCard, ...]:
+    """The cards, those with a place numbered 1, 2, … in the list's order (as their pins)."""
+    numbered, number = [], 0
+    for card in cards:
+        if card.point is not None:
+            number += 1
+            card = dataclasses.replace(card, number=number)
+        numbered.append(card)
+    return tuple(numbered)

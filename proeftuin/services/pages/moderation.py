@@ -31,6 +31,8 @@ from proeftuin.services import (
     lookup,
     moderation,
     permissions,
+    photos,
+    places,
     results,
     rounds,
     voting,
@@ -182,6 +184,8 @@ class PlanReview:
     supports: int
     merge_targets: tuple[Plan, ...]  # plans of the round this one could be merged into
     merged_into: Plan | None
+    photos: tuple[photos.Photo, ...] = ()
+    place_warnings: tuple[str, ...] = ()  # about its point on the map (services/places.py)
 
     @property
     def reviewable(self) -> bool:
@@ -224,6 +228,8 @@ def plan_review(session: Session, actor: Actor, slug: str, public_id: str) -> Pl
         ),
         merge_targets=tuple(targets),
         merged_into=session.get(Plan, plan.merged_into_id) if plan.merged_into_id else None,
+        photos=photos.of_plan(session, plan.id),
+        place_warnings=tuple(places.warnings(places.point_of(plan), round_.area.boundary)),
     )
 
 
