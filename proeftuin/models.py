@@ -423,7 +423,7 @@ class OutboxMail(Base):
 
 
 class PlanPhoto(Base):
-    """A photo on a plan, as the server re-encoded it (services/images.py): two JPEG sizes, no
+    """A photo on a plan, as the server re-encoded it (services/images.py): three JPEG sizes, no
     metadata. In the database, so every app server serves it and every backup holds it."""
 
     __tablename__ = "plan_photo"
@@ -435,6 +435,7 @@ class PlanPhoto(Base):
     alt: Mapped[str] = mapped_column(String(300))
     width: Mapped[int] = mapped_column(Integer)  # of the large size
     height: Mapped[int] = mapped_column(Integer)
-    small: Mapped[bytes] = mapped_column(LargeBinary)
-    large: Mapped[bytes] = mapped_column(LargeBinary)
+    thumb: Mapped[bytes] = mapped_column(LargeBinary)  # the ballot
+    small: Mapped[bytes] = mapped_column(LargeBinary)  # cards
+    large: Mapped[bytes] = mapped_column(LargeBinary)  # the plan page
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("alt", sa.String(length=300), nullable=False),
         sa.Column("width", sa.Integer(), nullable=False),
         sa.Column("height", sa.Integer(), nullable=False),
+        sa.Column("thumb", sa.LargeBinary(), nullable=False),
         sa.Column("small", sa.LargeBinary(), nullable=False),
         sa.Column("large", sa.LargeBinary(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),

@@ -5,7 +5,7 @@ An upload is refused, with a Dutch message, when it is larger than ``MAX_UPLOAD_
 JPEG, PNG, WebP or HEIC image (SVG, HTML and everything else), has a file name whose extension
 says another type, is also a ZIP file or holds HTML (a polyglot), is cut off, or would decode to
 more than ``MAX_PIXELS`` pixels (a decompression bomb). What is kept: the pixels, turned upright
-(the EXIF orientation applied), in two JPEG sizes without any metadata (no GPS position, camera
+(the EXIF orientation applied), in three JPEG sizes without any metadata (no GPS position, camera
 serial or colour profile). docs/decisions.md, "Photos on plans", has the numbers.
 """
 
@@ -27,9 +27,11 @@ register_heif_opener()
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 50_000_000  # a 48-megapixel phone photo passes; 30,000 x 30,000 does not
-SMALL_EDGE = 480  # the card and the ballot
+THUMB_EDGE = 200  # the ballot: only to recognise the plan, and light on a slow phone
+SMALL_EDGE = 480  # the cards
 LARGE_EDGE = 1600  # the plan page
 JPEG_QUALITY = 80
+THUMB_QUALITY = 70
 
 # Pillow's format name -> the file name extensions that may carry it.
 FORMATS: dict[str, tuple[str, ...]] = {
@@ -60,6 +62,7 @@ NOT_ONLY_IMAGE = _(
 class Encoded:
     """The copies the site keeps of one photo: JPEG bytes without metadata."""
 
+    thumb: bytes
     small: bytes
     large: bytes
     width: int  # of the large copy
@@ -82,7 +85,8 @@ def reencode(data: bytes, filename: str, field: str = "photo") -> Encoded:
     rgb = _flattened(upright)
     large = _encode(rgb, LARGE_EDGE)
     small = _encode(rgb, SMALL_EDGE)
-    return Encoded(small=small[0], large=large[0], width=large[1], height=large[2])
+    thumb = _encode(rgb, THUMB_EDGE, THUMB_QUALITY)
+    return Encoded(thumb=thumb[0], small=small[0], large=large[0], width=large[1], height=large[2])
 
 
 def _decoded(data: bytes, extension: str, field: str) -> Image.Image:
@@ -117,12 +121,12 @@ def _flattened(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def _encode(image: Image.Image, edge: int) -> tuple[bytes, int, int]:
+def _encode(image: Image.Image, edge: int, quality: int = JPEG_QUALITY) -> tuple[bytes, int, int]:
     """A copy that fits ``edge`` × ``edge``, as JPEG, built from bare pixels: a new image has no
     ``info`` (EXIF, XMP, ICC, comments) to carry along."""
     copy = image.copy()
     copy.thumbnail((edge, edge), Image.Resampling.LANCZOS)
     bare = Image.frombytes("RGB", copy.size, copy.tobytes())
     out = io.BytesIO()
-    bare.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
+    bare.save(out, "JPEG", quality=quality, optimize=True, progressive=True)
     return out.getvalue(), bare.width, bare.height

@@ -23,7 +23,7 @@ from proeftuin.services.permissions import Actor
 
 MAX_PHOTOS = 5
 ALT_MAX = 250
-SIZES = ("klein", "groot")  # the names of the sizes in URLs: small, large
+SIZES = ("mini", "klein", "groot")  # the names of the sizes in URLs: thumb, small, large
 
 ALT_MISSING = _(
     "Beschrijf in een paar woorden wat er op de foto staat, voor wie de foto niet kan zien."
@@ -44,7 +44,14 @@ class Photo:
     @property
     def small_size(self) -> tuple[int, int]:
         """The small copy's width and height (for the page's layout before it loads)."""
-        scale = min(1.0, images.SMALL_EDGE / max(self.width, self.height))
+        return self._fitting(images.SMALL_EDGE)
+
+    @property
+    def thumb_size(self) -> tuple[int, int]:
+        return self._fitting(images.THUMB_EDGE)
+
+    def _fitting(self, edge: int) -> tuple[int, int]:
+        scale = min(1.0, edge / max(self.width, self.height))
         return max(1, round(self.width * scale)), max(1, round(self.height * scale))
 
 
@@ -131,6 +138,7 @@ def add(session: Session, plan: Plan, prepared: Prepared, actor: Actor | None = 
         alt=prepared.alt,
         width=encoded.width,
         height=encoded.height,
+        thumb=encoded.thumb,
         small=encoded.small,
         large=encoded.large,
     )
@@ -177,7 +185,7 @@ def served(
     plans and of their own. NotFound for a photo one may not see, as for one that is not there."""
     if size not in SIZES:
         raise NotFound()
-    column = PlanPhoto.small if size == SIZES[0] else PlanPhoto.large
+    column = {"mini": PlanPhoto.thumb, "klein": PlanPhoto.small, "groot": PlanPhoto.large}[size]
     row = session.execute(
         select(PlanPhoto.plan_id, column.label("jpeg")).where(PlanPhoto.public_id == photo_id)
     ).one_or_none()

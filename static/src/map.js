@@ -98,11 +98,54 @@
     });
   }
 
-  function startAll() {
-    if (typeof L === "undefined") {
+  // Leaflet (some 40 KB) is fetched only when a map comes near the screen: on a phone the
+  // round's map lies below the fold, and a visitor who never scrolls there never pays for it.
+  var leaflet = null;
+  function withLeaflet(url, then) {
+    if (typeof L !== "undefined") {
+      then();
       return;
     }
-    document.querySelectorAll("[data-map]").forEach(start);
+    if (!leaflet) {
+      leaflet = new Promise(function (resolve, reject) {
+        var script = document.createElement("script");
+        script.src = url;
+        script.onload = resolve;
+        script.onerror = reject;
+        document.head.appendChild(script);
+      });
+    }
+    leaflet.then(then, function () {});
+  }
+
+  function startWhenNear(element) {
+    if (element.dataset.started) {
+      return;
+    }
+    var go = function () {
+      withLeaflet(element.dataset.leaflet, function () {
+        start(element);
+      });
+    };
+    if (!("IntersectionObserver" in window)) {
+      go();
+      return;
+    }
+    element.hidden = false; // so it has a place on the page to come near to
+    var watcher = new IntersectionObserver(
+      function (entries) {
+        if (entries.some(function (entry) { return entry.isIntersecting; })) {
+          watcher.disconnect();
+          go();
+        }
+      },
+      { rootMargin: "200px" }
+    );
+    watcher.observe(element);
+  }
+
+  function startAll() {
+    document.querySelectorAll("[data-map]").forEach(startWhenNear);
   }
 
   if (document.readyState === "loading") {

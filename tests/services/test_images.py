@@ -39,7 +39,7 @@ def test_every_kind_of_photo_becomes_jpeg_without_metadata(fmt: str, filename: s
 
     encoded = images.reencode(upload, filename)
 
-    for copy in (encoded.small, encoded.large):
+    for copy in (encoded.thumb, encoded.small, encoded.large):
         image = decoded(copy)
         assert image.format == "JPEG"
         assert len(image.getexif()) == 0
@@ -65,7 +65,8 @@ def test_large_photos_come_in_a_small_and_a_large_size() -> None:
 
     assert decoded(encoded.large).size == (images.LARGE_EDGE, 1200) == (encoded.width, 1200)
     assert decoded(encoded.small).size == (images.SMALL_EDGE, 360)
-    assert len(encoded.small) < len(encoded.large)
+    assert decoded(encoded.thumb).size == (images.THUMB_EDGE, 150)
+    assert len(encoded.thumb) < len(encoded.small) < len(encoded.large)
 
 
 def test_a_transparent_png_gets_a_white_background() -> None:

@@ -219,9 +219,13 @@ def test_the_round_page_and_the_ballot_show_the_small_photo_lazily(
     assert f"/fotos/{photo}/groot.jpg" not in round_page
     token = csrf_of(client.get("/stem").text)
     ballot = client.post("/stem", data={"code": code, "csrf_token": token}).text
-    img = ballot[ballot.index(card) :]
+    thumb = f'src="/fotos/{photo}/mini.jpg"'
+    img = ballot[ballot.index(thumb) :]
     assert 'loading="lazy"' in img[: img.index(">")]
-    assert f"/fotos/{photo}/groot.jpg" not in ballot
+    assert "klein.jpg" not in ballot and "groot.jpg" not in ballot
+    served = client.get(f"/fotos/{photo}/mini.jpg")
+    assert Image.open(io.BytesIO(served.content)).size == (120, 80)  # never enlarged
+    assert len(served.content) <= len(client.get(f"/fotos/{photo}/klein.jpg").content)
 
 
 def test_staff_sign_in_for_the_staff_photo_address(client: TestClient, db: Database, world) -> None:  # type: ignore[no-untyped-def]
