@@ -4,16 +4,15 @@
  *
  * Every map is an enhancement: its element comes hidden, and only this script shows it. The page
  * says everything in words without it. What a map shows comes from the element's data attributes
- * and from JSON blocks (<script type="application/json">) the server wrote; nothing is inline.
+ * (JSON the server wrote); nothing is inline.
  */
 (function () {
   "use strict";
 
   var NETHERLANDS = [52.2, 5.3];
 
-  function json(id) {
-    var block = id && document.getElementById(id);
-    return block ? JSON.parse(block.textContent) : null;
+  function json(text) {
+    return text ? JSON.parse(text) : null;
   }
 
   function pinIcon(number) {

@@ -30,7 +30,7 @@ def test_the_round_map_shows_numbered_pins_that_lead_to_the_cards(
     assert page.evaluate("typeof L") == "undefined"
     the_map.scroll_into_view_if_needed()
     pins = page.locator("#kaart .proeftuin-pin")
-    expect(pins).to_have_count(len(data.VOTING_PLANS))
+    expect(pins).to_have_count(len(data.VOTING_PLANS), timeout=15_000)  # Leaflet comes now
     numbers = sorted(int(text) for text in pins.all_inner_texts())
     assert numbers == list(range(1, len(data.VOTING_PLANS) + 1))
     expect(page.locator(".leaflet-control-attribution")).to_contain_text("Kadaster")
