@@ -13,6 +13,11 @@ from pathlib import Path
 
 ENVIRONMENTS = ("development", "test", "production")
 DEFAULT_JOBS_INTERVAL = 60  # seconds
+# The Dutch government's background map (PDOK, BRT-Achtergrondkaart), as XYZ tiles in Web Mercator.
+DEFAULT_MAP_TILES = (
+    "https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/standaard/EPSG:3857/{z}/{x}/{y}.png"
+)
+DEFAULT_MAP_ATTRIBUTION = "Kaartgegevens © Kadaster"
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
 
@@ -42,6 +47,8 @@ class Settings:
     # made in code, as in the tests, starts no background loop and writes no access log.
     jobs_interval: int = 0
     access_log: bool = False
+    map_tiles: str = DEFAULT_MAP_TILES
+    map_attribution: str = DEFAULT_MAP_ATTRIBUTION
 
     @property
     def production(self) -> bool:
@@ -71,6 +78,8 @@ SETTINGS: dict[str, str] = {
     "PROEFTUIN_MAX_BODY_BYTES": "largest request body accepted (default 1000000)",
     "PROEFTUIN_JOBS_INTERVAL": "seconds between scheduled-job runs per server; 0 turns it off",
     "PROEFTUIN_ACCESS_LOG": "1 (default): one JSON line per request on stdout; 0: none",
+    "PROEFTUIN_MAP_TILES": "map tile URL template with {z}, {x}, {y} (default PDOK BRT)",
+    "PROEFTUIN_MAP_ATTRIBUTION": "credit line shown on every map (default the one PDOK requires)",
 }
 
 
@@ -125,6 +134,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_body_bytes=_int(env_vars, "PROEFTUIN_MAX_BODY_BYTES", 1_000_000),
         jobs_interval=_non_negative(env_vars, "PROEFTUIN_JOBS_INTERVAL", DEFAULT_JOBS_INTERVAL),
         access_log=_flag(env_vars, "PROEFTUIN_ACCESS_LOG", True),
+        map_tiles=env_vars.get("PROEFTUIN_MAP_TILES", DEFAULT_MAP_TILES),
+        map_attribution=env_vars.get("PROEFTUIN_MAP_ATTRIBUTION", DEFAULT_MAP_ATTRIBUTION),
     )
 
 

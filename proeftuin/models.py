@@ -107,6 +107,8 @@ class Area(Base):
     council_name: Mapped[str] = mapped_column(String(200), default="")
     # PC4 ranges, e.g. "9401-9405,9410"; empty means everyone in the gemeente may take part.
     postcodes: Mapped[str] = mapped_column(String(500), default="")
+    # The area's outline on its map: GeoJSON polygons (services/places.py); empty: none.
+    boundary: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     rounds: Mapped[list[Round]] = relationship(back_populates="area", order_by="Round.id")
@@ -264,6 +266,10 @@ class Plan(Base):
     public_reason: Mapped[str] = mapped_column(Text, default="")
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id"))
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The plan's place on the map, in millionths of a degree (WGS84), beside ``location`` in
+    # words; None when no point was chosen (services/places.py).
+    latitude_e6: Mapped[int | None] = mapped_column(Integer)
+    longitude_e6: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -769,3 +775,25 @@ class VoterDeclaration(Base):
     voter_key: Mapped[str] = mapped_column(String(64))
     min_age: Mapped[int | None] = mapped_column(Integer)
     declared_on: Mapped[dt.date] = mapped_column(Date)
+
+
+# -- Photos and places ------------------------------------------------------------------------
+
+
+class PlanPhoto(Base):
+    """A photo on a plan, as the server re-encoded it (services/images.py): three JPEG sizes, no
+    metadata. In the database, so every app server serves it and every backup holds it."""
+
+    __tablename__ = "plan_photo"
+    __table_args__ = (CheckConstraint("width >= 1 AND height >= 1", name="size_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(24), unique=True)  # in URLs; not guessable
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    alt: Mapped[str] = mapped_column(String(300))
+    width: Mapped[int] = mapped_column(Integer)  # of the large size
+    height: Mapped[int] = mapped_column(Integer)
+    thumb: Mapped[bytes] = mapped_column(LargeBinary)  # the ballot
+    small: Mapped[bytes] = mapped_column(LargeBinary)  # cards
+    large: Mapped[bytes] = mapped_column(LargeBinary)  # the plan page
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -30,6 +30,9 @@ DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 # ``make test-fast`` sets PROEFTUIN_TEST_BACKENDS=sqlite for the edit-test loop; CI runs both.
 BACKENDS = tuple(os.environ.get("PROEFTUIN_TEST_BACKENDS", "sqlite,postgresql").split(","))
 _STARTED = pytest.StashKey[float]()
+# No test asks the real map tiles: pages point at a loopback address (the browser tests serve
+# tiles there from a stub of their own).
+MAP_TILES_STUB = "http://127.0.0.1:9/kaart/{z}/{x}/{y}.png"
 
 
 def postgres_admin_url() -> str:
@@ -137,6 +140,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         env="test",
         instance_path=tmp_path / "instance",
         base_url="http://testserver",
+        map_tiles=MAP_TILES_STUB,
     )
 
 

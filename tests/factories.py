@@ -7,12 +7,15 @@ own on a ``Database`` (for tests that go through the app afterwards).
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import secrets
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from PIL import Image, ImageDraw
+from pillow_heif import register_heif_opener
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -34,11 +37,12 @@ from proeftuin.models import (
 )
 from proeftuin.services import codes as codes_service
 from proeftuin.services import events as events_service
-from proeftuin.services import results
+from proeftuin.services import photos, results
 from proeftuin.services import voting as voting_service
 from proeftuin.services.permissions import Actor
 
 PEPPER = "test-pepper"
+register_heif_opener()  # photo_file makes HEIC photos as iPhones do
 
 
 def make_round(
@@ -529,3 +533,32 @@ def publish_event(session: Session, world: EventWorld, pepper: str = PEPPER) -> 
         results.sign_off(session, admin, round_.slug, confirmed=True, decision="", now=NOW)
         results.publish(session, admin, round_.slug, NOW)
     return admin
+
+
+# -- photos ----------------------------------------------------------------------------------------
+
+SERIAL = "CAMERA-SERIAL-4417"
+GPS = {1: "N", 2: (52.0, 5.0, 44.0), 3: "E", 4: (5.0, 7.0, 12.0)}  # Utrecht, more or less
+
+
+def photo_file(
+    fmt: str = "JPEG", size: tuple[int, int] = (120, 80), *, orientation: int = 1
+) -> bytes:
+    """A photo as a phone makes it: a wide picture (left half red) with EXIF holding a GPS
+    position, a camera serial and an orientation (6: turn it a quarter to be upright)."""
+    image = Image.new("RGB", size, (40, 120, 200))
+    ImageDraw.Draw(image).rectangle((0, 0, size[0] // 2, size[1]), fill=(220, 30, 30))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    exif[0x010F] = "Telefoonmaker"  # Make
+    exif[0xA431] = SERIAL  # BodySerialNumber
+    exif[0x8825] = GPS  # GPSInfo
+    out = io.BytesIO()
+    image.save(out, fmt, exif=exif.tobytes())
+    return out.getvalue()
+
+
+def make_photo(session: Session, plan: Plan, alt: str = "Het plein bij de kerk.") -> str:
+    """A photo on ``plan``, added as its author would; returns its public id."""
+    prepared = photos.prepare(photos.Upload(photo_file(), "foto.jpg", alt))
+    return photos.add(session, plan, prepared).public_id

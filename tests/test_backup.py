@@ -173,6 +173,7 @@ def test_back_up_delete_restore_and_every_ballot_is_back(backend: Backend) -> No
     unused = fill(database)
     before = every_row(database)
     assert read(database, demo_round_ballots) == 11 and len(before["ballot_choice"]) >= 19
+    assert len(before["plan_photo"]) >= 12  # the photos (their bytes) go along
     text = export_text(database)
     database.dispose()
 

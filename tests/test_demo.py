@@ -23,6 +23,7 @@ from proeftuin.models import (
     Comment,
     ExecutionUpdate,
     Plan,
+    PlanPhoto,
     Round,
     SitePage,
     SiteProfile,
@@ -31,7 +32,8 @@ from proeftuin.models import (
     VotingEvent,
 )
 from proeftuin.services import events as services_events
-from proeftuin.services import execution, open_data, results, site_content, voting
+from proeftuin.services import execution, open_data, places, results, site_content, voting
+from proeftuin.services.pages import browse
 from proeftuin.services.pages import codes as pages_codes
 from proeftuin.services.pages.declare import perform_now
 from tests.factories import pdf_text
@@ -215,3 +217,40 @@ def test_the_demo_has_a_voting_event_with_a_city_wide_round_and_district_codes(
     assert len(read(db, credentials)) == 2
     again = transact(db, demo.seed_demo, PEPPER)
     assert again.event_codes == summary.event_codes
+
+
+def test_the_demo_plans_carry_photos_without_metadata(db: Database) -> None:
+    transact(db, demo.seed_demo, PEPPER)
+    transact(db, demo.seed_demo, PEPPER)  # a second run adds none
+
+    def photos_per_plan(session: Session) -> dict[str, int]:
+        rows = session.execute(
+            select(Round.title, Plan.id, func.count(PlanPhoto.id))
+            .join(Plan, Plan.round_id == Round.id)
+            .outerjoin(PlanPhoto, PlanPhoto.plan_id == Plan.id)
+            .group_by(Round.title, Plan.id)
+        )
+        found: dict[str, int] = {}
+        for title, _, count in rows:
+            assert count <= 1
+            found[title] = found.get(title, 0) + count
+        return found
+
+    counts = read(db, photos_per_plan)
+    assert counts[data.VOTING_ROUND.title] == len(data.VOTING_PLANS)
+    assert counts[data.PROPOSAL_ROUND.title] == len(data.PROPOSAL_PLANS)
+    small = read(db, lambda s: s.scalars(select(PlanPhoto.small)).first())
+    assert small is not None and small.startswith(b"\xff\xd8") and b"Exif" not in small
+
+
+def test_the_demo_plans_stand_on_the_map_of_the_demo_town(db: Database) -> None:
+    transact(db, demo.seed_demo, PEPPER)
+    view = read(db, browse.round_view, demo.VOTING_ROUND_SLUG)
+    assert len(view.pins) == len(data.VOTING_PLANS)
+    assert [pin["n"] for pin in view.pins] == list(range(1, len(data.VOTING_PLANS) + 1))
+    assert view.boundary  # Centrum-Oost's outline
+    assert all(card.photo is not None for card in view.plans)
+    boundary = view.boundary
+    assert all(
+        places.warnings(card.point, boundary) == [] for card in view.plans
+    )  # in the Netherlands, inside the area

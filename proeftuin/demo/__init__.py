@@ -24,6 +24,7 @@ from proeftuin.demo import data
 from proeftuin.demo.comments import seed_comments
 from proeftuin.demo.events import seed_event
 from proeftuin.demo.execution import seed_execution
+from proeftuin.demo.places import seed_photos_and_places
 from proeftuin.demo.results import seed_published_round
 from proeftuin.demo.rounds import demo_admin, demo_resident, existing_round, seed_round
 from proeftuin.demo.site import seed_site
@@ -74,6 +75,7 @@ def seed_demo(session: Session, pepper: str, now: dt.datetime | None = None) -> 
     seed_execution(session, seed_published_round(session, pepper, now), now)
     seed_site(session, actor)
     event_codes = seed_event(session, actor, resident, pepper, now)
+    seed_photos_and_places(session)
     plain_codes = demo_codes(pepper)
     # Known codes rather than codes.generate_for_round's random ones: the command lists them again
     # on every run. Issuing codes that exist already changes nothing.

@@ -78,9 +78,16 @@ def staff_plan(session: Session, actor: Actor, public_id: str) -> Plan:
 def public_plan(session: Session, public_id: str) -> Plan:
     """A plan the public may see: not hidden, not withdrawn, and of a round past concept."""
     plan = any_plan(session, public_id)
-    if plan.hidden or plan.status == PlanStatus.INGETROKKEN or plan.round.phase == Phase.CONCEPT:
+    if not is_public(plan):
         raise NotFound()
     return plan
+
+
+def is_public(plan: Plan) -> bool:
+    """Whether the public may see the plan (and what hangs on it, such as its photos)."""
+    return not (
+        plan.hidden or plan.status == PlanStatus.INGETROKKEN or plan.round.phase == Phase.CONCEPT
+    )
 
 
 def any_plan(session: Session, public_id: str) -> Plan:

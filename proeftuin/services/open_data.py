@@ -49,7 +49,7 @@ from proeftuin.models import (
     Round,
     Rule,
 )
-from proeftuin.services import ballot_kinds, events, result_record, spreadsheets
+from proeftuin.services import ballot_kinds, events, places, result_record, spreadsheets
 from proeftuin.services.result_record import ResultRecord, Snapshot, SnapshotPlan
 
 NOT_PUBLISHED = _("De uitslag van deze ronde is nog niet bekend.")
@@ -363,15 +363,26 @@ def pabulib_content(session: Session, round_id: int, result: Result, record: Res
 
 
 def plans_csv(session: Session, slug: str) -> Download:
-    """One row per plan: id (as in the .pb), title, cost, votes (support), funded (1/0)."""
+    """One row per plan: id (as in the .pb), title, cost, votes (support), funded (1/0), and its
+    place on the map (WGS84 degrees; empty without one). The place is read now, not from the
+    count: it is not part of the result."""
     found = published(session, slug)
     titles = found.record.snapshot.titles
+    points = places.points_of_round(session, found.round.id)
     rows = [
-        (p.id, titles.get(p.id, ""), p.cost, p.support, int(p.funded))
+        (
+            p.id,
+            titles.get(p.id, ""),
+            p.cost,
+            p.support,
+            int(p.funded),
+            *places.decimal_degrees(points.get(p.id)),
+        )
         for p in found.record.own.report.projects
     ]
     # Open data: standard comma-separated UTF-8 (services/spreadsheets.py), English names.
-    sheet = spreadsheets.Sheet(slug, ("id", "title", "cost", "votes", "funded"), rows)
+    header = ("id", "title", "cost", "votes", "funded", "latitude", "longitude")
+    sheet = spreadsheets.Sheet(slug, header, rows)
     return Download(spreadsheets.open_data_csv(sheet), f"{slug}.csv", spreadsheets.CSV_TYPE)
 
 

@@ -89,9 +89,9 @@ def assign_cost_check(session: Session, actor: Actor, plan: Plan, staff_id: str)
         if current is not None:
             session.delete(current)
     else:
-        allowed = {s.id: s for s in staff_of_area(session, plan.round.area_id)}
-        chosen = int(staff_id) if staff_id.isascii() and staff_id.isdigit() else None
-        if chosen not in allowed:
+        allowed = {str(s.id): s.id for s in staff_of_area(session, plan.round.area_id)}
+        chosen = allowed.get(staff_id)
+        if chosen is None:
             raise Invalid("checker", _("Kies een medewerker van dit gebied."))
         if current is None:
             session.add(CostCheck(plan_id=plan.id, staff_id=chosen))
@@ -105,6 +105,6 @@ def assign_cost_check(session: Session, actor: Actor, plan: Plan, staff_id: str)
         "plan",
         plan.id,
         plan.round.area_id,
-        checker_id=int(staff_id) if staff_id else 0,
+        checker_id=allowed[staff_id] if staff_id else 0,
     )
     return plan

@@ -53,6 +53,8 @@ CARD_COLUMNS = (
     "theme",
     "location",
     "self_executed",
+    "latitude_e6",
+    "longitude_e6",
 )
 # The round page is the most visited page: its plans and their support in one statement, built
 # once and run without the ORM.
@@ -243,10 +245,16 @@ def can_withdraw(plan: Plan) -> bool:
     return plan.round.phase in WITHDRAWABLE_PHASES and plan.status in WITHDRAWABLE_STATUSES
 
 
-def edit(session: Session, public_id: str, resident_id: int, data: PlanInput) -> Plan:
+def editable_own_plan(session: Session, public_id: str, resident_id: int) -> Plan:
+    """The resident's own plan, when they may still change it (its text, photos and place)."""
     plan = _own_plan(session, public_id, resident_id)
     if not can_edit(plan):
         raise PhaseClosed("Dit plan kan niet meer worden aangepast.")
+    return plan
+
+
+def edit(session: Session, public_id: str, resident_id: int, data: PlanInput) -> Plan:
+    plan = editable_own_plan(session, public_id, resident_id)
     for name, value in _validated(data, plan.round).items():
         setattr(plan, name, value)
     if plan.status == PlanStatus.AANPASSEN:

@@ -105,10 +105,14 @@ async def event_index(request: Request) -> Response:
 
 
 def result_document(
-    view: ResultView, base_url: str, executions: Mapping[str, ExecutionState] | None = None
+    view: ResultView,
+    base_url: str,
+    executions: Mapping[str, ExecutionState] | None = None,
+    points: Mapping[str, tuple[float | None, float | None]] | None = None,
 ) -> dict[str, Any]:
     own = view.own
     executions = executions or {}
+    points = points or {}
     turnout = view.turnout
     return {
         "rule": view.rule,
@@ -122,6 +126,8 @@ def result_document(
                 "votes": plan.votes,
                 "funded": plan.funded,
                 "execution": _execution(executions.get(plan.id)),
+                "latitude": points.get(plan.id, (None, None))[0],
+                "longitude": points.get(plan.id, (None, None))[1],
             }
             for plan in own.plans
         ],
@@ -162,7 +168,8 @@ async def round_results(request: Request) -> Response:
         view, executions = await call(request, api.published_with_execution, slug)
     except DomainError as error:
         return json_response({"error": error.message}, error.status_code)
-    return json_response(result_document(view, get_settings(request).base_url, executions))
+    points = await call(request, api.plan_points, slug)
+    return json_response(result_document(view, get_settings(request).base_url, executions, points))
 
 
 async def openapi(request: Request) -> Response:
@@ -195,6 +202,11 @@ def _plan_schema() -> dict[str, Any]:
                     "updated_at": {"type": ["string", "null"], "format": "date-time"},
                 },
             },
+            "latitude": {
+                "type": ["number", "null"],
+                "description": "The plan's place on the map (WGS84), or null without one.",
+            },
+            "longitude": {"type": ["number", "null"]},
         },
     }
 

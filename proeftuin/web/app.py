@@ -32,6 +32,8 @@ from proeftuin.web import (
     language,
     moderation,
     ops,
+    photos,
+    places,
     plans,
     residents,
     results,
@@ -65,6 +67,8 @@ ROUTE_MODULES: tuple[ModuleType, ...] = (
     execution,
     plans,
     comments,
+    photos,
+    places,
     residents,
     moderation,
     codes,
@@ -107,7 +111,11 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
         # errors.server_error adds the security headers itself.
         middleware=[
             *([Middleware(ops.AccessLogMiddleware)] if settings.access_log else []),
-            Middleware(SecurityHeadersMiddleware, production=settings.production),
+            Middleware(
+                SecurityHeadersMiddleware,
+                production=settings.production,
+                image_origin=settings.map_tiles,
+            ),
             # Pages compressed as they go out (brotli, gzip; static files come compressed).
             Middleware(CompressMiddleware, zstd=False),
             Middleware(StaticFilesMiddleware, assets=assets),
@@ -142,6 +150,12 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
     # As JSON once, not on every page.
     htmx_config = htmlsafe_json_dumps(HTMX_CONFIG, sort_keys=True)
     app.state.templates = create_templates(
-        settings, {"htmx_config": htmx_config, "static_url": assets.url}
+        settings,
+        {
+            "htmx_config": htmx_config,
+            "static_url": assets.url,
+            "map_tiles": settings.map_tiles,
+            "map_attribution": settings.map_attribution,
+        },
     )
     return app

@@ -111,7 +111,7 @@ async def domain_error(request: Request, exc: Exception) -> Response:
 async def server_error(request: Request, exc: Exception) -> Response:
     """Starlette's outermost layer calls this after a crash (and logs nothing itself: it re-raises
     to the server, which logs the traceback). Must not fail in turn."""
-    production = get_settings(request).production
+    settings = get_settings(request)
     try:
         response = error_response(request, 500)
     except Exception:
@@ -120,7 +120,7 @@ async def server_error(request: Request, exc: Exception) -> Response:
             "Er ging iets mis. Probeer het later opnieuw. / Something went wrong.",
             status_code=500,
         )
-    return add_security_headers(response, production)
+    return add_security_headers(response, settings.production, settings.map_tiles)
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {

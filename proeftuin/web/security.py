@@ -45,15 +45,31 @@ BODY_TOO_LARGE = N_(
     "en probeer het opnieuw."
 )
 
+# The forms that send a photo: the body may be larger (a 10 MB photo and the form around it),
+# and the file's bytes may hold NUL (the text fields of these forms are checked by their route).
+UPLOAD_PATHS = re.compile(r"^(?:/beheer/rondes/[^/]+)?/plannen/[^/]+/fotos$")
+UPLOAD_MAX_BYTES = 10 * 1024 * 1024 + 64 * 1024
+
+
+def takes_upload(scope: Scope) -> bool:
+    return scope["method"] == "POST" and UPLOAD_PATHS.match(scope["path"]) is not None
+
+
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:{images}; "
     "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
 )
 
 
-def security_headers(production: bool) -> list[tuple[str, str]]:
+def content_security_policy(image_origin: str = "") -> str:
+    """The policy; ``image_origin`` (the map tiles' host, from the settings) may serve images."""
+    origin = origin_of(image_origin)
+    return CONTENT_SECURITY_POLICY.format(images=f" {origin}" if origin else "")
+
+
+def security_headers(production: bool, image_origin: str = "") -> list[tuple[str, str]]:
     headers = [
-        ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+        ("Content-Security-Policy", content_security_policy(image_origin)),
         ("X-Content-Type-Options", "nosniff"),
         # same-origin keeps the Origin header on our own form posts (no-referrer would null it).
         ("Referrer-Policy", "same-origin"),
@@ -66,18 +82,18 @@ def security_headers(production: bool) -> list[tuple[str, str]]:
     return headers
 
 
-def add_security_headers(response: Response, production: bool) -> Response:
+def add_security_headers(response: Response, production: bool, image_origin: str = "") -> Response:
     """For responses sent outside the middleware (the 500 page is sent by Starlette's outermost
     error layer, around all of ours)."""
-    for name, value in security_headers(production):
+    for name, value in security_headers(production, image_origin):
         response.headers.setdefault(name, value)
     return response
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp, *, production: bool) -> None:
+    def __init__(self, app: ASGIApp, *, production: bool, image_origin: str = "") -> None:
         self.app = app
-        self.headers = security_headers(production)
+        self.headers = security_headers(production, image_origin)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -120,8 +136,9 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = max(self.max_bytes, UPLOAD_MAX_BYTES) if takes_upload(scope) else self.max_bytes
         declared = Headers(scope=scope).get("content-length", "")
-        if declared.isascii() and declared.isdigit() and int(declared) > self.max_bytes:
+        if declared.isascii() and declared.isdigit() and int(declared) > limit:
             await self._refuse(scope, receive, send)
             return
         received = 0
@@ -132,7 +149,7 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise BodyTooLarge
             return message
 
@@ -160,7 +177,8 @@ class NullByteMiddleware:
     No person types one, and PostgreSQL refuses it in text (where SQLite would store it): let
     through, it crashes the first query that sees it. A form is read whole here; the body
     limit, outside this layer, bounds it. In a multipart form only the text fields are checked:
-    an uploaded file (a logo) is bytes, and holds NULs as a matter of course.
+    an uploaded file (a logo, an address list) is bytes, and holds NULs as a matter of course.
+    The photo forms (up to 10 MB) are not read twice: their routes check their text fields.
     """
 
     def __init__(self, app: ASGIApp, *, refuse: Refuse) -> None:
@@ -179,7 +197,11 @@ class NullByteMiddleware:
             await self.refuse(Request(scope), 400, None)(scope, receive, send)
             return
         content_type = _media_type(Headers(scope=scope))
-        if scope["method"] in SAFE_METHODS or not content_type.startswith(FORM_TYPES):
+        if (
+            scope["method"] in SAFE_METHODS
+            or not content_type.startswith(FORM_TYPES)
+            or (takes_upload(scope) and content_type.startswith(FORM_TYPES[1]))
+        ):
             await self.app(scope, receive, send)
             return
         messages = await _read_body(receive)

@@ -37,6 +37,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import http.server
+import io
 import itertools
 import os
 import re
@@ -52,6 +54,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import uvicorn
+from PIL import Image
 
 from proeftuin import demo as demo_service
 from proeftuin.config import Settings
@@ -171,14 +174,59 @@ def _listen() -> socket.socket:
     return sock
 
 
+class TileStub:
+    """Map tiles on loopback: one plain 256 x 256 PNG for every tile, and the paths asked for.
+    The live server's maps take their tiles here, so no test asks the real tile server."""
+
+    def __init__(self) -> None:
+        image = io.BytesIO()
+        Image.new("RGB", (256, 256), (225, 235, 220)).save(image, "PNG")
+        png = image.getvalue()
+        asked: list[str] = []
+        self.asked = asked
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                asked.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Type", "image/png")
+                self.send_header("Content-Length", str(len(png)))
+                self.end_headers()
+                self.wfile.write(png)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.template = (
+            f"http://127.0.0.1:{self.server.server_address[1]}/kaart/{{z}}/{{x}}/{{y}}.png"
+        )
+        threading.Thread(target=self.server.serve_forever, name="tile-stub", daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="package")
+def tile_stub() -> Iterator[TileStub]:
+    stub = TileStub()
+    yield stub
+    stub.stop()
+
+
 @pytest.fixture
-def live_server_factory(settings: Settings, db: Database) -> Iterator[Callable[..., LiveServer]]:
-    """``start(**settings_changes)`` serves the app on this test's database; stopped afterwards."""
+def live_server_factory(
+    settings: Settings, db: Database, tile_stub: TileStub
+) -> Iterator[Callable[..., LiveServer]]:
+    """``start(**settings_changes)`` serves the app on this test's database (its maps with tiles
+    from ``tile_stub``); stopped afterwards."""
     running: list[_ServerThread] = []
 
     def start(**changes: Any) -> LiveServer:
         sock = _listen()
         url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        changes = {"map_tiles": tile_stub.template, **changes}
         server_settings = dataclasses.replace(settings, base_url=url, **changes)
         server = _ServerThread(sock, server_settings)
         server.start()

@@ -45,6 +45,7 @@ from proeftuin.models import (
     Membership,
     Phase,
     Plan,
+    PlanPhoto,
     PlanStatus,
     Resident,
     Role,
@@ -58,6 +59,7 @@ from proeftuin.services.permissions import Actor
 from proeftuin.services.plans import PlanInput
 from proeftuin.web.app import SESSION_COOKIE, create_app
 from proeftuin.web.security import CSRF_FIELD, CSRF_SESSION_KEY
+from tests.factories import make_photo
 from tests.web.clients import HTMX, PASSWORD, cheap_hashing
 
 ADMIN_EMAIL = "beheer@gemeente.example"
@@ -304,7 +306,8 @@ class World:
     def fillings(self, endpoint: Endpoint, *, per_round: int = 2) -> list[dict[str, str]]:
         """Values for the path parameters from the seeded objects: every round (or area), and
         for a plan the resident's own plus ``per_round`` plans of every round."""
-        unknown = set(endpoint.params) - {"slug", "public_id", "area_id", "staff_id", "event"}
+        known = {"slug", "public_id", "area_id", "staff_id", "event", "photo_id", "size"}
+        unknown = set(endpoint.params) - known
         if unknown:
             raise LookupError(
                 f"{endpoint.path}: path parameter(s) {sorted(unknown)} are unknown to the "
@@ -326,18 +329,32 @@ class World:
         for name, key in (("area_id", "area_ids"), ("staff_id", "staff_ids"), ("event", "events")):
             if name in params:
                 options = [o | {name: str(v)} for o in options for v in objects[key]]
+        if "photo_id" in params:  # every photo, or those of the plan in the path
+            photos: dict[str, list[str]] = objects["photos"]
+            options = [
+                o | {"photo_id": photo}
+                for o in options
+                for plan, ids in photos.items()
+                if o.get("public_id", plan) == plan
+                for photo in ids[:per_round]
+            ]
+        if "size" in params:
+            options = [o | {"size": "klein"} for o in options]
         return options
 
     def preferred(self, endpoint: Endpoint) -> dict[str, str]:
         """One filling: the proposals round and the resident's own plan, the target staff
         member, an area of the demo; where an action would succeed if it were allowed."""
         objects = read(self.db, _objects)
+        resident_photos = objects["photos"].get(self.resident_plan, [])
         values = {
             "slug": self.proposal_slug,
             "public_id": self.resident_plan,
             "area_id": str(objects["proposal_area"]),
             "staff_id": str(self.target_id),
             "event": objects["events"][0],
+            "photo_id": resident_photos[0] if resident_photos else "geen-foto",
+            "size": "klein",
         }
         if endpoint.path.startswith("/wijken/"):
             values["slug"] = "ter-aa"
@@ -361,12 +378,20 @@ def _objects(session: Session) -> dict[str, Any]:
         select(Round.slug, Plan.public_id).join(Plan, Plan.round_id == Round.id).order_by(Plan.id)
     ):
         by_round.setdefault(slug, []).append(public_id)
+    by_plan: dict[str, list[str]] = {}
+    for plan_id, photo_id in session.execute(
+        select(Plan.public_id, PlanPhoto.public_id)
+        .join(PlanPhoto, PlanPhoto.plan_id == Plan.id)
+        .order_by(PlanPhoto.id)
+    ):
+        by_plan.setdefault(plan_id, []).append(photo_id)
     return {
         "round_slugs": list(session.scalars(select(Round.slug).order_by(Round.id))),
         "area_slugs": list(session.scalars(select(Area.slug).order_by(Area.id))),
         "area_ids": list(session.scalars(select(Area.id).order_by(Area.id))),
         "staff_ids": list(session.scalars(select(StaffUser.id).order_by(StaffUser.id))),
         "plans": by_round,
+        "photos": by_plan,
         "proposal_area": session.scalar(select(Area.id).where(Area.slug == "ter-aa")),
         "events": list(session.scalars(select(VotingEvent.slug).order_by(VotingEvent.id))),
     }
@@ -525,6 +550,7 @@ def build_world(app: Starlette, db: Database, settings: Settings) -> World:
                 True,
             ),
         )
+        make_photo(session, plan, "De Dorpsstraat met lege plantenbakken.")
         other = session.scalar(
             select(Plan.public_id).where(Plan.round_id == proposal.id, Plan.id != plan.id)
         )

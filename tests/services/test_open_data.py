@@ -230,6 +230,24 @@ def test_csv_lists_every_plan_with_votes_cost_and_funded(db: Database) -> None:
         ("plan3", "1000", "4", "1"),
     ]
     assert rows[0]["title"] == "Plan 0"
+    assert (rows[0]["latitude"], rows[0]["longitude"]) == ("", "")
+
+
+def test_csv_gives_each_plan_its_place_and_the_pabulib_file_stays_as_it_was(db: Database) -> None:
+    slug = transact(db, lambda s: published_round(s, SPLIT, costs=SPLIT_COSTS)[0].slug)
+    pabulib = read(db, open_data.pabulib_file, slug)
+
+    def place(session: Session) -> None:
+        plan = session.scalars(select(Plan).where(Plan.public_id == "plan1")).one()
+        plan.latitude_e6, plan.longitude_e6 = 52_992_500, 6_564_900
+
+    transact(db, place)
+    download = read(db, open_data.plans_csv, slug)
+    rows = {r["id"]: r for r in csv.DictReader(io.StringIO(download.content.decode("utf-8-sig")))}
+    assert (rows["plan1"]["latitude"], rows["plan1"]["longitude"]) == ("52.992500", "6.564900")
+    assert rows["plan0"]["latitude"] == ""
+    open_data._cache.clear()
+    assert read(db, open_data.pabulib_file, slug) == pabulib
 
 
 def test_json_holds_the_whole_result(db: Database) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from proeftuin.db import Database, read, transact
-from proeftuin.models import Phase, Round
+from proeftuin.models import Phase, Plan, Round
 from proeftuin.services import results
 from proeftuin.web.api import PREFIX
 from tests.factories import (
@@ -90,6 +91,19 @@ def test_published_results_point_at_the_exact_pabulib_bytes(
     projects = served.decode().split("PROJECTS\n", 1)[1].split("VOTES\n", 1)[0].splitlines()[1:]
     assert set(data["selected"]) <= {line.split(";")[0] for line in projects}
     assert client.get(f"{PREFIX}/rounds/{slug}/results").content == response.content
+
+
+def test_published_results_give_each_plan_its_place(client: TestClient, db: Database) -> None:
+    def build(session: Session) -> str:
+        round_ = published_round(session, SPLIT, costs=SPLIT_COSTS)[0]
+        plan = session.scalars(select(Plan).where(Plan.public_id == "plan2")).one()
+        plan.latitude_e6, plan.longitude_e6 = 52_992_500, 6_564_900
+        return round_.slug
+
+    slug = transact(db, build)
+    plans = {p["id"]: p for p in client.get(f"{PREFIX}/rounds/{slug}/results").json()["plans"]}
+    assert (plans["plan2"]["latitude"], plans["plan2"]["longitude"]) == (52.9925, 6.5649)
+    assert (plans["plan0"]["latitude"], plans["plan0"]["longitude"]) == (None, None)
 
 
 def test_openapi_describes_every_api_route(app: Starlette, client: TestClient) -> None:

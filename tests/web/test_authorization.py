@@ -50,6 +50,7 @@ from proeftuin.models import (
 )
 from proeftuin.services import codes
 from proeftuin.web.policy import LOGIN_PATH, Policy, staff_route
+from tests.factories import make_photo
 from tests.web.clients import HTMX, add_staff, cheap_hashing, csrf, sign_in
 
 STAFF_PREFIX = "/beheer"
@@ -154,7 +155,7 @@ class World:
         """What in a URL would point at this area's objects."""
         found: set[str] = set()
         for objects in self.rounds:
-            found |= {str(objects["slug"]), str(objects["public_id"])}
+            found |= {str(objects[key]) for key in ("slug", "public_id", "photo_id")}
         return found | {self.event}
 
 
@@ -206,6 +207,7 @@ def seed(db: Database, name: str, pepper: str) -> World:
                     "round_id": round_.id,
                     "public_id": plans[0].public_id,
                     "plan_id": plans[0].id,
+                    "photo_id": make_photo(session, plans[0], f"{marker} foto"),
                 }
             )
         return world
@@ -222,11 +224,12 @@ def seed(db: Database, name: str, pepper: str) -> World:
 # Path parameter name -> how to take it from an area's objects. A route with any other name fails
 # the test: add the name here, taking the value from ``World`` (extend ``seed`` if need be).
 ROUND_KEYS = {"slug", "round_id"}
-PLAN_KEYS = {"public_id", "plan_id"}
+PLAN_KEYS = {"public_id", "plan_id", "photo_id"}
 AREA_KEYS = {"area_id"}
 STAFF_KEYS = {"staff_id"}
 EVENT_KEYS = {"event"}
-FILL = ROUND_KEYS | PLAN_KEYS | AREA_KEYS | STAFF_KEYS | EVENT_KEYS
+SIZE_KEYS = {"size"}  # of a photo
+FILL = ROUND_KEYS | PLAN_KEYS | AREA_KEYS | STAFF_KEYS | EVENT_KEYS | SIZE_KEYS
 
 
 def fillings(params: tuple[str, ...], world: World) -> list[dict[str, str]]:
@@ -241,6 +244,7 @@ def fillings(params: tuple[str, ...], world: World) -> list[dict[str, str]]:
         "area_id": str(world.area_id),
         "staff_id": str(world.target_staff_id),
         "event": world.event,
+        "size": "klein",
     }
     if not set(params) & (ROUND_KEYS | PLAN_KEYS):
         return [{p: fixed[p] for p in params}]

@@ -23,7 +23,8 @@ from proeftuin.web.subscriptions import ONE_CLICK_PATHS
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 EXPECTED_HEADERS = {
     "content-security-policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "default-src 'self'; script-src 'self'; style-src 'self'; "
+        "img-src 'self' data: http://127.0.0.1:9; "
         "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
     ),
     "x-content-type-options": "nosniff",

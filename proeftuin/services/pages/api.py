@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from proeftuin.models import ExecutionStatus as ExecutionStatus
 from proeftuin.models import Phase as Phase
-from proeftuin.services import events, execution, lookup, results, rounds
+from proeftuin.services import events, execution, lookup, places, results, rounds
 from proeftuin.services.execution import ExecutionState as ExecutionState
 from proeftuin.services.pages.events import EventView as EventView
 from proeftuin.services.pages.events import public_event as public_event
@@ -52,3 +52,11 @@ def published_with_execution(
     view = results.public_view(session, slug)
     round_ = lookup.public_round(session, slug)
     return view, {state.public_id: state for state in execution.states(session, round_.id)}
+
+
+@declare.read
+def plan_points(session: Session, slug: str) -> dict[str, tuple[float | None, float | None]]:
+    """The places of a round's plans (latitude, longitude), by public id; read now, not from the
+    count: a place is not part of the result."""
+    points = places.points_of_round(session, lookup.public_round(session, slug).id)
+    return {public_id: places.degrees(point) for public_id, point in points.items()}

@@ -8,7 +8,9 @@ pages ask it only to show or hide the buttons.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
@@ -26,7 +28,7 @@ from proeftuin.models import (
     VotingEvent,
     plan_cost,
 )
-from proeftuin.services import execution, lookup, outcomes, plans, rounds
+from proeftuin.services import execution, lookup, outcomes, photos, places, plans, rounds
 from proeftuin.services.execution import ExecutionState, Update
 from proeftuin.services.pages import declare
 from proeftuin.services.pages._common import RoundBrief, round_brief
@@ -60,6 +62,7 @@ ROUND_PAGE = (
         AREAS.c.slug.label("area_slug"),
         AREAS.c.name.label("area_name"),
         AREAS.c.council_name,
+        AREAS.c.boundary,
         EVENTS.c.slug.label("event_slug"),
         EVENTS.c.title.label("event_title"),
     )
@@ -105,6 +108,7 @@ class PublicRound:
     council_name: str
     event_slug: str | None
     event_title: str | None
+    boundary: str
 
     @property
     def brief(self) -> RoundBrief:
@@ -136,6 +140,9 @@ class PlanCard:
     support_count: int
     supported: bool
     outcome: bool | None = None  # published: goes ahead (True) or not (False)
+    photo: photos.Photo | None = None  # the plan's first photo, small, on its card
+    point: places.Point | None = None  # its place on the round's map
+    number: int = 0  # its pin's number on that map (0: no pin)
 
 
 @dataclass(frozen=True)
@@ -175,6 +182,22 @@ class RoundView:
     min_age: int | None = None
     event_slug: str | None = None
     event_title: str | None = None
+    boundary: str = ""  # the area's outline on the map (GeoJSON), or ""
+
+    @property
+    def pins(self) -> list[dict[str, object]]:
+        """The plans with a place, as the map's numbered pins (templates/places/macros.html)."""
+        return [
+            {
+                "n": card.number,
+                "title": card.title,
+                "lat": card.point.latitude,
+                "lon": card.point.longitude,
+                "target": f"plek-{card.public_id}",
+            }
+            for card in self.plans
+            if card.point is not None
+        ]
 
     @property
     def supporting_open(self) -> bool:
@@ -207,6 +230,8 @@ class PlanView:
     outcome: bool | None = None  # published: goes ahead (True) or not (False)
     execution: ExecutionState | None = None  # funded plans
     updates: tuple[Update, ...] = ()
+    photos: tuple[photos.Photo, ...] = ()
+    point: places.Point | None = None
 
     @property
     def cost(self) -> int:
@@ -260,6 +285,7 @@ def round_view(
     present = {p.theme for p in every}
     published = round_.phase == Phase.GEPUBLICEERD
     funded = outcomes.funded_public_ids(session, round_.id) if published else None
+    covers = photos.covers(session, [p.id for p in shown])
     return RoundView(
         round=round_.brief,
         description=round_.description,
@@ -270,7 +296,7 @@ def round_view(
         voting_starts_at=round_.voting_starts_at,
         voting_ends_at=round_.voting_ends_at,
         timeline=_timeline(round_),
-        plans=tuple(_card(p, p.id in mine, funded) for p in shown),
+        plans=_numbered(_card(p, p.id in mine, funded, covers.get(p.id)) for p in shown),
         theme=chosen,
         themes=tuple(t for t in THEMES if t in present),
         shuffled=shuffle_seed is not None and round_.phase == Phase.STEMMEN and not order,
@@ -288,6 +314,7 @@ def round_view(
         min_age=round_.min_age,
         event_slug=round_.event_slug,
         event_title=round_.event_title,
+        boundary=round_.boundary,
     )
 
 
@@ -373,10 +400,17 @@ def plan_view(session: Session, public_id: str, resident_id: int | None = None) 
         outcome=outcome,
         execution=execution.state(session, plan) if outcome else None,
         updates=tuple(execution.updates(session, plan_id=plan.id)) if outcome else (),
+        photos=photos.of_plan(session, plan.id),
+        point=places.point_of(plan),
     )
 
 
-def _card(plan: plans.PlanRow, supported: bool, funded: frozenset[str] | None) -> PlanCard:
+def _card(
+    plan: plans.PlanRow,
+    supported: bool,
+    funded: frozenset[str] | None,
+    photo: photos.Photo | None,
+) -> PlanCard:
     """A row of ``plans.PUBLIC_PLANS``."""
     return PlanCard(
         public_id=plan.public_id,
@@ -391,4 +425,17 @@ def _card(plan: plans.PlanRow, supported: bool, funded: frozenset[str] | None) -
         support_count=plan.support_count,
         supported=supported,
         outcome=outcomes.outcome(funded, plan.public_id, plan.status == PlanStatus.OP_STEMBILJET),
+        photo=photo,
+        point=places.point(plan.latitude_e6, plan.longitude_e6),
     )
+
+
+def _numbered(cards: Iterable[PlanCard]) -> tuple[PlanCard, ...]:
+    """The cards, those with a place numbered 1, 2, … in the list's order (as their pins)."""
+    numbered, number = [], 0
+    for card in cards:
+        if card.point is not None:
+            number += 1
+            card = dataclasses.replace(card, number=number)
+        numbered.append(card)
+    return tuple(numbered)

@@ -34,6 +34,8 @@ from proeftuin.services import (
     moderation,
     notifications,
     permissions,
+    photos,
+    places,
     plan_notes,
     results,
     rounds,
@@ -190,6 +192,8 @@ class PlanReview:
     notes: tuple[plan_notes.Note, ...] = ()  # internal: staff of the area only
     cost_checker: plan_notes.StaffChoice | None = None
     checkers: tuple[plan_notes.StaffChoice, ...] = ()  # who may be given the cost check
+    photos: tuple[photos.Photo, ...] = ()
+    place_warnings: tuple[str, ...] = ()  # about its point on the map (services/places.py)
 
     @property
     def reviewable(self) -> bool:
@@ -234,6 +238,8 @@ def plan_review(session: Session, actor: Actor, slug: str, public_id: str) -> Pl
         notes=tuple(plan_notes.notes(session, plan)),
         cost_checker=plan_notes.cost_checker(session, plan),
         checkers=tuple(plan_notes.staff_of_area(session, round_.area_id)),
+        photos=photos.of_plan(session, plan.id),
+        place_warnings=tuple(places.warnings(places.point_of(plan), round_.area.boundary)),
     )
 
 

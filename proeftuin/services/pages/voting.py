@@ -41,6 +41,7 @@ from proeftuin.services import (
     eligibility,
     events,
     lookup,
+    photos,
     ratelimit,
     voting,
 )
@@ -130,6 +131,7 @@ class Option:
     theme: str
     location: str
     self_executed: bool
+    photo: photos.Photo | None = None  # the plan's first photo, small, lazy-loaded
 
 
 @dataclass(frozen=True)
@@ -273,7 +275,10 @@ def ballot_page(
     if choices is None:
         choices = {plan.public_id: plan.points for plan in plans if plan.points is not None}
     rules = ballot_kinds.rules_of_row(round_)
-    options = [_option(plan) for plan in _voter_order(plans, credential.voter_key)]
+    covers = photos.covers(session, [plan.id for plan in plans])
+    options = [
+        _option(plan, covers.get(plan.id)) for plan in _voter_order(plans, credential.voter_key)
+    ]
     costs = {option.public_id: option.cost for option in options}
     return BallotPage(
         round=_round_view(round_, rules),
@@ -304,7 +309,7 @@ def _round_view(round_: Row[*tuple[Any, ...]], rules: RoundRules) -> BallotRound
     )
 
 
-def _option(plan: Row[*tuple[Any, ...]]) -> Option:
+def _option(plan: Row[*tuple[Any, ...]], photo: photos.Photo | None = None) -> Option:
     return Option(
         public_id=plan.public_id,
         title=plan.title,
@@ -313,6 +318,7 @@ def _option(plan: Row[*tuple[Any, ...]]) -> Option:
         theme=plan.theme,
         location=plan.location,
         self_executed=plan.self_executed,
+        photo=photo,
     )
 
 

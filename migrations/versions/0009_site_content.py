@@ -3,8 +3,8 @@
 ``site_profile`` holds one row at most (the contact details and the look); ``site_page`` holds an
 admin's own text of a content page, where the generated default is not wanted.
 
-Revision ID: 0010
-Revises: 0005
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-07 01:55:00
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010"
-down_revision: str | None = "0007"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """staff work on plans: merges that can be undone, internal notes, the cost check
 
-Revision ID: 0012
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-07 01:55:00
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012"
-down_revision: str | None = "0008"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

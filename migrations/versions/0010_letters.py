@@ -4,8 +4,8 @@
 address); ``paper_void`` holds a blank or invalid paper ballot and why, for turnout and the
 proces-verbaal.
 
-Revision ID: 0011
-Revises: 0005
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-07 01:50:00
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011"
-down_revision: str | None = "0010"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

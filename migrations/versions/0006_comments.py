@@ -3,7 +3,7 @@
 Two round settings: ``comments_off`` (false: residents may comment during indienen, beoordelen
 and stemmen) and ``comments_premoderated`` (false: a comment appears at once).
 
-Revision ID: 0008
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-07 02:00:00
 """
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008"
+revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
