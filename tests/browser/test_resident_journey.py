@@ -60,7 +60,7 @@ def test_resident_signs_in_by_email_proposes_a_plan_and_supports_another(
 
     # Home → the round that takes plans.
     page.goto(server.url)
-    page.get_by_role("link", name=ROUND).click()
+    page.locator("#gebieden").get_by_role("link", name=ROUND).click()  # not "Nu open"
     expect(page.get_by_role("heading", level=1)).to_have_text(ROUND)
     expect(page.get_by_role("heading", name="Wat gebeurt er nu?")).to_be_visible()
     expect(page.locator("[aria-current=step]")).to_contain_text("Plannen indienen")
