@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email import message_from_bytes
@@ -39,3 +40,14 @@ def smtp_server() -> Iterator[tuple[Inbox, int]]:
         yield inbox, port
     finally:
         controller.stop()
+
+
+def wait_for_mail(inbox: Inbox, to: str, seconds: float = 15) -> Message:
+    """The first mail to ``to`` that arrives within ``seconds`` (other mail is passed over)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for message in inbox.messages:
+            if message["To"] == to:
+                return message
+        time.sleep(0.05)
+    raise AssertionError(f"no mail to {to} within {seconds}s")

@@ -44,7 +44,7 @@ from proeftuin.models import AuditEvent, Ballot, BallotChoice, Eligibility, Phas
 from proeftuin.services import outbox, voting
 from tests.conftest import create_postgres_database, drop_postgres_database, need_postgres
 from tests.factories import make_round
-from tests.smtp import Inbox, free_port
+from tests.smtp import Inbox, free_port, wait_for_mail
 
 SECRET = "two-servers-secret-key-" + "k" * 32
 PEPPER = "two-servers-code-pepper-" + "p" * 32
@@ -258,16 +258,6 @@ def submit(
     """Post the form on ``page`` that goes to ``action`` to ``server``, with ``extra`` added."""
     fields = form(page, action).fields | extra
     return client.post(f"{server.url}{action}", data=fields)
-
-
-def wait_for_mail(inbox: Inbox, to: str, seconds: float = 15) -> Message:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        for message in inbox.messages:
-            if message["To"] == to:
-                return message
-        time.sleep(0.05)
-    pytest.fail(f"no mail to {to} within {seconds}s")
 
 
 def mail_text(message: Message) -> str:

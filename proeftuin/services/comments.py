@@ -424,7 +424,7 @@ def unlink_residents(session: Session, round_ids: list[int]) -> int:
 def find(session: Session, plan: Plan, comment_id: str | int) -> Comment:
     """A comment of this plan by its id as typed in a form; NotFound otherwise."""
     text = str(comment_id).strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:  # ids fit a 32-bit INTEGER
         raise NotFound()
     comment = session.get(Comment, int(text))
     if comment is None or comment.plan_id != plan.id:

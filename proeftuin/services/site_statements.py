@@ -57,8 +57,34 @@ PRIVACY: tuple[str, ...] = (
         "te volgen, geen advertenties en geen statistieken van anderen."
     ),
     N_(
-        "- **Geen andere partijen**: deze website laadt niets van andere websites: geen "
-        "lettertypes, geen kaarten en geen scripts. Wij geven uw gegevens aan niemand."
+        "- **Als u reageert op een plan**: uw reactie en de naam die u zelf opgeeft. {days} "
+        "dagen na de uitslag halen wij de koppeling tussen uw reactie en uw account weg. De "
+        "reactie blijft staan, met die naam."
+    ),
+    N_(
+        "- **Foto's bij een plan**: wij maken elke foto opnieuw en halen er alle extra gegevens "
+        "uit, zoals de plek waar hij is gemaakt en het merk van de camera."
+    ),
+    N_(
+        "- **Als u stemt met uw e-mailadres**: dat u hebt verklaard dat u oud genoeg bent en in "
+        "het gebied woont."
+    ),
+    N_(
+        "- **Berichten per e-mail**: als u zich aanmeldt, bewaren wij uw e-mailadres en waarover "
+        "u berichten wilt. Bevestigt u niet binnen een week, dan gooien wij het weg. Na afloop "
+        "van een ronde ook. Onder elk bericht staat een link om te stoppen."
+    ),
+    N_(
+        "- **Adressen voor de brieven**: de gemeente maakt de brieven met een lijst van "
+        "adressen. Die adressen bewaren wij niet. Wij bewaren alleen hoeveel brieven er per "
+        "postcodegebied (de vier cijfers) zijn verstuurd."
+    ),
+    N_(
+        "- **Geen andere partijen**: deze website laadt geen lettertypes, scripts of "
+        "statistieken van andere websites. Alleen de kaartbeelden komen van een kaartdienst van "
+        "de overheid (standaard PDOK van het Kadaster); uw browser haalt ze daar op, en die "
+        "dienst ziet dan uw IP-adres. Zonder JavaScript laadt de website geen kaart. Wij geven "
+        "uw gegevens aan niemand."
     ),
     N_("# Hoe lang bewaren wij uw gegevens?"),
     N_(

@@ -5,9 +5,7 @@ and for reflow at 360 px, and photographed."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Iterator
-from email.message import Message
 from pathlib import Path
 
 import pytest
@@ -15,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.axe import assert_accessible, assert_no_horizontal_scroll, assert_touch_targets
 from tests.browser.conftest import LiveServer
-from tests.smtp import Inbox, smtp_server
+from tests.smtp import Inbox, smtp_server, wait_for_mail
 
 Shoot = Callable[..., Path]
 ROUND = "Dorpsbudget Ter Aa 2027"
@@ -38,14 +36,6 @@ def check(page: Page, shoot: Shoot, step: str) -> None:
     assert size is not None
     assert_no_horizontal_scroll(page, 360)
     page.set_viewport_size(size)
-
-
-def wait_for_mail(inbox: Inbox, count: int) -> Message:
-    deadline = time.monotonic() + MAIL_WAIT_SECONDS
-    while len(inbox.messages) < count:
-        assert time.monotonic() < deadline, "the sign-in mail did not arrive"
-        time.sleep(0.05)
-    return inbox.messages[count - 1]
 
 
 def test_resident_signs_in_by_email_proposes_a_plan_and_supports_another(
@@ -80,7 +70,7 @@ def test_resident_signs_in_by_email_proposes_a_plan_and_supports_another(
     check(page, shoot, "check your mail")
 
     # The mail comes in over SMTP; its link opens a page with one button.
-    mail = wait_for_mail(received, 1)
+    mail = wait_for_mail(received, "anna@example.nl", MAIL_WAIT_SECONDS)
     assert mail["To"] == "anna@example.nl"
     body = mail.get_payload(decode=True).decode()  # type: ignore[union-attr]
     link = re.search(re.escape(server.url) + r"/inloggen/link\?token=\S+", body)

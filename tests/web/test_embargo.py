@@ -21,9 +21,9 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from proeftuin.db import Database, read, transact
-from proeftuin.models import Phase, Plan, Result, Role, Round, StaffUser
+from proeftuin.models import Phase, Plan, Result, Role, Round, StaffUser, VotingEvent
 from proeftuin.services import results
-from tests.factories import NOW, closed_round, make_staff
+from tests.factories import NOW, closed_round, make_photo, make_staff
 from tests.web.clients import HTMX, add_staff, cheap_hashing, csrf, signed_in
 
 # plan0: 459 + 403 + 375 = 1,237; plan1: 459 + 403 + 171 = 1,033; plan2: 459.
@@ -34,7 +34,7 @@ BALLOTS = (
     + [{"plan1": 1}] * 171
 )
 COUNTS = (1_237, 1_033, 459)
-KNOWN_PARAMETERS = {"slug", "public_id", "area_id", "staff_id"}
+KNOWN_PARAMETERS = {"slug", "public_id", "area_id", "staff_id", "event", "photo_id", "size"}
 
 
 def leaks(text: str) -> list[int]:
@@ -55,6 +55,8 @@ class World:
     area_id: int
     public_id: str
     staff_id: int
+    event: str  # the voting event the round is part of, so the event's pages are walked too
+    photo_id: str  # a photo of plan0
 
 
 def seed(db: Database, phase: Phase) -> World:
@@ -63,7 +65,12 @@ def seed(db: Database, phase: Phase) -> World:
             session, BALLOTS, costs=(4_000, 3_000, 5_000), budget=10_000, phase=phase
         )
         other = make_staff(session, area_ids=[round_.area_id])
-        return World(round_.slug, round_.area_id, "plan0", other.staff_id)
+        event = VotingEvent(slug="stemming-2027", title="Stemming 2027")
+        session.add(event)
+        session.flush()
+        round_.event_id = event.id
+        photo = make_photo(session, next(p for p in round_.plans if p.public_id == "plan0"))
+        return World(round_.slug, round_.area_id, "plan0", other.staff_id, event.slug, photo)
 
     return transact(db, build)
 
@@ -82,6 +89,9 @@ def fill(path: str, params: tuple[str, ...], world: World) -> str:
         public_id=world.public_id,
         area_id=world.area_id,
         staff_id=world.staff_id,
+        event=world.event,
+        photo_id=world.photo_id,
+        size="klein",
     )
 
 
