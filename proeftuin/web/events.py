@@ -73,9 +73,15 @@ def read_pass(settings: Settings, token: str) -> list[Credential]:
     return found
 
 
+def _small_number(text: str) -> bool:
+    """A step number as a form sends it: one or two ASCII digits (not "²", which isdigit()
+    accepts and int() refuses)."""
+    return text.isascii() and text.isdigit() and len(text) < 3
+
+
 def _step(form: FormData, count: int) -> int:
     text = single._form_text(form, STEP_FIELD)
-    return min(int(text), count - 1) if text.isdigit() and len(text) < 3 else 0
+    return min(int(text), count - 1) if _small_number(text) else 0
 
 
 # -- The ballots -----------------------------------------------------------------------------
@@ -160,7 +166,7 @@ async def step(request: Request) -> Response:
             request, found, index, errors=errors, typed=choices.typed, status_code=422
         )
     goto = single._form_text(form, GOTO_FIELD)
-    if goto.isdigit() and int(goto) < index:
+    if _small_number(goto) and int(goto) < index:
         return _ballot_response(request, found, int(goto))
     if found.pages[index].state.problem is not None:
         return _ballot_response(request, found, index, show_problem=True, status_code=422)
@@ -322,7 +328,9 @@ async def staff_create(request: Request) -> Response:
     data = events.EventInput(
         title=values.get("title", "")[:300],
         description=values.get("description", "")[:5000],
-        citywide_area_id=int(area) if area.isdigit() and len(area) < 10 else None,
+        citywide_area_id=int(area)
+        if area.isascii() and area.isdigit() and len(area) < 10
+        else None,
         area_choice=values.get("area_choice") == "1",
     )
     try:

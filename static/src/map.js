@@ -58,6 +58,12 @@
         marker.on("click", function () {
           window.location.hash = pin.target;
         });
+        // A pin is a button (tabindex 0) for keyboards too: Enter follows it, as a click does.
+        marker.on("keydown", function (event) {
+          if (event.originalEvent.key === "Enter") {
+            window.location.hash = pin.target;
+          }
+        });
       }
       bounds.extend(marker.getLatLng());
     });

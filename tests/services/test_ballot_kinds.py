@@ -85,6 +85,7 @@ def test_the_pages_import_the_template_the_spec_names() -> None:
     called = set()
     for page in (
         "voting/ballot.html",
+        "voting/_rules.html",
         "voting/review.html",
         "voting/_state.html",
         "codes/paper.html",
