@@ -86,7 +86,9 @@ def test_the_pages_import_the_template_the_spec_names() -> None:
     for page in (
         "voting/ballot.html",
         "voting/_rules.html",
+        "voting/_options.html",
         "voting/review.html",
+        "voting/_review_table.html",
         "voting/_state.html",
         "codes/paper.html",
         "codes/_paper_total.html",
